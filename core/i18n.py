@@ -1,0 +1,62 @@
+"""Interface text in Vietnamese first, English second. Each package registers its own phrases."""
+
+from __future__ import annotations
+
+from starlette.requests import HTTPConnection
+
+LANGUAGES = ("vi", "en")
+_catalog: dict[str, tuple[str, str]] = {}
+
+
+def register(phrases: dict[str, tuple[str, str]]) -> None:
+    """Add `key: (vietnamese, english)` phrases; keys are namespaced by package, e.g. `documents.register`."""
+    _catalog.update(phrases)
+
+
+def translate(key: str, lang: str = "vi") -> str:
+    pair = _catalog.get(key)
+    if pair is None:
+        return key
+    return pair[1] if lang == "en" else pair[0]
+
+
+def language_of(conn: HTTPConnection) -> str:
+    lang = conn.query_params.get("lang") or conn.cookies.get("lang") or "vi"
+    return lang if lang in LANGUAGES else "vi"
+
+
+register({
+    "app.name": ("Giao ban trực tuyến tỉnh Nghệ An", "Nghệ An provincial online meetings"),
+    "app.short": ("Giao ban", "Giaoban"),
+    "nav.meetings": ("Họp trực tuyến", "Online meetings"),
+    "nav.ops": ("Trung tâm điều hành", "Operations center"),
+    "nav.documents": ("Văn bản", "Documents"),
+    "nav.dossiers": ("Hồ sơ", "Dossiers"),
+    "nav.minutes": ("Biên bản", "Minutes"),
+    "nav.endpoints": ("Điểm cầu", "Endpoints"),
+    "nav.admin": ("Quản trị", "Administration"),
+    "nav.home": ("Trang chủ", "Home"),
+    "auth.login": ("Đăng nhập", "Log in"),
+    "auth.logout": ("Đăng xuất", "Log out"),
+    "auth.username": ("Tên đăng nhập", "Username"),
+    "auth.password": ("Mật khẩu", "Password"),
+    "auth.bad_credentials": ("Sai tên đăng nhập hoặc mật khẩu", "Wrong username or password"),
+    "auth.locked": ("Tài khoản tạm khóa do đăng nhập sai nhiều lần; thử lại sau {minutes} phút",
+                    "Account locked after repeated failures; try again in {minutes} minutes"),
+    "auth.inactive": ("Tài khoản đã bị vô hiệu hóa", "This account is disabled"),
+    "home.welcome": ("Xin chào", "Welcome"),
+    "home.role": ("Vai trò", "Role"),
+    "home.unit": ("Đơn vị", "Unit"),
+    "lang.switch": ("English", "Tiếng Việt"),
+})
+
+register({
+    "home.meetings_hint": ("Lịch họp, phòng họp và 26 điểm cầu", "Schedule, meeting room and the 26 endpoints"),
+    "home.ops_hint": ("Camera, cảnh báo, cuộc họp, văn bản và hồ sơ trên một màn hình",
+                      "Cameras, alerts, the meeting, documents and dossiers on one screen"),
+    "home.documents_hint": ("Sổ văn bản đến, văn bản đi, xử lý và tìm kiếm",
+                            "Incoming and outgoing registers, workflow and search"),
+    "home.dossiers_hint": ("Hồ sơ thủ tục hành chính và thời hạn giải quyết",
+                           "Administrative dossiers and their deadlines"),
+    "home.minutes_hint": ("Biên bản cuộc họp, ký số và phát hành", "Meeting minutes, digital signing and issue"),
+})

@@ -1,0 +1,41 @@
+"""Rendering HTML pages: one Jinja environment over the templates of every package, with the
+current person, the language and `t()` in every template."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from core.i18n import language_of, translate
+
+_env: Environment | None = None
+
+
+def configure(packages: list[str]) -> Environment:
+    """Called once by the web layer with the packages whose `templates/` folders hold pages."""
+    global _env
+    loaders = [PackageLoader(name, "templates") for name in packages]
+    _env = Environment(loader=ChoiceLoader(loaders), autoescape=select_autoescape(["html"]))
+    return _env
+
+
+def render(request: Request, template: str, context: dict[str, Any] | None = None, status_code: int = 200,
+           ) -> HTMLResponse:
+    if _env is None:
+        raise RuntimeError("core.pages.configure() has not been called")
+    lang = language_of(request)
+    values = {
+        "request": request,
+        "user": getattr(request.state, "user", None),
+        "lang": lang,
+        "t": lambda key, **kw: translate(key, lang).format(**kw) if kw else translate(key, lang),
+        "path": request.url.path,
+        **(context or {}),
+    }
+    response = HTMLResponse(_env.get_template(template).render(values), status_code=status_code)
+    if request.query_params.get("lang") in ("vi", "en"):
+        response.set_cookie("lang", lang, max_age=365 * 86400, samesite="lax")
+    return response

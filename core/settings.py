@@ -1,0 +1,65 @@
+"""Settings read from the environment and an optional `.env` file (prefix GIAOBAN_)."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="GIAOBAN_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    var_dir: Path = Field(default=Path("var"), description="Where the embedded database, files and keys live")
+    database_url: str = Field(default="", description="SQLAlchemy URL; empty means SQLite under var_dir")
+    secret_key: str = Field(default="", description="Signs sessions and keys the audit chain; empty = var/secret.key")
+    bus_url: str = Field(default="", description="Event bus: empty = in-process, redis://... or nats://...")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    signing_host: str = "127.0.0.1"
+    signing_port: int = 8010
+    signing_url: str = Field(default="", description="Where documents reach the CSC signing service")
+    media_workers: int = Field(default=2, ge=1, le=64)
+    session_hours: int = Field(default=12, ge=1, le=720)
+    lockout_failures: int = Field(default=10, ge=3, le=100)
+    lockout_minutes: int = Field(default=15, ge=1, le=1440)
+    start_demo_fleet: bool = False
+    start_demo_cameras: bool = True
+
+    @field_validator("var_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    def model_post_init(self, __context: object) -> None:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.var_dir / 'giaoban.db'}"
+        if not self.signing_url:
+            self.signing_url = f"http://{self.signing_host}:{self.signing_port}"
+        if not self.secret_key:
+            self.secret_key = _stored_secret(self.var_dir / "secret.key")
+
+    @property
+    def files_dir(self) -> Path:
+        return self.var_dir / "files"
+
+
+def _stored_secret(path: Path) -> str:
+    """A per-installation secret, made once, so sessions and the audit chain survive restarts."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        return path.read_text().strip()
+    value = secrets.token_urlsafe(48)
+    path.write_text(value)
+    path.chmod(0o600)
+    return value
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,43 @@
+"""The province's units: the People's Committee, its departments, district-level units and the
+provincial bodies that host meeting endpoints, each with its QCVN 102 code."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.db import Base
+
+# Four levels written lowest first: NNN.NN.NN.XNN (e.g. 000.00.00.H41 = UBND tỉnh Nghệ An).
+UNIT_CODE = re.compile(r"^\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}$")
+
+
+class UnitKind(StrEnum):
+    province = "province"
+    department = "department"
+    district = "district"
+    commune = "commune"
+    provincial_body = "provincial_body"
+    external = "external"
+
+
+class Unit(Base):
+    __tablename__ = "units"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(13), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    short_name: Mapped[str] = mapped_column(String(100))
+    abbr: Mapped[str] = mapped_column(String(20), default="")
+    kind: Mapped[str] = mapped_column(String(20))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), default=None)
+
+    def __repr__(self) -> str:
+        return f"Unit({self.code} {self.short_name})"
+
+
+def valid_unit_code(code: str) -> bool:
+    return bool(UNIT_CODE.match(code))

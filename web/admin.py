@@ -1,0 +1,101 @@
+"""People, units and the audit log, for administrators (and the unit list for everyone working here)."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.access import require_roles, staff
+from core.audit import AuditEntry, record, verify
+from core.people import Role, User
+from core.province import create_user
+from core.request_db import db
+from core.units import Unit
+from web.login import user_json
+
+router = APIRouter(tags=["admin"])
+admin_only = require_roles(Role.admin)
+
+
+class NewUser(BaseModel):
+    username: str = Field(min_length=2, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$")
+    role: Role
+    full_name: str = Field(min_length=1, max_length=200)
+    position: str = Field(default="", max_length=200)
+    unit_code: str | None = Field(default=None, max_length=13)
+    password: str = Field(min_length=8, max_length=256)
+
+
+class UserChange(BaseModel):
+    active: bool | None = None
+    unlock: bool = False
+
+
+@router.get("/api/units")
+def list_units(session: Session = Depends(db), user: User = Depends(staff)) -> list[dict[str, object]]:
+    units = session.execute(select(Unit).order_by(Unit.code)).scalars()
+    return [{"id": u.id, "code": u.code, "name": u.name, "short_name": u.short_name, "abbr": u.abbr,
+             "kind": u.kind, "parent_id": u.parent_id} for u in units]
+
+
+@router.get("/api/users")
+def list_users(session: Session = Depends(db), user: User = Depends(admin_only)) -> list[dict[str, object]]:
+    return [user_json(u) | {"active": u.active}
+            for u in session.execute(select(User).order_by(User.username)).scalars()]
+
+
+@router.post("/api/users", status_code=201)
+def add_user(body: NewUser, request: Request, session: Session = Depends(db),
+             user: User = Depends(admin_only)) -> dict[str, object]:
+    unit = None
+    if body.unit_code:
+        unit = session.execute(select(Unit).where(Unit.code == body.unit_code)).scalar_one_or_none()
+        if unit is None:
+            raise HTTPException(422, f"unit_code: không có đơn vị mã {body.unit_code} / no unit with that code")
+    try:
+        created = create_user(session, username=body.username, role=body.role, password=body.password,
+                              full_name=body.full_name, position=body.position, unit=unit)
+    except ValueError as exc:
+        raise HTTPException(409, str(exc)) from exc
+    record(session, actor=user.username, action="user.create", target=body.username,
+           detail={"role": body.role.value, "unit": body.unit_code}, ip=request.client.host if request.client else "")
+    return user_json(created)
+
+
+@router.patch("/api/users/{user_id}")
+def change_user(user_id: int, body: UserChange, request: Request, session: Session = Depends(db),
+                user: User = Depends(admin_only)) -> dict[str, object]:
+    target = session.get(User, user_id)
+    if target is None:
+        raise HTTPException(404, f"không có tài khoản số {user_id} / no such user")
+    if body.active is not None:
+        target.active = body.active
+    if body.unlock:
+        target.locked_until, target.failed_logins = None, 0
+    record(session, actor=user.username, action="user.change", target=target.username,
+           detail=body.model_dump(), ip=request.client.host if request.client else "")
+    return user_json(target) | {"active": target.active}
+
+
+@router.get("/api/audit")
+def audit_entries(limit: int = Query(100, ge=1, le=1000), actor: str | None = Query(None, max_length=64),
+                  action: str | None = Query(None, max_length=64), session: Session = Depends(db),
+                  user: User = Depends(admin_only)) -> list[dict[str, object]]:
+    query = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(limit)
+    if actor:
+        query = query.where(AuditEntry.actor == actor)
+    if action:
+        query = query.where(AuditEntry.action.startswith(action))
+    return [{"seq": e.seq, "at": e.at.isoformat(), "actor": e.actor, "action": e.action, "target": e.target,
+             "detail": json.loads(e.detail), "ip": e.ip} for e in session.execute(query).scalars()]
+
+
+@router.get("/api/audit/verify")
+def audit_verify(request: Request, session: Session = Depends(db),
+                 user: User = Depends(admin_only)) -> dict[str, object]:
+    verdict = verify(session, request.app.state.settings.secret_key)
+    return {"ok": verdict.ok, "entries": verdict.entries, "problem": verdict.problem, "seq": verdict.seq}

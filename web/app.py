@@ -1,0 +1,41 @@
+"""The FastAPI application factory: one app with every package's router behind authentication."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from core import pages
+from core.db import engine_for, session_factory
+from core.settings import Settings, get_settings
+from web import admin, areas, errors, health, login, shell
+from web.authn import AuthMiddleware
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = FastAPI(title="giaoban", version="0.1.0", docs_url=None, redoc_url=None, openapi_url=None,
+                  description="Họp trực tuyến, Trung tâm điều hành và biên bản ký số của tỉnh.")
+    engine = engine_for(settings.database_url)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = session_factory(engine)
+    app.state.write_sessionmaker = session_factory(engine, write=True)
+    pages.configure(areas.template_packages())
+
+    area_routers = [module.router for _, module in areas.area_modules("api")]
+    for router in (health.router, login.router, shell.router, admin.router, *area_routers):
+        app.include_router(router)
+    for name, static in areas.static_dirs().items():
+        app.mount(f"/static/{name}", StaticFiles(directory=static), name=f"static-{name}")
+    errors.install(app)
+    app.add_middleware(AuthMiddleware, factory=app.state.sessionmaker)
+    return app
+
+
+def factory() -> FastAPI:
+    """Entry point for uvicorn's `--factory`."""
+    return create_app()

@@ -1,0 +1,190 @@
+"""The `giaoban` command line."""
+
+from __future__ import annotations
+
+import getpass
+import inspect
+import os
+import sys
+import time
+import urllib.request
+
+import typer
+from sqlalchemy import select
+
+from core.audit import verify
+from core.db import engine_for, session_factory, session_scope
+from core.migrate import upgrade
+from core.people import ROLE_LABELS, Role, User
+from core.province import create_user
+from core.settings import get_settings
+from core.units import Unit
+from web import areas
+from web.demo import demo_accounts, demo_password, seed
+from web.supervisor import Child, Supervisor, giaoban_argv
+
+app = typer.Typer(help="giaoban: họp trực tuyến, trung tâm điều hành, biên bản ký số.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
+user_app = typer.Typer(help="People and their roles.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
+bench_app = typer.Typer(help="Benchmarks: each prints its figures and writes JSON.", no_args_is_help=True)
+for sub, name in ((db_app, "db"), (demo_app, "demo"), (user_app, "user"), (audit_app, "audit"),
+                  (bench_app, "bench")):
+    app.add_typer(sub, name=name)
+
+
+def _register_areas() -> None:
+    for area, module in areas.area_modules("cli"):
+        sub = getattr(module, "app", None)
+        if sub is not None:
+            app.add_typer(sub, name=getattr(module, "NAME", area))
+        for attr, func in inspect.getmembers(module, inspect.isfunction):
+            if attr.startswith("bench_") and func.__module__ == module.__name__:
+                bench_app.command(attr.removeprefix("bench_"))(func)
+
+
+def migrate() -> None:
+    settings = get_settings()
+    upgrade(settings.database_url, areas.version_dirs())
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database schema up to date (every package's migrations)."""
+    migrate()
+    typer.echo(f"database up to date: {_display_url(get_settings().database_url)}")
+
+
+def _display_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@demo_app.command("seed")
+def demo_seed() -> None:
+    """Load the province's units, 26 endpoints and one demo account per role (only what is missing)."""
+    migrate()
+    for line in seed(get_settings()):
+        typer.echo(line)
+    print_accounts()
+
+
+def print_accounts() -> None:
+    settings = get_settings()
+    with session_scope(session_factory(engine_for(settings.database_url), write=True)) as session:
+        people = demo_accounts(session)
+        typer.echo("\nTài khoản demo / demo accounts (mật khẩu / password: " f"{demo_password()}):")
+        for person in people:
+            vi, en = ROLE_LABELS[Role(person.role)]
+            typer.echo(f"  {person.username:<12} {vi} / {en} — {person.full_name}")
+        typer.echo("  dc-vinh ... dc-tttt: 26 tài khoản điểm cầu / endpoint accounts, cùng mật khẩu / same password")
+
+
+@user_app.command("create")
+def user_create(username: str, role: Role = typer.Option(..., help="admin, chair, secretary, clerk, specialist, "
+                                                                   "officer, operator, endpoint"),
+                unit: str | None = typer.Option(None, help="QCVN 102 unit code, e.g. 000.00.01.H41"),
+                full_name: str | None = typer.Option(None, help="Họ và tên"),
+                position: str = typer.Option("", help="Chức vụ")) -> None:
+    """Create an account. The password comes from GIAOBAN_PASSWORD or a prompt, never an argument."""
+    password = os.environ.get("GIAOBAN_PASSWORD")
+    if not password:
+        if not sys.stdin.isatty():
+            typer.echo("Set GIAOBAN_PASSWORD or run in a terminal to be prompted.", err=True)
+            raise typer.Exit(2)
+        password = getpass.getpass("Mật khẩu / password: ")
+        if getpass.getpass("Nhập lại / again: ") != password:
+            typer.echo("Hai lần nhập không khớp / the passwords differ.", err=True)
+            raise typer.Exit(2)
+    settings = get_settings()
+    migrate()
+    try:
+        with session_scope(session_factory(engine_for(settings.database_url), write=True)) as session:
+            unit_row = None
+            if unit:
+                unit_row = session.execute(select(Unit).where(Unit.code == unit)).scalar_one_or_none()
+                if unit_row is None:
+                    typer.echo(f"Không có đơn vị mã {unit} / no unit with code {unit}", err=True)
+                    raise typer.Exit(2)
+            create_user(session, username=username, role=role, password=password,
+                        full_name=full_name or username, position=position, unit=unit_row)
+            from core.audit import record
+
+            record(session, actor="cli", action="user.create", target=username, detail={"role": role.value})
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"created {username} ({role.value})")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit log's hash chain; exits 1 and names the first broken entry if it was tampered with."""
+    settings = get_settings()
+    with session_scope(session_factory(engine_for(settings.database_url), write=True)) as session:
+        verdict = verify(session, settings.secret_key)
+    if verdict.ok:
+        typer.echo(f"audit log intact: {verdict.entries} entries")
+        return
+    typer.echo(f"AUDIT LOG TAMPERED: {verdict.problem}", err=True)
+    raise typer.Exit(1)
+
+
+@app.command()
+def serve(host: str | None = None, port: int | None = None) -> None:
+    """The web/API process only."""
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run("web.app:factory", factory=True, host=host or settings.host, port=port or settings.port,
+                log_level="info", proxy_headers=False)
+
+
+@app.command(hidden=True)
+def service(area: str) -> None:
+    """Run one area's background process (used by `giaoban up`)."""
+    module = areas.optional_module(f"{area}.service")
+    if module is None:
+        typer.echo(f"no service in area {area}", err=True)
+        raise typer.Exit(2)
+    module.run(get_settings())
+
+
+def _wait_healthy(url: str, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return True
+        except OSError:
+            time.sleep(0.5)
+    return False
+
+
+@app.command()
+def up(seed_demo: bool = typer.Option(True, help="Seed demo data on first start")) -> None:
+    """Start everything: web/API, media workers, signing service, camera workers (Ctrl-C stops all)."""
+    settings = get_settings()
+    migrate()
+    with session_scope(session_factory(engine_for(settings.database_url), write=True)) as session:
+        first_start = session.execute(select(User.id).limit(1)).first() is None
+    if seed_demo and first_start:
+        for line in seed(settings):
+            typer.echo(line)
+    children = [Child("web", giaoban_argv("serve"))]
+    for area, _module in areas.area_modules("service"):
+        children.append(Child(area, giaoban_argv("service", area)))
+    supervisor = Supervisor(children)
+    typer.echo(f"giaoban: http://{settings.host}:{settings.port}/ (Ctrl-C để dừng / to stop)")
+    if seed_demo:
+        print_accounts()
+    sys.exit(supervisor.run())
+
+
+_register_areas()
+
+if __name__ == "__main__":
+    app()

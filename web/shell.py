@@ -1,0 +1,41 @@
+"""The page shell's own routes: the home page and the API documentation (behind login, served from
+vendored Swagger UI because the government network has no internet)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+
+from core.access import any_user, staff
+from core.pages import render
+from core.people import ROLE_LABELS, Role, User
+
+router = APIRouter(include_in_schema=False)
+SWAGGER = "/static/web/vendor/swagger-ui-5.35.0"
+
+
+@router.get("/")
+def home(request: Request, user: User = Depends(any_user)) -> Response:
+    vi, en = ROLE_LABELS[Role(user.role)]
+    return render(request, "web/home.html", {"role_label": {"vi": vi, "en": en}})
+
+
+@router.get("/docs")
+def docs(request: Request, user: User = Depends(staff)) -> HTMLResponse:
+    return get_swagger_ui_html(openapi_url="/openapi.json", title="giaoban API",
+                               swagger_js_url=f"{SWAGGER}/swagger-ui-bundle.js",
+                               swagger_css_url=f"{SWAGGER}/swagger-ui.css", swagger_favicon_url="/favicon.ico")
+
+
+@router.get("/openapi.json")
+def openapi(request: Request, user: User = Depends(staff)) -> JSONResponse:
+    return JSONResponse(request.app.openapi())
+
+
+@router.get("/favicon.ico")
+def favicon() -> Response:
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" '
+           'fill="#c8102e"/><path d="M8 3l1.2 3.6H13l-3 2.2 1.1 3.6L8 10.2 4.9 12.4 6 8.8 3 6.6h3.8z" '
+           'fill="#ffcd00"/></svg>')
+    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "max-age=86400"})
