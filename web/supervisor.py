@@ -39,25 +39,32 @@ class Supervisor:
         log.info("signal %s: stopping everything", signal.Signals(signum).name)
         self._stopping = True
 
+    def start_all(self) -> None:
+        for child in self.children:
+            self._start(child)
+
+    def step(self) -> None:
+        """One look at every child: schedule a restart for the dead, start those whose back-off is over."""
+        now = time.monotonic()
+        for child in self.children:
+            if child.process is not None and child.process.poll() is not None:
+                code = child.process.returncode
+                # A child that ran a while before dying was healthy: start its back-off afresh.
+                if now - child.started_at > 60:
+                    child.restarts = 0
+                delay = min(self.max_backoff, 2.0 ** child.restarts)
+                log.warning("%s exited with %s; restarting in %.1f s", child.name, code, delay)
+                child.process, child.next_start = None, now + delay
+                child.restarts += 1
+            elif child.process is None and now >= child.next_start:
+                self._start(child)
+
     def run(self) -> int:
         signal.signal(signal.SIGINT, self._on_signal)
         signal.signal(signal.SIGTERM, self._on_signal)
-        for child in self.children:
-            self._start(child)
+        self.start_all()
         while not self._stopping:
-            now = time.monotonic()
-            for child in self.children:
-                if child.process is not None and child.process.poll() is not None:
-                    code = child.process.returncode
-                    # A child that ran a while before dying was healthy: start its back-off afresh.
-                    if now - child.started_at > 60:
-                        child.restarts = 0
-                    delay = min(self.max_backoff, 2.0 ** child.restarts)
-                    log.warning("%s exited with %s; restarting in %.0f s", child.name, code, delay)
-                    child.process, child.next_start = None, now + delay
-                    child.restarts += 1
-                elif child.process is None and now >= child.next_start:
-                    self._start(child)
+            self.step()
             time.sleep(0.25)
         return self.stop()
 
