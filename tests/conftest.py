@@ -169,8 +169,10 @@ def live_server(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
     thread.join(10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():  # type: ignore[no-untyped-def]
+    # Module scope: Playwright's sync API keeps an event loop running in the main thread while it is
+    # open, which would break every later asyncio test in the session.
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's chromium (.ci/run does)")
     from playwright.sync_api import sync_playwright
