@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -10,21 +12,33 @@ from fastapi.staticfiles import StaticFiles
 from core import pages
 from core.db import engine_for, session_factory
 from core.settings import Settings, get_settings
-from web import admin, areas, errors, health, login, shell
+from web import admin, areas, errors, health, login, shell, wiring
 from web.authn import AuthMiddleware
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Each area's background work in the web process (`<area>.lifespan.lifespan(app)`), started and stopped
+    with the app."""
+    async with AsyncExitStack() as stack:
+        for _area, module in areas.area_modules("lifespan"):
+            await stack.enter_async_context(module.lifespan(app))
+        yield
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = FastAPI(title="giaoban", version="0.1.0", docs_url=None, redoc_url=None, openapi_url=None,
-                  description="Họp trực tuyến, Trung tâm điều hành và biên bản ký số của tỉnh.")
+                  description="Họp trực tuyến, Trung tâm điều hành và biên bản ký số của tỉnh.",
+                  lifespan=_lifespan)
     engine = engine_for(settings.database_url)
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = session_factory(engine)
     app.state.write_sessionmaker = session_factory(engine, write=True)
     pages.configure(areas.template_packages())
+    wiring.connect()
 
     area_routers = [module.router for _, module in areas.area_modules("api")]
     for router in (health.router, login.router, shell.router, admin.router, *area_routers):
