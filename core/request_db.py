@@ -15,9 +15,12 @@ def db(conn: HTTPConnection) -> Iterator[Session]:
     writes = conn.scope["type"] == "http" and conn.scope["method"] not in SAFE_METHODS
     factory: sessionmaker[Session] = conn.app.state.write_sessionmaker if writes else conn.app.state.sessionmaker
     session = factory()
+    # The web layer commits these before the response starts, so a client never sees success for a
+    # write that then fails to commit (FastAPI runs a dependency's exit after the response is sent).
+    conn.scope.setdefault("state", {}).setdefault("db_sessions", []).append(session)
     try:
         yield session
-        session.commit()
+        session.commit()  # no-op when already committed; WebSockets and callers outside HTTP rely on it
     except BaseException:
         session.rollback()
         raise

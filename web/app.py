@@ -14,6 +14,7 @@ from core.db import engine_for, session_factory
 from core.settings import Settings, get_settings
 from web import admin, areas, errors, health, login, shell, wiring
 from web.authn import AuthMiddleware
+from web.transactions import CommitBeforeResponse
 
 
 @asynccontextmanager
@@ -38,7 +39,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = session_factory(engine)
     app.state.write_sessionmaker = session_factory(engine, write=True)
     pages.configure(areas.template_packages())
-    wiring.connect()
 
     area_routers = [module.router for _, module in areas.area_modules("api")]
     for router in (health.router, login.router, shell.router, admin.router, *area_routers):
@@ -46,6 +46,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for name, static in areas.static_dirs().items():
         app.mount(f"/static/{name}", StaticFiles(directory=static), name=f"static-{name}")
     errors.install(app)
+    wiring.connect(app)
+    app.add_middleware(CommitBeforeResponse)
     app.add_middleware(AuthMiddleware, factory=app.state.sessionmaker)
     return app
 

@@ -52,7 +52,10 @@ class AuthMiddleware:
             return
         token = token_from(scope)
         user = await anyio.to_thread.run_sync(self._lookup, token) if token else None
-        scope.setdefault("state", {})["user"] = user
+        state = scope.setdefault("state", {})
+        state["user"] = user
+        # The caller's own session token, for areas that act for the person elsewhere (the signing service).
+        state["token"] = token if user is not None else None
         if user is None and not is_public(scope["path"]):
             await self._refuse(scope, receive, send)
             return

@@ -47,18 +47,28 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _check_password(request: Request, username: str, password: str) -> tuple[int | None, bool]:
+    """The slow Argon2 check, done in a read-only session so it never holds SQLite's write lock."""
+    with request.app.state.sessionmaker() as reader:
+        row = reader.execute(select(User.id, User.password_hash).where(User.username == username)).first()
+    if row is None:
+        verify_password(None, password)  # same cost as a real check, so timing does not reveal accounts
+        return None, False
+    return row.id, verify_password(row.password_hash, password)
+
+
 def authenticate(request: Request, session: Session, username: str, password: str) -> LoginOk:
     """Check the password; count failures and lock the account after the configured number."""
     settings = request.app.state.settings
     ip = request.client.host if request.client else ""
+    user_id, password_ok = _check_password(request, username, password)
     now = datetime.now(UTC)
-    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    user = session.get(User, user_id) if user_id is not None else None
     if user is not None and user.locked_until and _aware(user.locked_until) > now:
-        verify_password(None, password)  # same cost as a real check
         record(session, actor=username, action="auth.refused_locked", ip=ip)
         minutes = max(1, int((_aware(user.locked_until) - now).total_seconds() // 60) + 1)
         raise LoginRefused(423, "auth.locked", minutes)
-    if user is None or not verify_password(user.password_hash, password):
+    if user is None or not password_ok:
         if user is not None:
             user.failed_logins += 1
             if user.failed_logins >= settings.lockout_failures:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from fastapi import FastAPI
+
 from web import areas
 
 
-def connect() -> None:
-    record_source = areas.optional_module("documents.minutes.record_source")
+def connect(app: FastAPI) -> None:
+    minutes_wiring = areas.optional_module("documents.minutes.wiring")
     conference_record = areas.optional_module("conference.record")
-    if record_source is not None and conference_record is not None:
-        # Minutes are drafted from the meeting's own record without documents importing conference.
-        record_source.connect(conference_record.meeting_record)
+    if minutes_wiring is not None and conference_record is not None:
+        # Minutes are drafted from the meeting's own record (and when a meeting ends) without
+        # documents importing conference.
+        minutes_wiring.connect_app(app, conference_record.meeting_record)
