@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     signing_port: int = 8010
     signing_url: str = Field(default="", description="Where documents reach the CSC signing service")
     media_workers: int = Field(default=2, ge=1, le=64)
+    media_ice_addresses: list[str] = Field(default_factory=list, description="Addresses ICE offers; empty = all")
+    media_nice: int = Field(default=0, ge=-20, le=19, description="Scheduling priority of the media workers")
     session_hours: int = Field(default=12, ge=1, le=720)
     lockout_failures: int = Field(default=10, ge=3, le=100)
     lockout_minutes: int = Field(default=15, ge=1, le=1440)
