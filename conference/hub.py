@@ -1,0 +1,258 @@
+"""The web process's side of live meetings: the running meetings, the connection to the media
+workers (their `MediaRouter` control channel) and the events they push (speaker changes, slot
+layouts, connection states, link statistics), which become socket messages, bus events and rows
+of the meeting's record."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import anyio
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.requests import HTTPConnection
+
+from core.bus import get_bus
+from core.db import session_scope
+
+from .journal import close_attendance, from_epoch, speaker_changed, stop_speaking, store_stats
+from .linkstats import LinkMeter
+from .live import Connection, LiveMeeting
+from .media.client import MediaRouter
+from .media.errors import MediaError
+from .media.service import media_run_dir
+from .models import Meeting
+from .protocol import Layout, LayoutSlot, LinkStats, MediaState, MeetingEnded, ParticipantLeft, Renegotiate, Speaker
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+MEDIA_CONNECT_SECONDS = 5.0
+
+
+class Hub:
+    def __init__(self, settings: Any, read: sessionmaker[Session], write: sessionmaker[Session]) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.settings = settings
+        self._read, self._write = read, write
+        self.meetings: dict[int, LiveMeeting] = {}
+        self.meter = LinkMeter()
+        self._router: MediaRouter | None = None
+        self._router_lock = asyncio.Lock()
+        self._pump: asyncio.Task[None] | None = None
+
+    # -- database and bus ------------------------------------------------------------------------
+
+    async def db(self, fn: Callable[..., T], *args: Any, write: bool = True) -> T:
+        factory = self._write if write else self._read
+
+        def run() -> T:
+            with session_scope(factory) as session:
+                return fn(session, *args)
+
+        return await anyio.to_thread.run_sync(run)
+
+    async def publish(self, topic: str, event: dict[str, Any]) -> None:
+        try:
+            await get_bus().publish(topic, event)
+        except Exception:  # the bus is for onlookers; a meeting must not stop because it is down
+            log.exception("could not publish %s", topic)
+
+    # -- meetings --------------------------------------------------------------------------------
+
+    def live(self, meeting: Meeting) -> LiveMeeting:
+        live = self.meetings.get(meeting.id)
+        if live is None:
+            live = self.meetings[meeting.id] = LiveMeeting.of(meeting)
+        else:
+            live.refresh(meeting)
+        return live
+
+    def by_room(self, room_id: str) -> LiveMeeting | None:
+        if not room_id.startswith("meeting-"):
+            return None
+        try:
+            return self.meetings.get(int(room_id.removeprefix("meeting-")))
+        except ValueError:
+            return None
+
+    async def detach(self, conn: Connection, reason: str, *, close_code: int = 1000) -> None:
+        """The participant is gone (left, disconnected, removed, meeting ended): close their
+        attendance interval and speaking turn, drop their media, tell the others."""
+        if conn.detached:
+            return
+        conn.detached = True
+        live = self.meetings.get(conn.meeting_id)
+        pid = conn.participant
+        if conn.pending_offer is not None and conn.pending_offer.timer is not None:
+            conn.pending_offer.timer.cancel()
+        if live is None or live.connections.get(pid) is not conn:
+            await conn.close(close_code, reason)
+            return
+        del live.connections[pid]
+        at = datetime.now(UTC)
+        if conn.in_media and self._router is not None:
+            with contextlib.suppress(MediaError, asyncio.TimeoutError):
+                await self._router.remove_participant(live.room_id, pid)
+        if conn.attendance_id is not None:
+            attendance_id = conn.attendance_id
+
+            def close(session: Session) -> None:
+                close_attendance(session, attendance_id, at, reason)
+                stop_speaking(session, meeting_id=live.id, at=at, participant=pid)
+
+            await self.db(close)
+        live.raised.pop(pid, None)
+        live.stats.pop(pid, None)
+        self.meter.forget(pid)
+        if live.speaker == pid:
+            live.speaker = None
+            live.broadcast(Speaker(participant=None, previous=pid))
+        live.broadcast(ParticipantLeft(participant=pid, reason=reason))  # type: ignore[arg-type]
+        await self.publish("conference.left", {"meeting": live.id, "participant": pid, "unit": conn.person.unit,
+                                               "reason": reason, "at": at.isoformat()})
+        await conn.close(close_code, reason)
+        if not live.connections:
+            self.meetings.pop(live.id, None)
+            if self._router is not None:
+                with contextlib.suppress(MediaError, asyncio.TimeoutError):
+                    await self._router.close_room(live.room_id)
+        await self._release_media_if_idle()
+
+    async def end_meeting(self, meeting_id: int, by: str) -> None:
+        """Everyone is told and disconnected; the record was already closed by `scheduling.end`."""
+        live = self.meetings.get(meeting_id)
+        if live is None:
+            return
+        live.status = "ended"
+        live.broadcast(MeetingEnded(by=by))
+        await asyncio.gather(*(self.detach(conn, "ended", close_code=4001) for conn in list(live.connections.values())))
+        await self.publish("conference.meeting", {"meeting": meeting_id, "status": "ended", "by": by})
+
+    async def shutdown(self) -> None:
+        """The web process is stopping: everyone's interval ends now and clients reconnect (1012)."""
+        connections = [conn for live in self.meetings.values() for conn in live.connections.values()]
+        await asyncio.gather(*(self.detach(conn, "disconnected", close_code=1012) for conn in connections),
+                             return_exceptions=True)
+        async with self._router_lock:
+            await self._drop_router()
+
+    # -- media workers ---------------------------------------------------------------------------
+
+    async def media(self) -> MediaRouter:
+        """The control channel to the media workers, connected on first use (raises MediaError)."""
+        async with self._router_lock:
+            if self._router is None:
+                router = MediaRouter(media_run_dir(self.settings.var_dir), self.settings.media_workers)
+                try:
+                    await router.connect(timeout=MEDIA_CONNECT_SECONDS)
+                except MediaError:
+                    await router.close()
+                    raise
+                self._router = router
+                self._pump = asyncio.ensure_future(self._pump_events(router))
+            return self._router
+
+    async def media_failed(self) -> None:
+        """A call found a worker gone: reconnect next time (the supervisor restarts workers)."""
+        async with self._router_lock:
+            await self._drop_router()
+
+    async def _drop_router(self) -> None:
+        if self._pump is not None:
+            self._pump.cancel()
+            self._pump = None
+        if self._router is not None:
+            await self._router.close()
+            self._router = None
+
+    async def _release_media_if_idle(self) -> None:
+        if not any(live.connections for live in self.meetings.values()):
+            async with self._router_lock:
+                await self._drop_router()
+
+    async def _pump_events(self, router: MediaRouter) -> None:
+        async for event in router.events():
+            try:
+                await self.on_media_event(event)
+            except Exception:
+                log.exception("media event %s failed", event.get("event"))
+
+    async def on_media_event(self, event: dict[str, Any]) -> None:
+        live = self.by_room(str(event.get("room", "")))
+        if live is None:
+            return
+        kind = event.get("event")
+        if kind == "speaker":
+            await self._on_speaker(live, event.get("participant"), event.get("previous"),
+                                   float(event.get("at") or time.time()))
+        elif kind == "layout":
+            conn = live.connections.get(event.get("participant", ""))
+            if conn is not None:
+                conn.send(Layout(slots=[LayoutSlot(**slot) for slot in event.get("slots", [])]))
+        elif kind == "connection":
+            conn = live.connections.get(event.get("participant", ""))
+            if conn is not None and conn.in_media:
+                conn.media_state = str(event.get("state"))
+                live.broadcast(MediaState(participant=conn.participant, state=conn.media_state))
+                if conn.media_state == "failed":
+                    conn.send(Renegotiate(reason="media_failed"))
+        elif kind == "stats":
+            await self._on_stats(live, event.get("participants") or [])
+
+    async def _on_speaker(self, live: LiveMeeting, pid: str | None, previous: str | None, at: float) -> None:
+        conn = live.connections.get(pid) if pid else None
+        if conn is None or live.speaker == pid:
+            return
+        live.speaker = pid
+        user_id = conn.person.user_id
+        await self.db(lambda s: speaker_changed(s, meeting_id=live.id, participant=pid, user_id=user_id,
+                                                at=from_epoch(at)))
+        live.broadcast(Speaker(participant=pid, previous=previous))
+        await self.publish("conference.speaker", {"meeting": live.id, "participant": pid, "unit": conn.person.unit,
+                                                  "previous": previous, "at": at})
+
+    async def _on_stats(self, live: LiveMeeting, samples: list[dict[str, Any]]) -> None:
+        now = time.time()
+        measured = []
+        for sample in samples:
+            conn = live.connections.get(str(sample.get("participant")))
+            if conn is None:
+                continue
+            quality = self.meter.update(sample, now)
+            live.stats[conn.participant] = quality
+            measured.append((conn.attendance_id, quality))
+        if not measured:
+            return
+        at = from_epoch(now)
+
+        def store(session: Session) -> None:
+            for attendance_id, quality in measured:
+                if attendance_id is not None:
+                    store_stats(session, attendance_id, quality.model_dump(), at)
+
+        await self.db(store)
+        figures = [q for _, q in measured]
+        live.broadcast(LinkStats(participants=figures))
+        await self.publish("conference.stats", {"meeting": live.id, "participants": [q.model_dump() for q in figures]})
+
+
+def hub_for(conn: HTTPConnection) -> Hub:
+    """The hub of this app on the running event loop (a test client may bring its own loop)."""
+    state = conn.app.state
+    hub: Hub | None = getattr(state, "conference_hub", None)
+    if hub is None or hub.loop is not asyncio.get_running_loop():
+        hub = Hub(state.settings, state.sessionmaker, state.write_sessionmaker)
+        state.conference_hub = hub
+    return hub
+
+
+def existing_hub(conn: HTTPConnection) -> Hub | None:
+    hub: Hub | None = getattr(conn.app.state, "conference_hub", None)
+    if hub is None or hub.loop.is_closed():
+        return None
+    return hub

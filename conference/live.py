@@ -1,0 +1,175 @@
+"""A meeting while it runs, in the web process: who is connected on which socket, raised hands,
+spotlight, mutes, the current speaker and the latest link figures. One socket per participant."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel
+from starlette.websockets import WebSocket
+
+from core.people import User
+
+from .models import Meeting
+from .protocol import LinkQuality, MeetingInfo, ParticipantInfo, encode
+
+log = logging.getLogger(__name__)
+OUTBOX = 2000  # messages queued for one slow socket before it is dropped rather than stall the meeting
+
+
+@dataclass(frozen=True)
+class Person:
+    """What signaling needs of an account, detached from any database session."""
+
+    user_id: int
+    username: str
+    full_name: str
+    account_role: str
+    unit_id: int | None
+    unit: str | None
+    unit_name: str | None
+
+    @classmethod
+    def of(cls, user: User) -> Person:
+        unit = user.unit
+        return cls(user.id, user.username, user.full_name, user.role, user.unit_id,
+                   unit.code if unit else None, unit.short_name if unit else None)
+
+
+class Connection:
+    """One participant's signaling socket. Sends go through a queue drained by one writer task,
+    so a broadcast never waits on a slow client and messages keep their order."""
+
+    def __init__(self, websocket: WebSocket, person: Person, meeting_id: int) -> None:
+        self.ws = websocket
+        self.person = person
+        self.meeting_id = meeting_id
+        self.role: str | None = None
+        self.attendance_id: int | None = None
+        self.in_media = False
+        self.media_state = "new"
+        self.hand_raised = False
+        self.detached = False
+        self.last_heard = time.monotonic()
+        self.pending_offer: PendingOffer | None = None
+        self.negotiating = asyncio.Lock()
+        self._outbox: asyncio.Queue[str | tuple[int, str]] = asyncio.Queue(OUTBOX)
+        self._writer: asyncio.Task[None] | None = None
+
+    @property
+    def participant(self) -> str:
+        return self.person.username
+
+    def start(self) -> None:
+        self._writer = asyncio.ensure_future(self._write())
+
+    def send(self, message: BaseModel) -> None:
+        if self._writer is None or self._writer.done():
+            return
+        try:
+            self._outbox.put_nowait(encode(message))
+        except asyncio.QueueFull:
+            log.warning("signaling socket of %s is not reading; closing it", self.participant)
+            self._drop_queue()
+            self._outbox.put_nowait((4008, "too slow"))
+
+    def _drop_queue(self) -> None:
+        while not self._outbox.empty():
+            self._outbox.get_nowait()
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        """Send what is queued, then close the socket."""
+        if self._writer is None or self._writer.done():
+            return
+        with contextlib.suppress(asyncio.QueueFull):
+            self._outbox.put_nowait((code, reason))
+        with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+            await asyncio.wait_for(asyncio.shield(self._writer), 5)
+        if not self._writer.done():
+            self._writer.cancel()
+
+    async def _write(self) -> None:
+        try:
+            while True:
+                item = await self._outbox.get()
+                if isinstance(item, tuple):
+                    with contextlib.suppress(Exception):
+                        await self.ws.close(item[0], item[1])
+                    return
+                await self.ws.send_text(item)
+        except Exception:  # the peer went away: the reader side notices and detaches
+            return
+
+    def info(self, live: LiveMeeting) -> ParticipantInfo:
+        return ParticipantInfo(participant=self.participant, name=self.person.full_name, role=self.role or "observer",
+                               unit=self.person.unit, unit_name=self.person.unit_name, hand_raised=self.hand_raised,
+                               muted=self.participant in live.muted, media=self.media_state)
+
+
+@dataclass
+class PendingOffer:
+    """An offer sent with `trickle: true`, waiting for its candidates."""
+
+    sdp: str
+    ref: str | None
+    candidates: list[tuple[str, str | None, int | None]] = field(default_factory=list)
+    timer: asyncio.Task[None] | None = None
+
+
+@dataclass
+class LiveMeeting:
+    id: int
+    title: str
+    place: str
+    status: str
+    chair: str
+    secretary: str | None
+    chair_id: int
+    secretary_id: int | None
+    video_codec: str
+    invited: set[int]
+    connections: dict[str, Connection] = field(default_factory=dict)
+    raised: dict[str, float] = field(default_factory=dict)
+    muted: set[str] = field(default_factory=set)
+    spotlight: str | None = None
+    speaker: str | None = None
+    stats: dict[str, LinkQuality] = field(default_factory=dict)
+
+    @property
+    def room_id(self) -> str:
+        return f"meeting-{self.id}"
+
+    @classmethod
+    def of(cls, meeting: Meeting) -> LiveMeeting:
+        live = cls(0, "", "", "", "", None, 0, None, "vp8", set())
+        live.refresh(meeting)
+        return live
+
+    def refresh(self, meeting: Meeting) -> None:
+        self.id, self.title, self.place, self.status = meeting.id, meeting.title, meeting.place, meeting.status
+        self.chair = meeting.chair.username
+        self.secretary = meeting.secretary.username if meeting.secretary else None
+        self.chair_id, self.secretary_id = meeting.chair_id, meeting.secretary_id
+        self.video_codec, self.invited = meeting.video_codec, meeting.invited_ids()
+
+    def info(self) -> MeetingInfo:
+        return MeetingInfo(id=self.id, title=self.title, place=self.place, status=self.status,  # type: ignore[arg-type]
+                           chair=self.chair, secretary=self.secretary, video_codec=self.video_codec)  # type: ignore[arg-type]
+
+    def broadcast(self, message: BaseModel, *, skip: Connection | None = None) -> None:
+        for conn in list(self.connections.values()):
+            if conn is not skip:
+                conn.send(message)
+
+    def raise_hand(self, participant: str, raised: bool) -> None:
+        if raised:
+            self.raised.setdefault(participant, time.time())
+        else:
+            self.raised.pop(participant, None)
+
+    def raised_order(self) -> list[str]:
+        return [pid for pid, _ in sorted(self.raised.items(), key=lambda item: item[1])]

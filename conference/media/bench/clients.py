@@ -1,0 +1,134 @@
+"""A load-client process: some of the benchmark's participants, driven on one asyncio loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from pathlib import Path
+
+from .. import aiortc_hooks
+from ..client import MediaRouter
+from ..worker import restrict_ice_addresses, set_priority
+from .clip import FPS, load_clip
+from .loadclient import LoadPeer, decode_samples
+
+ROOM = "bench"
+
+
+async def _run(spec: dict, conn) -> dict:
+    clip = load_clip(Path(spec["var_dir"]))
+    router = MediaRouter(Path(spec["run_dir"]), spec["workers"])
+    await router.connect()
+    peers = []
+    for pid, role in spec["peers"]:
+        # The chair and observers see the speaker and every district's tile; a district sees
+        # the chair and the speaker. Observers publish nothing.
+        wide = role in ("host", "observer")
+        peers.append(LoadPeer(pid, role, clip, publish_low=role == "district",
+                              video_slots=1 + spec["districts"] if wide else 2, audio_slots=3,
+                              sample=pid in spec["sample"], publish=role != "observer"))
+
+    async def negotiate(pid: str, role: str, sdp: str) -> str:
+        return await router.add_participant(ROOM, pid, role, sdp)
+
+    for peer in peers:
+        await peer.connect(negotiate)
+    by_id = {p.participant_id: p for p in peers}
+
+    async def follow_hints() -> None:
+        async for event in router.events():
+            if event["event"] == "publish_hint" and event["participant"] in by_id:
+                by_id[event["participant"]].publish_hint(event["layer"], event["active"])
+
+    hints = asyncio.ensure_future(follow_hints()) if spec["pause_unwatched"] else None
+    deadline = time.time() + 30
+    while not all(p.connected for p in peers) and time.time() < deadline:
+        await asyncio.sleep(0.05)
+    loop = asyncio.get_running_loop()
+    conn.send({"ready": sum(p.connected for p in peers)})
+    t0, window_start, window_end, schedule = await loop.run_in_executor(None, conn.recv)
+
+    # Each publisher sends its frames at its own phase within the 33 ms frame interval, as
+    # independent cameras would; audio every 20 ms.
+    n = len(peers)
+    video_due = [t0 + i / (FPS * n) for i in range(n)]
+    audio_due = [t0 + (i % 4) * 0.005 for i in range(n)]
+    marked = False
+    cpu_start = 0.0
+    end = window_end + 0.5
+    while True:
+        now = time.time()
+        if now >= end:
+            break
+        if not marked and now >= window_start:
+            for p in peers:
+                p.mark_window()
+            marked = True
+            cpu_start = time.process_time()
+        speaker = None
+        for start, pid in schedule:
+            if now - t0 >= start:
+                speaker = pid
+        for i, peer in enumerate(peers):
+            peer.talking = peer.participant_id == speaker
+            caught_up = 0
+            while video_due[i] <= now and caught_up < 2:
+                peer.send_video_frame(now)
+                video_due[i] += 1 / FPS
+                caught_up += 1
+            if video_due[i] <= now:
+                video_due[i] = now + 1 / FPS  # fell behind: drop frames rather than burst
+            while audio_due[i] <= now:
+                peer.send_audio_packet(now)
+                audio_due[i] += 0.02
+        wake = min(min(video_due), min(audio_due))
+        await asyncio.sleep(max(0.0, wake - time.time()))
+
+    client_cpu = time.process_time() - cpu_start
+    for peer in peers:  # frames sent up to the end of the window, not the extra half second
+        for layer in peer.window_sent:
+            peer.window_sent[layer] -= round(0.5 * FPS)
+    results = []
+    for peer in peers:
+        expected, received = peer.window_loss()
+        streams = []
+        for ssrc, s in peer.by_ssrc.items():
+            in_window = [t for t in s.frame_times if window_start <= t <= window_end]
+            streams.append({
+                "ssrc": ssrc, "kind": s.kind, "slot": s.slot, "packets": s.packets,
+                "frames_in_window": len(in_window),
+                "first_frame": s.frame_times[0] if s.frame_times else None,
+                "latencies_ms": [round(d * 1000, 2) for t, d in s.latencies if window_start <= t <= window_end],
+                "keyframes": s.keyframes,
+            })
+        results.append({"participant": peer.participant_id, "role": peer.role, "expected": expected,
+                        "received": received, "streams": streams, "pli_received": peer.pli_received,
+                        "nacks_received": peer.nacks_received,
+                        "sent_packets": sum(o.packets for o in peer.out.values()),
+                        "frames_sent_in_window": {layer: peer.out[layer].frames_sent - n
+                                                  for layer, n in peer.window_sent.items()}})
+    if hints is not None:
+        hints.cancel()
+    decoded, failed = decode_samples(peers)
+    for peer in peers:
+        await peer.pc.close()
+    await router.close()
+    return {"peers": results, "sample_decoded_frames": decoded, "sample_decode_failures": failed,
+            "cpu_seconds": client_cpu}
+
+
+def run_client_process(spec: dict, conn) -> None:
+    set_priority(spec["nice"])
+    aiortc_hooks.install()
+    restrict_ice_addresses(["127.0.0.1"])
+    with contextlib.suppress(ImportError):
+        import uvloop
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    try:
+        conn.send({"result": asyncio.run(_run(spec, conn))})
+    except Exception as exc:  # report rather than hang the orchestrator
+        import traceback
+
+        conn.send({"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()})

@@ -1,0 +1,144 @@
+"""The meeting pages: the list with the scheduling form, a meeting's page, the host console and the
+district view. The pages are shells; the signaling client in `static/conference/js` does the rest."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.access import any_user, require_roles
+from core.i18n import register
+from core.pages import render
+from core.people import Role, User
+from core.request_db import db
+
+from .models import Meeting
+from .record import meeting_record
+from .scheduling import can_see, meeting_json
+
+router = APIRouter(include_in_schema=False)
+console_roles = require_roles(Role.chair, Role.secretary, Role.operator, Role.admin)
+room_roles = require_roles(Role.endpoint)
+
+register({
+    "conf.meetings": ("Họp trực tuyến", "Online meetings"),
+    "conf.schedule": ("Lên lịch cuộc họp", "Schedule a meeting"),
+    "conf.title": ("Tên cuộc họp", "Title"),
+    "conf.place": ("Địa điểm", "Place"),
+    "conf.when": ("Thời gian", "Time"),
+    "conf.chair": ("Chủ tọa", "Chair"),
+    "conf.secretary": ("Thư ký", "Secretary"),
+    "conf.agenda": ("Chương trình", "Agenda"),
+    "conf.agenda_hint": ("Mỗi dòng một nội dung; có thể ghi 'Nội dung | Người trình bày | số phút'",
+                         "One item per line; optionally 'Item | Presenter | minutes'"),
+    "conf.invited": ("Điểm cầu được mời", "Invited endpoints"),
+    "conf.all": ("Chọn tất cả", "Select all"),
+    "conf.create": ("Lên lịch", "Schedule"),
+    "conf.status": ("Trạng thái", "Status"),
+    "conf.status.scheduled": ("Đã lên lịch", "Scheduled"),
+    "conf.status.live": ("Đang họp", "In progress"),
+    "conf.status.ended": ("Đã kết thúc", "Ended"),
+    "conf.none": ("Chưa có cuộc họp nào", "No meetings yet"),
+    "conf.open": ("Xem", "Open"),
+    "conf.console": ("Bàn điều khiển", "Host console"),
+    "conf.room": ("Vào phòng họp", "Enter the meeting"),
+    "conf.start": ("Bắt đầu cuộc họp", "Start the meeting"),
+    "conf.end": ("Kết thúc cuộc họp", "End the meeting"),
+    "conf.end_confirm": ("Kết thúc cuộc họp cho tất cả điểm cầu?", "End the meeting for everyone?"),
+    "conf.speaker": ("Người đang phát biểu", "Current speaker"),
+    "conf.nobody": ("Chưa có ai phát biểu", "Nobody speaking"),
+    "conf.mute": ("Tắt tiếng", "Mute"),
+    "conf.unmute": ("Bật tiếng", "Unmute"),
+    "conf.spotlight": ("Ghim", "Spotlight"),
+    "conf.unspotlight": ("Bỏ ghim", "Unpin"),
+    "conf.grant": ("Cho phát biểu", "Give the floor"),
+    "conf.remove": ("Mời ra", "Remove"),
+    "conf.remove_confirm": ("Ngắt kết nối điểm cầu này?", "Disconnect this endpoint?"),
+    "conf.raise": ("Xin phát biểu", "Raise hand"),
+    "conf.lower": ("Hủy xin phát biểu", "Lower hand"),
+    "conf.hands": ("Xin phát biểu", "Raised hands"),
+    "conf.offline": ("Chưa kết nối", "Not connected"),
+    "conf.connected": ("Đã kết nối", "Connected"),
+    "conf.muted": ("Đã tắt tiếng", "Muted"),
+    "conf.q.good": ("Tốt", "Good"),
+    "conf.q.fair": ("Trung bình", "Fair"),
+    "conf.q.poor": ("Kém", "Poor"),
+    "conf.ended": ("Cuộc họp đã kết thúc", "The meeting has ended"),
+    "conf.removed": ("Điểm cầu đã bị mời ra khỏi cuộc họp", "This endpoint was removed from the meeting"),
+    "conf.floor": ("Bạn được mời phát biểu", "You have the floor"),
+    "conf.chair_view": ("Chủ tọa", "Chair"),
+    "conf.attendance": ("Điểm danh", "Attendance"),
+    "conf.absent": ("Vắng mặt", "Absent"),
+    "conf.speaking": ("Thời gian phát biểu", "Speaking time"),
+    "conf.actions": ("Thao tác điều hành", "Host actions"),
+    "conf.connecting": ("Đang kết nối…", "Connecting…"),
+    "conf.joined_as": ("Vai trò", "Role"),
+    "conf.role.host": ("Chủ trì", "Host"),
+    "conf.role.observer": ("Theo dõi", "Observer"),
+    "conf.role.district": ("Điểm cầu", "District"),
+    "conf.seconds": ("Thời gian (giây)", "Time (s)"),
+    "conf.reason.left": ("rời họp", "left"),
+    "conf.reason.disconnected": ("mất kết nối", "disconnected"),
+    "conf.reason.removed": ("bị mời ra", "removed"),
+    "conf.reason.ended": ("kết thúc họp", "meeting ended"),
+    "conf.action.start": ("bắt đầu cuộc họp", "started the meeting"),
+    "conf.action.end": ("kết thúc cuộc họp", "ended the meeting"),
+    "conf.action.mute": ("tắt tiếng", "muted"),
+    "conf.action.unmute": ("bật tiếng", "unmuted"),
+    "conf.action.spotlight": ("ghim hình", "spotlit"),
+    "conf.action.grant_floor": ("cho phát biểu", "gave the floor to"),
+    "conf.action.remove": ("mời ra khỏi cuộc họp", "removed"),
+})
+
+
+def _meeting(session: Session, meeting_id: int, user: User) -> Meeting:
+    meeting = session.get(Meeting, meeting_id)
+    if meeting is None or not can_see(meeting, user):
+        raise HTTPException(404, f"Không có cuộc họp số {meeting_id} / no such meeting")
+    return meeting
+
+
+@router.get("/meetings")
+def meetings_page(request: Request, user: User = Depends(any_user), session: Session = Depends(db)) -> Response:
+    meetings = [m for m in session.execute(select(Meeting).order_by(Meeting.scheduled_at.desc()).limit(200))
+                .scalars() if can_see(m, user)]
+    can_schedule = user.role in (Role.chair, Role.secretary, Role.admin)
+    people = endpoints = []
+    if can_schedule:
+        people = list(session.execute(select(User).where(User.role.in_([Role.chair, Role.secretary]), User.active)
+                                      .order_by(User.role, User.full_name)).scalars())
+        endpoints = list(session.execute(select(User).where(User.role == Role.endpoint, User.active)
+                                         .order_by(User.username)).scalars())
+        endpoints.sort(key=lambda u: u.unit.code if u.unit else "")
+    return render(request, "conference/meetings.html", {
+        "meetings": [meeting_json(m) for m in meetings], "can_schedule": can_schedule,
+        "chairs": [u for u in people if u.role == Role.chair],
+        "secretaries": [u for u in people if u.role == Role.secretary], "endpoints": endpoints})
+
+
+@router.get("/meetings/{meeting_id}")
+def meeting_page(meeting_id: int, request: Request, user: User = Depends(any_user),
+                 session: Session = Depends(db)) -> Response:
+    meeting = _meeting(session, meeting_id, user)
+    record = meeting_record(session, meeting_id) if user.role != Role.endpoint else None
+    return render(request, "conference/meeting.html", {
+        "meeting": meeting_json(meeting), "record": record, "is_host": meeting.is_host(user) or user.role == Role.admin,
+        "can_console": user.role in (Role.chair, Role.secretary, Role.operator, Role.admin),
+        "is_endpoint": user.role == Role.endpoint})
+
+
+@router.get("/meetings/{meeting_id}/console")
+def console_page(meeting_id: int, request: Request, user: User = Depends(console_roles),
+                 session: Session = Depends(db)) -> Response:
+    meeting = _meeting(session, meeting_id, user)
+    role = "host" if meeting.is_host(user) else "observer"
+    return render(request, "conference/console.html", {"meeting": meeting_json(meeting), "role": role})
+
+
+@router.get("/meetings/{meeting_id}/room")
+def room_page(meeting_id: int, request: Request, user: User = Depends(room_roles),
+              session: Session = Depends(db)) -> Response:
+    meeting = _meeting(session, meeting_id, user)
+    return render(request, "conference/room.html", {"meeting": meeting_json(meeting)})

@@ -1,0 +1,329 @@
+"""The meeting signaling protocol, version 1: every message on `/ws/meetings/{id}` is one JSON object
+`{"v": 1, "type": ..., ...}`. Browsers, the endpoint agent and third-party clients speak exactly this.
+
+Client messages may carry `ref` (any string up to 64 characters), echoed on the reply (`welcome`,
+`answer`, `ack` or `error`), and `meeting`, which must then name the socket's meeting. Unknown
+fields are refused so that a typo is an error rather than a silently ignored request.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+VERSION = 1
+Role = Literal["host", "district", "observer"]
+Ref = Annotated[str, Field(max_length=64)]
+ParticipantId = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    v: Literal[1] = 1
+
+
+class _ClientMessage(_Message):
+    ref: Ref | None = None
+    meeting: int | None = Field(default=None, description="if present, must be this socket's meeting id")
+
+
+# -- client → server -------------------------------------------------------------------------------
+
+
+class Join(_ClientMessage):
+    """Enter the meeting. host: its chair or secretary; district: an invited endpoint account;
+    observer: operations staff (operator, admin) or a host watching without a seat."""
+
+    type: Literal["join"] = "join"
+    role: Role
+
+
+class Offer(_ClientMessage):
+    """The client's SDP offer: first `sendonly` m-lines for what it publishes (audio, then video
+    "high", then video "low"), then one `recvonly` m-line per slot it receives (counts in `welcome`).
+    With `trickle: true` the server waits for `ice` messages until the null candidate (or 3 s).
+    A new offer while connected renegotiates: the media session is replaced."""
+
+    type: Literal["offer"] = "offer"
+    sdp: str = Field(min_length=1, max_length=200_000)
+    trickle: bool = False
+
+
+class Ice(_ClientMessage):
+    """A trickled ICE candidate (the `candidate` attribute line); null means end of candidates."""
+
+    type: Literal["ice"] = "ice"
+    candidate: str | None = Field(default=None, max_length=1000)
+    sdp_mid: str | None = Field(default=None, max_length=32)
+    sdp_mline_index: int | None = Field(default=None, ge=0, le=200)
+
+
+class Leave(_ClientMessage):
+    type: Literal["leave"] = "leave"
+
+
+class RaiseHand(_ClientMessage):
+    type: Literal["raise_hand"] = "raise_hand"
+    raised: bool = True
+
+
+class Ping(_ClientMessage):
+    type: Literal["ping"] = "ping"
+
+
+class Mute(_ClientMessage):
+    """Host control: stop (or resume) forwarding a participant's audio to everyone."""
+
+    type: Literal["mute"] = "mute"
+    participant: ParticipantId
+    muted: bool = True
+
+
+class Spotlight(_ClientMessage):
+    """Host control: show this participant as the speaker to everyone; null returns to voice switching."""
+
+    type: Literal["spotlight"] = "spotlight"
+    participant: ParticipantId | None
+
+
+class GrantFloor(_ClientMessage):
+    """Host control: give the floor to a participant (usually a raised hand): spotlight, unmute, lower hand."""
+
+    type: Literal["grant_floor"] = "grant_floor"
+    participant: ParticipantId
+
+
+class Remove(_ClientMessage):
+    """Host control: disconnect a participant from the meeting."""
+
+    type: Literal["remove"] = "remove"
+    participant: ParticipantId
+
+
+class EndMeeting(_ClientMessage):
+    """Host control: end the meeting for everyone."""
+
+    type: Literal["end_meeting"] = "end_meeting"
+
+
+ClientMessage = Annotated[Join | Offer | Ice | Leave | RaiseHand | Ping | Mute | Spotlight | GrantFloor | Remove
+                          | EndMeeting, Field(discriminator="type")]
+CLIENT_TYPES = frozenset({"join", "offer", "ice", "leave", "raise_hand", "ping", "mute", "spotlight",
+                          "grant_floor", "remove", "end_meeting"})
+HOST_CONTROLS = frozenset({"mute", "spotlight", "grant_floor", "remove", "end_meeting"})
+client_adapter: TypeAdapter[Any] = TypeAdapter(ClientMessage)
+
+
+# -- server → client -------------------------------------------------------------------------------
+
+
+class ParticipantInfo(BaseModel):
+    participant: str = Field(description="stable id of the participant: the account's username")
+    name: str
+    role: Role
+    unit: str | None = Field(description="QCVN 102 code of the participant's unit")
+    unit_name: str | None
+    hand_raised: bool = False
+    muted: bool = False
+    media: str = Field("new", description="media connection: new, connecting, connected, failed, closed")
+
+
+class Slots(BaseModel):
+    video: int = Field(description="recvonly video m-lines to offer")
+    audio: int = Field(description="recvonly audio m-lines to offer")
+
+
+class MeetingInfo(BaseModel):
+    id: int
+    title: str
+    place: str
+    status: Literal["scheduled", "live", "ended"]
+    chair: str
+    secretary: str | None
+    video_codec: Literal["vp8", "h264"]
+
+
+class _ServerMessage(_Message):
+    pass
+
+
+class Welcome(_ServerMessage):
+    type: Literal["welcome"] = "welcome"
+    ref: Ref | None = None
+    you: ParticipantInfo
+    meeting: MeetingInfo
+    publish: list[Literal["audio", "high", "low"]] = Field(description="tracks to offer as sendonly, in order")
+    slots: Slots
+    participants: list[ParticipantInfo]
+    speaker: str | None
+    spotlight: str | None
+    raised_hands: list[str] = Field(description="participants with a raised hand, earliest first")
+
+
+class Answer(_ServerMessage):
+    """The server's SDP answer, with all its ICE candidates (the server gathers completely)."""
+
+    type: Literal["answer"] = "answer"
+    ref: Ref | None = None
+    sdp: str
+
+
+class IceDone(_ServerMessage):
+    type: Literal["ice"] = "ice"
+    candidate: None = None
+
+
+class ParticipantJoined(_ServerMessage):
+    type: Literal["participant_joined"] = "participant_joined"
+    participant: ParticipantInfo
+
+
+class ParticipantLeft(_ServerMessage):
+    type: Literal["participant_left"] = "participant_left"
+    participant: str
+    reason: Literal["left", "disconnected", "removed", "ended"]
+
+
+class LayoutSlot(BaseModel):
+    mid: str
+    kind: Literal["audio", "video"]
+    source: str | None = Field(description="participant whose track this m-line carries now (null: idle)")
+    layer: str | None = Field(description="high, low or audio")
+
+
+class Layout(_ServerMessage):
+    """Which participant each of your receiving m-lines carries; sent whenever it changes."""
+
+    type: Literal["layout"] = "layout"
+    slots: list[LayoutSlot]
+
+
+class Speaker(_ServerMessage):
+    """The dominant speaker changed (null: nobody holds the floor)."""
+
+    type: Literal["speaker"] = "speaker"
+    participant: str | None
+    previous: str | None = None
+
+
+class HandRaised(_ServerMessage):
+    type: Literal["hand_raised"] = "hand_raised"
+    participant: str
+    raised: bool
+
+
+class FloorGranted(_ServerMessage):
+    type: Literal["floor_granted"] = "floor_granted"
+    participant: str
+    by: str
+
+
+class Muted(_ServerMessage):
+    type: Literal["muted"] = "muted"
+    participant: str
+    muted: bool
+    by: str
+
+
+class SpotlightChanged(_ServerMessage):
+    type: Literal["spotlight"] = "spotlight"
+    participant: str | None
+    by: str
+
+
+class Removed(_ServerMessage):
+    """Sent to everyone; the removed participant's socket is then closed with code 4000."""
+
+    type: Literal["removed"] = "removed"
+    participant: str
+    by: str
+
+
+class LinkQuality(BaseModel):
+    participant: str
+    bitrate_in_kbps: float = Field(description="what the server receives from the participant")
+    bitrate_out_kbps: float = Field(description="what the server sends to the participant")
+    loss_in_pct: float
+    loss_out_pct: float
+    jitter_in_ms: float
+    jitter_out_ms: float
+    rtt_ms: float | None
+    quality: Literal["good", "fair", "poor"]
+    at: float = Field(description="Unix time of the measurement")
+
+
+class LinkStats(_ServerMessage):
+    type: Literal["link_stats"] = "link_stats"
+    participants: list[LinkQuality]
+
+
+class MediaState(_ServerMessage):
+    type: Literal["media_state"] = "media_state"
+    participant: str
+    state: str
+
+
+class Renegotiate(_ServerMessage):
+    """The server asks for a new offer (e.g. the media session failed); answer with `offer`."""
+
+    type: Literal["renegotiate"] = "renegotiate"
+    reason: str
+
+
+class MeetingEnded(_ServerMessage):
+    """The meeting is over; the server closes the socket with code 4001 after this."""
+
+    type: Literal["meeting_ended"] = "meeting_ended"
+    by: str
+
+
+class Ack(_ServerMessage):
+    type: Literal["ack"] = "ack"
+    ref: Ref | None = None
+    for_: str = Field(alias="for", description="the type of the acknowledged message")
+
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+
+
+ErrorCode = Literal[
+    "invalid_json", "invalid_message", "unsupported_version", "unknown_type", "not_joined", "already_joined",
+    "duplicate_identity", "wrong_meeting", "not_found", "role_not_allowed", "not_invited", "meeting_ended",
+    "forbidden", "unknown_participant", "bad_sdp", "no_supported_codec", "media_refused", "media_unavailable",
+]
+
+
+class Error(_ServerMessage):
+    """A refused message. Nothing else changes: the socket stays open and the meeting goes on."""
+
+    type: Literal["error"] = "error"
+    ref: Ref | None = None
+    code: ErrorCode
+    message: str = Field(description="what was wrong and what to do, in Vietnamese / English")
+    for_: str | None = Field(default=None, alias="for", description="the type of the refused message, if known")
+
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+
+
+class Pong(_ServerMessage):
+    type: Literal["pong"] = "pong"
+    ref: Ref | None = None
+
+
+ServerMessage = Annotated[
+    Welcome | Answer | IceDone | ParticipantJoined | ParticipantLeft | Layout | Speaker | HandRaised | FloorGranted
+    | Muted | SpotlightChanged | Removed | LinkStats | MediaState | Renegotiate | MeetingEnded | Ack | Error | Pong,
+    Field(discriminator="type")]
+server_adapter: TypeAdapter[Any] = TypeAdapter(ServerMessage)
+
+
+def encode(message: BaseModel) -> str:
+    return message.model_dump_json(by_alias=True)
+
+
+def json_schema() -> dict[str, Any]:
+    """The published schema: both directions, for client authors."""
+    return {"version": VERSION,
+            "client": client_adapter.json_schema(by_alias=True),
+            "server": server_adapter.json_schema(by_alias=True)}

@@ -1,0 +1,146 @@
+"""Scheduling, starting and ending meetings: the rules about who chairs, who is invited, and in
+which order a meeting moves from scheduled to live to ended. Every change is audited."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pydantic import BaseModel, Field, field_validator
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.audit import record
+from core.people import Role, User
+from core.units import Unit
+
+from .journal import add_action, close_all_attendance, stop_speaking
+from .models import AgendaItem, Invitation, Meeting, MeetingStatus
+
+
+class MeetingRefused(Exception):
+    """A request that breaks a meeting rule; `status` is the HTTP status to answer with."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class AgendaItemIn(BaseModel):
+    title: str = Field(min_length=1, max_length=500)
+    presenter: str = Field(default="", max_length=200)
+    minutes: int | None = Field(default=None, ge=1, le=600)
+
+
+class MeetingIn(BaseModel):
+    title: str = Field(min_length=3, max_length=300)
+    place: str = Field(default="", max_length=300)
+    scheduled_at: datetime
+    agenda: list[AgendaItemIn] = Field(default_factory=list, max_length=50)
+    chair: str = Field(min_length=1, max_length=64, description="username of the chair (role chair)")
+    secretary: str | None = Field(default=None, max_length=64, description="username of the secretary")
+    invited: list[str] = Field(min_length=1, max_length=200, description="endpoint usernames, e.g. dc-vinh")
+    video_codec: str = Field(default="vp8", pattern="^(vp8|h264)$")
+
+    @field_validator("scheduled_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        # A time without zone is taken as Vietnam time (UTC+7), the way people type it.
+        if value.tzinfo is None:
+            from datetime import timedelta, timezone
+
+            value = value.replace(tzinfo=timezone(timedelta(hours=7)))
+        return value.astimezone(UTC)
+
+
+def _user(session: Session, username: str) -> User | None:
+    return session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+
+
+def schedule(session: Session, body: MeetingIn, actor: User, ip: str = "") -> Meeting:
+    chair = _user(session, body.chair)
+    if chair is None or chair.role not in (Role.chair, Role.admin) or not chair.active:
+        raise MeetingRefused(422, f"chair: {body.chair!r} không phải tài khoản chủ tọa / is not a chair account")
+    secretary = None
+    if body.secretary:
+        secretary = _user(session, body.secretary)
+        if secretary is None or secretary.role != Role.secretary or not secretary.active:
+            raise MeetingRefused(422, f"secretary: {body.secretary!r} không phải tài khoản thư ký / "
+                                      "is not a secretary account")
+    names = list(dict.fromkeys(body.invited))
+    endpoints = {u.username: u for u in session.execute(select(User).where(User.username.in_(names))).scalars()}
+    wrong = [n for n in names if n not in endpoints or endpoints[n].role != Role.endpoint]
+    if wrong:
+        raise MeetingRefused(422, "invited: không phải điểm cầu / not endpoint accounts: " + ", ".join(wrong))
+    meeting = Meeting(title=body.title.strip(), place=body.place.strip(), scheduled_at=body.scheduled_at,
+                      status=MeetingStatus.scheduled.value, video_codec=body.video_codec, chair_id=chair.id,
+                      secretary_id=secretary.id if secretary else None, created_by_id=actor.id,
+                      created_at=datetime.now(UTC))
+    meeting.agenda = [AgendaItem(position=i + 1, title=item.title.strip(), presenter=item.presenter.strip(),
+                                 minutes=item.minutes) for i, item in enumerate(body.agenda)]
+    meeting.invitations = [Invitation(user_id=endpoints[n].id) for n in names]
+    session.add(meeting)
+    session.flush()
+    record(session, actor=actor.username, action="meeting.schedule", target=f"meeting:{meeting.id}",
+           detail={"title": meeting.title, "invited": len(names)}, ip=ip)
+    return meeting
+
+
+def start(session: Session, meeting: Meeting, actor: User, ip: str = "") -> Meeting:
+    if meeting.status == MeetingStatus.ended:
+        raise MeetingRefused(409, "Cuộc họp đã kết thúc / the meeting has already ended")
+    if meeting.status == MeetingStatus.scheduled:
+        meeting.status = MeetingStatus.live.value
+        meeting.started_at = datetime.now(UTC)
+        add_action(session, meeting_id=meeting.id, actor=actor.username, actor_role=actor.role, action="start",
+                   at=meeting.started_at)
+        record(session, actor=actor.username, action="meeting.start", target=f"meeting:{meeting.id}", ip=ip)
+    return meeting
+
+
+def end(session: Session, meeting: Meeting, actor: User, ip: str = "") -> Meeting:
+    if meeting.status == MeetingStatus.ended:
+        return meeting
+    now = datetime.now(UTC)
+    if meeting.started_at is None:
+        meeting.started_at = now
+    meeting.status = MeetingStatus.ended.value
+    meeting.ended_at = now
+    close_all_attendance(session, meeting.id, now, "ended")
+    stop_speaking(session, meeting_id=meeting.id, at=now)
+    add_action(session, meeting_id=meeting.id, actor=actor.username, actor_role=actor.role, action="end", at=now)
+    record(session, actor=actor.username, action="meeting.end", target=f"meeting:{meeting.id}", ip=ip)
+    return meeting
+
+
+def can_see(meeting: Meeting, user: User) -> bool:
+    """Endpoints see the meetings they are invited to; people working here see every meeting."""
+    return user.role != Role.endpoint or user.id in meeting.invited_ids()
+
+
+def meeting_json(meeting: Meeting, units: dict[int, Unit] | None = None) -> dict[str, object]:
+    def person(user: User | None) -> dict[str, object] | None:
+        if user is None:
+            return None
+        return {"username": user.username, "full_name": user.full_name, "position": user.position}
+
+    def invited(inv: Invitation) -> dict[str, object]:
+        unit = inv.user.unit
+        return {"username": inv.user.username, "name": inv.user.full_name,
+                "unit": unit.code if unit else None, "unit_name": unit.short_name if unit else None}
+
+    return {
+        "id": meeting.id, "title": meeting.title, "place": meeting.place,
+        "scheduled_at": _iso(meeting.scheduled_at), "status": meeting.status, "video_codec": meeting.video_codec,
+        "started_at": _iso(meeting.started_at), "ended_at": _iso(meeting.ended_at),
+        "chair": person(meeting.chair), "secretary": person(meeting.secretary),
+        "agenda": [{"position": a.position, "title": a.title, "presenter": a.presenter, "minutes": a.minutes}
+                   for a in meeting.agenda],
+        "invited": sorted((invited(i) for i in meeting.invitations), key=lambda e: e["unit"] or ""),
+    }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()

@@ -1,0 +1,302 @@
+"""The signaling WebSocket `/ws/meetings/{id}`: one participant per socket, speaking `protocol` v1.
+Every refused message gets an `error` on that socket and changes nothing else."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, WebSocket
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from core.access import require_roles
+from core.people import Role, User
+
+from . import protocol as p
+from .controls import host_control, raise_hand
+from .hub import Hub, hub_for
+from .journal import close_stale, open_attendance
+from .live import Connection, LiveMeeting, PendingOffer, Person
+from .media.errors import MediaError
+from .media.room import AUDIO_STREAMS_PER_SUBSCRIBER
+from .models import Meeting, MeetingStatus
+from .offers import OfferProblem, add_candidates, check_offer
+from .refusals import Refusal
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+may_join = require_roles(Role.chair, Role.secretary, Role.endpoint, Role.operator, Role.admin)
+TRICKLE_WAIT_SECONDS = 3.0
+# A socket silent this long (clients ping every few seconds) is taken to be a connection that died
+# without closing, e.g. a cut network: a new join for its identity replaces it.
+TAKEOVER_SILENCE_SECONDS = 8.0
+MAX_DISTRICT_SLOTS = 26
+
+
+@router.websocket("/ws/meetings/{meeting_id}")
+async def meeting_socket(websocket: WebSocket, meeting_id: int, user: User = Depends(may_join)) -> None:
+    hub = hub_for(websocket)
+    await websocket.accept()
+    conn = Connection(websocket, Person.of(user), meeting_id)
+    conn.start()
+    reason = "disconnected"
+    try:
+        while not conn.detached:
+            frame = await websocket.receive()
+            if frame["type"] == "websocket.disconnect":
+                break
+            conn.last_heard = time.monotonic()
+            if frame.get("text") is None:
+                conn.send(p.Error(code="invalid_json", message="Chỉ nhận khung văn bản JSON / send JSON text frames, "
+                                                               "not binary"))
+                continue
+            if await handle(hub, conn, frame["text"]) == "leave":
+                reason = "left"
+                break
+    except Exception:
+        log.exception("signaling socket of %s failed", conn.participant)
+    finally:
+        await hub.detach(conn, reason)
+
+
+async def handle(hub: Hub, conn: Connection, text: str) -> str | None:
+    ref, kind = None, None
+    try:
+        try:
+            data = json.loads(text)
+        except (ValueError, RecursionError) as exc:
+            raise Refusal("invalid_json", f"JSON không hợp lệ / not valid JSON: {exc}"[:200]) from exc
+        if not isinstance(data, dict):
+            raise Refusal("invalid_message", "Mỗi thông điệp là một đối tượng JSON / each message is a JSON object")
+        ref = data.get("ref") if isinstance(data.get("ref"), str) and len(data["ref"]) <= 64 else None
+        kind = data.get("type") if isinstance(data.get("type"), str) else None
+        if data.get("v") != p.VERSION:
+            raise Refusal("unsupported_version", f"Phiên bản giao thức phải là v={p.VERSION} / protocol version "
+                                                 f"must be v={p.VERSION}, got {data.get('v')!r}")
+        if kind not in p.CLIENT_TYPES:
+            raise Refusal("unknown_type", f"Loại thông điệp không hỗ trợ / unknown message type {kind!r}; "
+                                          f"expected one of {', '.join(sorted(p.CLIENT_TYPES))}")
+        try:
+            message = p.client_adapter.validate_python(data)
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(str(x) for x in e['loc'][1:]) or 'message'}: {e['msg']}"
+                                 for e in exc.errors())
+            raise Refusal("invalid_message", f"Thông điệp {kind} không hợp lệ / invalid {kind}: {problems}"[:500]) \
+                from exc
+        if message.meeting is not None and message.meeting != conn.meeting_id:
+            raise Refusal("wrong_meeting", f"Kết nối này thuộc cuộc họp {conn.meeting_id}, không phải "
+                                           f"{message.meeting} / this socket belongs to meeting {conn.meeting_id}")
+        return await dispatch(hub, conn, message)
+    except Refusal as refusal:
+        conn.send(p.Error(code=refusal.code, message=refusal.message, ref=ref, **{"for": kind}))  # type: ignore[arg-type]
+        return None
+
+
+async def dispatch(hub: Hub, conn: Connection, message: Any) -> str | None:
+    if isinstance(message, p.Ping):
+        conn.send(p.Pong(ref=message.ref))
+        return None
+    if isinstance(message, p.Join):
+        await join(hub, conn, message)
+        return None
+    if conn.role is None:
+        raise Refusal("not_joined", "Gửi 'join' trước / send 'join' first")
+    live = hub.meetings.get(conn.meeting_id)
+    if live is None or live.connections.get(conn.participant) is not conn:
+        raise Refusal("not_joined", "Kết nối không còn trong cuộc họp / this socket is no longer in the meeting")
+    if isinstance(message, p.Leave):
+        return "leave"
+    if isinstance(message, p.Offer):
+        await offer(hub, live, conn, message)
+    elif isinstance(message, p.Ice):
+        await ice(hub, live, conn, message)
+    elif isinstance(message, p.RaiseHand):
+        await raise_hand(hub, live, conn, message)
+    elif message.type in p.HOST_CONTROLS:
+        if conn.role != "host":
+            raise Refusal("forbidden", "Chỉ chủ trì cuộc họp được điều khiển / only the meeting's hosts (chair, "
+                                       "secretary) may use host controls")
+        await host_control(hub, live, conn, message)
+    return None
+
+
+# -- joining -----------------------------------------------------------------------------------------
+
+
+def _load_meeting(session: Session, meeting_id: int) -> Meeting | None:
+    meeting = session.get(Meeting, meeting_id)
+    if meeting is not None:
+        meeting.invited_ids()  # load while the session is open
+    return meeting
+
+
+def _check_role(meeting: Meeting, person: Person, role: str) -> None:
+    is_host = person.user_id in (meeting.chair_id, meeting.secretary_id)
+    if role == "host" and not is_host:
+        raise Refusal("role_not_allowed", "Chỉ chủ tọa và thư ký của cuộc họp vào với vai trò chủ trì / only this "
+                                          "meeting's chair and secretary join as host")
+    if role == "district":
+        if person.account_role != Role.endpoint:
+            raise Refusal("role_not_allowed", "Vai trò điểm cầu dành cho tài khoản điểm cầu / only endpoint "
+                                              "accounts join as district")
+        if person.user_id not in meeting.invited_ids():
+            raise Refusal("not_invited", "Điểm cầu này không được mời vào cuộc họp / this endpoint is not invited")
+    if role == "observer" and not (is_host or person.account_role in (Role.operator, Role.admin)):
+        raise Refusal("role_not_allowed", "Chỉ cán bộ vận hành theo dõi cuộc họp / only operations staff observe")
+
+
+async def join(hub: Hub, conn: Connection, message: p.Join) -> None:
+    if conn.role is not None:
+        raise Refusal("already_joined", "Kết nối này đã vào cuộc họp / this socket has already joined")
+    meeting = await hub.db(_load_meeting, conn.meeting_id, write=False)
+    if meeting is None:
+        raise Refusal("not_found", f"Không có cuộc họp số {conn.meeting_id} / no such meeting")
+    if meeting.status == MeetingStatus.ended:
+        raise Refusal("meeting_ended", "Cuộc họp đã kết thúc / the meeting has ended")
+    _check_role(meeting, conn.person, message.role)
+    live = hub.live(meeting)
+    pid = conn.participant
+    old = live.connections.get(pid)
+    if old is not None and time.monotonic() - old.last_heard > TAKEOVER_SILENCE_SECONDS:
+        await hub.detach(old, "disconnected", close_code=4002)
+        live = hub.live(meeting)  # the old socket may have been the last one, ending the live meeting
+    if pid in live.connections:
+        raise Refusal("duplicate_identity", f"{pid} đã có mặt trong cuộc họp từ một kết nối khác / {pid} is "
+                                            "already connected to this meeting on another socket")
+    live.connections[pid] = conn  # claimed before any await, so a racing second join is refused
+    conn.role = message.role
+    at = datetime.now(UTC)
+    person, meeting_id = conn.person, meeting.id
+
+    def attend(session: Session) -> int:
+        user = session.get(User, person.user_id)
+        assert user is not None
+        close_stale(session, at=at, meeting_id=meeting_id, participant=pid)
+        return open_attendance(session, meeting_id=meeting_id, user=user, participant=pid, role=message.role,
+                               at=at).id
+
+    try:
+        conn.attendance_id = await hub.db(attend)
+    except Exception:
+        live.connections.pop(pid, None)
+        conn.role = None
+        raise
+    districts = min(MAX_DISTRICT_SLOTS, len(live.invited))
+    slots = p.Slots(video=2 if message.role == "district" else 1 + districts,
+                    audio=AUDIO_STREAMS_PER_SUBSCRIBER)
+    publish = {"host": ["audio", "high"], "district": ["audio", "high", "low"], "observer": []}[message.role]
+    conn.send(p.Welcome(
+        ref=message.ref, you=conn.info(live), meeting=live.info(), publish=publish, slots=slots,  # type: ignore[arg-type]
+        participants=[c.info(live) for c in live.connections.values() if c is not conn],
+        speaker=live.speaker, spotlight=live.spotlight, raised_hands=live.raised_order()))
+    live.broadcast(p.ParticipantJoined(participant=conn.info(live)), skip=conn)
+    await hub.publish("conference.joined", {"meeting": meeting.id, "participant": pid, "role": message.role,
+                                            "unit": conn.person.unit, "at": at.isoformat()})
+
+
+# -- media negotiation ---------------------------------------------------------------------------------
+
+
+async def offer(hub: Hub, live: LiveMeeting, conn: Connection, message: p.Offer) -> None:
+    try:
+        summary = check_offer(message.sdp, live.video_codec)
+    except OfferProblem as problem:
+        raise Refusal(problem.code, problem.message) from problem
+    if conn.role == "observer" and summary.published:
+        raise Refusal("role_not_allowed", "Người theo dõi chỉ nhận, không gửi / observers receive only: offer "
+                                          "recvonly m-lines")
+    if conn.pending_offer is not None and conn.pending_offer.timer is not None:
+        conn.pending_offer.timer.cancel()
+    if not message.trickle:
+        conn.pending_offer = None
+        await negotiate(hub, live, conn, message.sdp, message.ref)
+        return
+    pending = conn.pending_offer = PendingOffer(message.sdp, message.ref)
+    pending.timer = asyncio.ensure_future(_trickle_deadline(hub, live, conn, pending))
+
+
+async def _trickle_deadline(hub: Hub, live: LiveMeeting, conn: Connection, pending: PendingOffer) -> None:
+    await asyncio.sleep(TRICKLE_WAIT_SECONDS)
+    if conn.pending_offer is pending and not conn.detached:
+        conn.pending_offer = None
+        try:
+            await negotiate(hub, live, conn, add_candidates(pending.sdp, pending.candidates), pending.ref)
+        except Refusal as refusal:
+            conn.send(p.Error(code=refusal.code, message=refusal.message, ref=pending.ref,  # type: ignore[arg-type]
+                              **{"for": "offer"}))
+
+
+async def ice(hub: Hub, live: LiveMeeting, conn: Connection, message: p.Ice) -> None:
+    """Candidates complete a trickled offer; after the answer they are not needed (the server's
+    candidates are all in its answer and the client's were folded into its offer)."""
+    pending = conn.pending_offer
+    if pending is None:
+        return
+    if message.candidate:
+        pending.candidates.append((message.candidate, message.sdp_mid, message.sdp_mline_index))
+        return
+    if pending.timer is not None:
+        pending.timer.cancel()
+    conn.pending_offer = None
+    await negotiate(hub, live, conn, add_candidates(pending.sdp, pending.candidates), pending.ref)
+
+
+def _media_refusal(exc: MediaError) -> Refusal:
+    text = str(exc)
+    if "has no" in text and "relays" in text:
+        return Refusal("no_supported_codec", text)
+    if "SDP" in text:
+        return Refusal("bad_sdp", text)
+    return Refusal("media_refused", f"Máy chủ media từ chối / the media server refused: {text}")
+
+
+async def negotiate(hub: Hub, live: LiveMeeting, conn: Connection, sdp: str, ref: str | None) -> None:
+    async with conn.negotiating:
+        try:
+            media = await hub.media()
+        except MediaError as exc:
+            raise Refusal("media_unavailable", f"Máy chủ media chưa chạy / the media workers are not running: "
+                                               f"{exc}") from exc
+        pid = conn.participant
+        try:
+            if conn.in_media:  # renegotiation: the new offer replaces the media session
+                conn.in_media = False
+                with contextlib.suppress(MediaError):
+                    await media.remove_participant(live.room_id, pid)
+            try:
+                answer = await media.add_participant(live.room_id, pid, conn.role or "observer", sdp,
+                                                     video_codec=live.video_codec)
+            except MediaError as exc:
+                if "already connected" not in str(exc):
+                    raise
+                # A session left over from this participant's previous connection, whose removal
+                # has not reached the worker yet: this socket owns the identity now.
+                await media.remove_participant(live.room_id, pid)
+                answer = await media.add_participant(live.room_id, pid, conn.role or "observer", sdp,
+                                                     video_codec=live.video_codec)
+        except MediaError as exc:
+            if "connection closed" in str(exc) or "not connected" in str(exc):
+                await hub.media_failed()
+            raise _media_refusal(exc) from exc
+        except TimeoutError as exc:
+            raise Refusal("media_unavailable", "Máy chủ media không trả lời / the media workers did not answer") \
+                from exc
+        if conn.detached:
+            with contextlib.suppress(MediaError):
+                await media.remove_participant(live.room_id, pid)
+            return
+        conn.in_media = True
+        conn.media_state = "connecting"
+        conn.send(p.Answer(ref=ref, sdp=answer))
+        conn.send(p.IceDone())
+        with contextlib.suppress(MediaError):
+            if pid in live.muted:
+                await media.mute(live.room_id, pid, True)
+            if live.spotlight is not None:
+                await media.set_spotlight(live.room_id, live.spotlight)

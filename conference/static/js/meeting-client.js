@@ -1,0 +1,197 @@
+// The browser side of the signaling protocol v1 (see conference/protocol.py) and the WebRTC session:
+// publish what `welcome.publish` asks, receive on `welcome.slots` recvonly m-lines, and map each m-line
+// to the participant it currently carries from `layout` messages.
+
+const VIDEO_BITRATE = { high: 500000, low: 150000 };
+
+export class MeetingClient extends EventTarget {
+  constructor(meetingId, role) {
+    super();
+    this.meetingId = Number(meetingId);
+    this.role = role;
+    this.ws = null;
+    this.pc = null;
+    this.welcome = null;
+    this.local = null;
+    this.streamsByMid = new Map();
+    this.layout = [];
+    this.seq = 0;
+    this.closed = false;
+  }
+
+  emit(type, detail) { this.dispatchEvent(new CustomEvent(type, { detail })); }
+
+  send(message) {
+    const ref = `c${++this.seq}`;
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) {
+      this.ws.send(JSON.stringify({ v: 1, ref, ...message }));
+    }
+    return ref;
+  }
+
+  connect() {
+    const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+    this.ws = new WebSocket(`${scheme}://${location.host}/ws/meetings/${this.meetingId}`);
+    this.ws.addEventListener('open', () => {
+      this.emit('state', 'signaling');
+      this.send({ type: 'join', meeting: this.meetingId, role: this.role });
+      // Keepalive: a socket silent for 8 s may be taken over by a new join of the same account.
+      this.keepalive = setInterval(() => this.send({ type: 'ping' }), 3000);
+    });
+    this.ws.addEventListener('message', (event) => this.onMessage(JSON.parse(event.data)));
+    this.ws.addEventListener('close', (event) => {
+      clearInterval(this.keepalive);
+      this.emit('closed', { code: event.code, reason: event.reason });
+      this.stopMedia();
+    });
+  }
+
+  async onMessage(message) {
+    switch (message.type) {
+      case 'welcome':
+        this.welcome = message;
+        this.emit('welcome', message);
+        try { await this.startMedia(); } catch (err) { this.emit('problem', String(err)); }
+        break;
+      case 'answer':
+        await this.pc.setRemoteDescription({ type: 'answer', sdp: message.sdp });
+        this.bindTracks();
+        break;
+      case 'layout':
+        this.layout = message.slots;
+        this.emit('layout', message.slots);
+        break;
+      case 'renegotiate':
+        await this.startMedia();
+        break;
+      case 'pong':
+        break;
+      case 'error':
+        this.emit('problem', `${message.code}: ${message.message}`);
+        break;
+      default:
+        this.emit(message.type, message);
+    }
+  }
+
+  async startMedia() {
+    const w = this.welcome;
+    this.stopPeer();
+    if (w.publish.length && !this.local) {
+      const wantsVideo = w.publish.includes('high');
+      this.local = await navigator.mediaDevices.getUserMedia({
+        audio: w.publish.includes('audio'),
+        video: wantsVideo ? { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 25 } } : false,
+      });
+      this.emit('local', this.local);
+    }
+    const pc = this.pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', iceServers: [] });
+    pc.addEventListener('connectionstatechange', () => this.emit('state', pc.connectionState));
+    const audio = this.local?.getAudioTracks()[0];
+    const video = this.local?.getVideoTracks()[0];
+    for (const layer of w.publish) {
+      if (layer === 'audio' && audio) pc.addTransceiver(audio, { direction: 'sendonly' });
+      if (layer === 'high' && video) {
+        pc.addTransceiver(video, { direction: 'sendonly', sendEncodings: [{ maxBitrate: VIDEO_BITRATE.high }] });
+      }
+      if (layer === 'low' && video) {
+        pc.addTransceiver(video.clone(), { direction: 'sendonly',
+          sendEncodings: [{ maxBitrate: VIDEO_BITRATE.low, scaleResolutionDownBy: 2 }] });
+      }
+    }
+    for (let i = 0; i < w.slots.video; i++) pc.addTransceiver('video', { direction: 'recvonly' });
+    for (let i = 0; i < w.slots.audio; i++) pc.addTransceiver('audio', { direction: 'recvonly' });
+    this.preferCodec(pc, w.meeting.video_codec);
+    await pc.setLocalDescription(await pc.createOffer());
+    await this.gathered(pc);
+    this.send({ type: 'offer', sdp: pc.localDescription.sdp });
+  }
+
+  preferCodec(pc, codec) {
+    if (!RTCRtpReceiver.getCapabilities) return;
+    const caps = RTCRtpReceiver.getCapabilities('video').codecs;
+    const name = codec === 'h264' ? 'video/H264' : 'video/VP8';
+    const chosen = caps.filter((c) => c.mimeType === name || c.mimeType === 'video/rtx');
+    for (const t of pc.getTransceivers()) {
+      if (t.receiver.track.kind === 'video' && t.setCodecPreferences) {
+        try { t.setCodecPreferences(chosen); } catch (err) { /* keep the browser's defaults */ }
+      }
+    }
+  }
+
+  gathered(pc) {
+    // The media workers take complete offers; host candidates gather in a few milliseconds.
+    if (pc.iceGatheringState === 'complete') return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => { if (pc.iceGatheringState === 'complete') resolve(); };
+      pc.addEventListener('icegatheringstatechange', done);
+      setTimeout(resolve, 3000);
+    });
+  }
+
+  bindTracks() {
+    this.streamsByMid.clear();
+    for (const t of this.pc.getTransceivers()) {
+      if (t.direction === 'recvonly' && t.mid !== null) {
+        this.streamsByMid.set(t.mid, new MediaStream([t.receiver.track]));
+      }
+    }
+    this.emit('tracks', this.streamsByMid);
+    if (this.layout.length) this.emit('layout', this.layout);
+  }
+
+  streamFor(mid) { return this.streamsByMid.get(mid) || null; }
+
+  async framesDecoded() {
+    if (!this.pc) return 0;
+    let total = 0;
+    const stats = await this.pc.getStats();
+    stats.forEach((s) => { if (s.type === 'inbound-rtp' && s.kind === 'video') total += s.framesDecoded || 0; });
+    return total;
+  }
+
+  leave() {
+    this.send({ type: 'leave' });
+    this.closed = true;
+  }
+
+  stopPeer() {
+    if (this.pc) { this.pc.close(); this.pc = null; }
+  }
+
+  stopMedia() {
+    this.stopPeer();
+    if (this.local) { this.local.getTracks().forEach((t) => t.stop()); this.local = null; }
+  }
+}
+
+export function labels() {
+  return JSON.parse(document.getElementById('labels').textContent);
+}
+
+export function showError(element, text) {
+  element.textContent = text;
+  element.hidden = !text;
+}
+
+export function attach(video, stream) {
+  if (video.srcObject !== stream) {
+    video.srcObject = stream;
+    if (stream) video.play().catch(() => {});
+  }
+}
+
+export function playAudio(sink, streams, layout) {
+  for (const slot of layout) {
+    if (slot.kind !== 'audio') continue;
+    let el = sink.querySelector(`audio[data-mid="${slot.mid}"]`);
+    if (!el) {
+      el = document.createElement('audio');
+      el.autoplay = true;
+      el.dataset.mid = slot.mid;
+      sink.appendChild(el);
+    }
+    const stream = streams.get(slot.mid);
+    if (stream && el.srcObject !== stream) { el.srcObject = stream; el.play().catch(() => {}); }
+  }
+}

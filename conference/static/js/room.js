@@ -1,0 +1,59 @@
+// District view: the chair and the current speaker, raise hand; the district publishes its camera
+// as a high and a low track.
+import { MeetingClient, attach, labels, playAudio, showError } from './meeting-client.js';
+
+const root = document.getElementById('room');
+const L = labels();
+const meeting = JSON.parse(document.getElementById('meeting-data').textContent);
+const client = new MeetingClient(root.dataset.meeting, 'district');
+window.meetingClient = client;
+const names = Object.fromEntries(meeting.invited.map((e) => [e.username, e.unit_name || e.name]));
+names[meeting.chair.username] = meeting.chair.full_name;
+const handBtn = document.getElementById('hand-btn');
+const notice = document.getElementById('notice');
+let me = null;
+let raised = false;
+let hosts = new Set([meeting.chair.username, meeting.secretary?.username].filter(Boolean));
+
+function say(text) { notice.textContent = text; notice.hidden = !text; }
+
+client.addEventListener('welcome', ({ detail }) => {
+  me = detail.you.participant;
+  handBtn.disabled = false;
+  for (const p of detail.participants) if (p.role === 'host') hosts.add(p.participant);
+});
+client.addEventListener('participant_joined', ({ detail }) => { if (detail.participant.role === 'host') hosts.add(detail.participant.participant); });
+client.addEventListener('layout', ({ detail }) => {
+  let chair = null; let speaker = null; let speakerId = null;
+  for (const slot of detail) {
+    if (slot.kind !== 'video' || !slot.source) continue;
+    if (hosts.has(slot.source) && !chair) chair = client.streamFor(slot.mid);
+    else { speaker = client.streamFor(slot.mid); speakerId = slot.source; }
+  }
+  attach(document.getElementById('chair-video'), chair);
+  attach(document.getElementById('speaker-video'), speaker);
+  document.getElementById('speaker-name').textContent = speakerId ? (names[speakerId] || speakerId) : L.nobody;
+  playAudio(document.getElementById('audio-sink'), client.streamsByMid, detail);
+});
+client.addEventListener('local', ({ detail }) => attach(document.getElementById('self-video'), detail));
+client.addEventListener('hand_raised', ({ detail }) => {
+  if (detail.participant !== me) return;
+  raised = detail.raised;
+  handBtn.textContent = raised ? L.lower : L.raise;
+});
+client.addEventListener('floor_granted', ({ detail }) => { if (detail.participant === me) say(L.floor); });
+client.addEventListener('muted', ({ detail }) => { if (detail.participant === me) say(detail.muted ? L.muted : ''); });
+client.addEventListener('link_stats', ({ detail }) => {
+  const mine = detail.participants.find((q) => q.participant === me);
+  if (mine) document.getElementById('my-quality').textContent = `${L[mine.quality]} · RTT ${mine.rtt_ms ?? '–'} ms`;
+});
+client.addEventListener('state', ({ detail }) => { document.getElementById('conn-state').textContent = detail === 'connected' ? L.connected : detail; });
+client.addEventListener('problem', ({ detail }) => showError(document.getElementById('room-error'), detail));
+client.addEventListener('closed', ({ detail }) => {
+  handBtn.disabled = true;
+  if (detail.code === 4001) say(L.ended);
+  if (detail.code === 4000) say(L.removed);
+});
+handBtn.addEventListener('click', () => client.send({ type: 'raise_hand', raised: !raised }));
+window.addEventListener('beforeunload', () => client.leave());
+client.connect();

@@ -1,0 +1,257 @@
+"""Real aiortc peers through real media worker processes: the relay forwards without decoding
+or encoding, the subscribers decode what they get, and bad offers hurt nobody else."""
+
+from __future__ import annotations
+
+import asyncio
+import fractions
+import time
+
+import aioice.ice
+import av
+import numpy as np
+import pytest
+from aiortc import RTCBundlePolicy, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import AudioStreamTrack, MediaStreamTrack
+
+from conference.media.client import MediaRouter
+from conference.media.errors import MediaError
+from conference.media.service import WorkerPool
+from conference.media.worker import place
+
+pytestmark = pytest.mark.timeout(120)
+
+
+class SmallVideo(MediaStreamTrack):
+    """A 160x120 moving picture, so the test's own encoders stay cheap."""
+
+    kind = "video"
+
+    def __init__(self, shade: int) -> None:
+        super().__init__()
+        self._shade = shade
+        self._n = 0
+        self._start = time.time()
+
+    async def recv(self) -> av.VideoFrame:
+        self._n += 1
+        await asyncio.sleep(max(0.0, self._start + self._n / 15 - time.time()))
+        img = np.full((120, 160, 3), self._shade, dtype=np.uint8)
+        img[40:80, (self._n * 4) % 120 : (self._n * 4) % 120 + 40] = 255 - self._shade
+        frame = av.VideoFrame.from_ndarray(img, format="rgb24")
+        frame.pts = self._n * 6000
+        frame.time_base = fractions.Fraction(1, 90000)
+        return frame
+
+
+class Peer:
+    def __init__(self, publish_video: int, video_slots: int) -> None:
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
+        self.pc.addTransceiver(AudioStreamTrack(), direction="sendonly")
+        for i in range(publish_video):
+            self.pc.addTransceiver(SmallVideo(60 + 100 * i), direction="sendonly")
+        for _ in range(video_slots):
+            self.pc.addTransceiver("video", direction="recvonly")
+        self.pc.addTransceiver("audio", direction="recvonly")
+        self.frames: dict[str, int] = {}
+        self.sizes: dict[str, tuple[int, int]] = {}
+        self.pc.on("track", self._on_track)
+
+    def _on_track(self, track: MediaStreamTrack) -> None:
+        if track.kind != "video":
+            return
+        mid = next(t.mid for t in self.pc.getTransceivers() if t.receiver.track is track)
+
+        async def pump() -> None:
+            while True:
+                try:
+                    frame = await track.recv()
+                except Exception:
+                    return
+                self.frames[mid] = self.frames.get(mid, 0) + 1
+                self.sizes[mid] = (frame.width, frame.height)
+
+        asyncio.ensure_future(pump())
+
+    async def join(self, router: MediaRouter, room: str, pid: str, role: str, codec: str) -> None:
+        await self.pc.setLocalDescription(await self.pc.createOffer())
+        answer = await router.add_participant(room, pid, role, self.pc.localDescription.sdp, video_codec=codec)
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+
+
+def _ids_on_different_workers() -> tuple[str, str]:
+    host = "chair-1"
+    district = next(f"dc-{i}" for i in range(100) if place(f"dc-{i}", 2) != place(host, 2))
+    return host, district
+
+
+async def _wait(predicate, timeout: float = 15.0) -> None:
+    deadline = time.time() + timeout
+    while not predicate():
+        assert time.time() < deadline, "timed out"
+        await asyncio.sleep(0.1)
+
+
+@pytest.mark.parametrize("codec", ["vp8", "h264"])
+async def test_relay_through_two_workers_without_decoding(tmp_path, monkeypatch, codec: str) -> None:
+    monkeypatch.setattr(aioice.ice, "get_host_addresses", lambda use_ipv4, use_ipv6: ["127.0.0.1"])
+    pool = WorkerPool(tmp_path / "media", 2, ["127.0.0.1"])
+    pool.start()
+    router = MediaRouter(tmp_path / "media", 2)
+    host = district = None
+    try:
+        await router.connect()
+        events: list[dict] = []
+
+        async def collect() -> None:
+            async for event in router.events():
+                events.append(event)
+
+        collector = asyncio.ensure_future(collect())
+        host_id, district_id = _ids_on_different_workers()
+        host, district = Peer(publish_video=1, video_slots=2), Peer(publish_video=2, video_slots=2)
+        await host.join(router, "r1", host_id, "host", codec)
+        await district.join(router, "r1", district_id, "district", codec)
+
+        # The district's first slot carries the host, decoded by the district's own decoder.
+        await _wait(lambda: district.frames.get(_mid(district, 0), 0) >= 10)
+        assert district.sizes[_mid(district, 0)] == (160, 120)
+
+        # Nobody watches the district's high track until it has the floor.
+        def hint(layer: str) -> bool | None:
+            hints = [e["active"] for e in events if e["event"] == "publish_hint"
+                     and e["participant"] == district_id and e["layer"] == layer]
+            return hints[-1] if hints else None
+
+        await _wait(lambda: hint("high") is False and hint("low") is True)
+
+        # Give the district the floor: the host's speaker slot switches to its high track and
+        # its tile shows the low track.
+        await router.set_spotlight("r1", district_id)
+        await _wait(lambda: host.frames.get(_mid(host, 0), 0) >= 10 and host.frames.get(_mid(host, 1), 0) >= 5)
+        await _wait(lambda: hint("high") is True)
+        layouts = [e for e in events if e["event"] == "layout" and e["participant"] == host_id]
+        assert layouts[-1]["slots"][0] == {"mid": _mid(host, 0), "kind": "video", "source": district_id,
+                                           "layer": "high"}
+        state = await router.room_state("r1")
+        assert state["spotlight"] == district_id and set(state["members"]) == {host_id, district_id}
+
+        # Hostile input gets an error and the running session keeps its media.
+        with pytest.raises(MediaError, match="SDP"):
+            await router.add_participant("r1", "dc-bad", "district", "v=0\r\nthis is not sdp\r\n")
+        with pytest.raises(MediaError, match="already connected"):
+            await router.add_participant("r1", district_id, "district", district.pc.localDescription.sdp)
+        with pytest.raises(MediaError, match=codec.upper()):
+            await router.add_participant("r1", "dc-other", "district",
+                                         _only_other_codec(district.pc.localDescription.sdp, codec))
+        greedy = RTCPeerConnection(RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
+        for _ in range(9):
+            greedy.addTransceiver("audio", direction="recvonly")
+        await greedy.setLocalDescription(await greedy.createOffer())
+        with pytest.raises(MediaError, match="at most 8"):
+            await router.add_participant("r1", "dc-greedy", "district", greedy.localDescription.sdp)
+        await greedy.close()
+        before = district.frames[_mid(district, 0)]
+        await _wait(lambda: district.frames[_mid(district, 0)] >= before + 5)
+
+        stats = await router.worker_stats()
+        assert sum(s["decoded_frames"] for s in stats) == 0
+        assert sum(s["encoded_frames"] for s in stats) == 0
+        # Every frame the peers decoded came through the relay as at least one forwarded packet,
+        # and over the mesh, since the two peers sit on different workers.
+        decoded_by_peers = sum(host.frames.values()) + sum(district.frames.values())
+        assert sum(s["forwarded_packets"] for s in stats) >= decoded_by_peers
+        assert sum(s["mesh_sent"] for s in stats) >= decoded_by_peers
+        links = {s["participant"]: s for s in await router.link_stats("r1")}
+        assert links[district_id]["packets_in"] > 0 and links[host_id]["packets_out"] > 0
+        assert any(e["event"] == "connection" and e["state"] == "connected" for e in events)
+
+        # The district leaves: the room forgets it and the host's slots go idle.
+        await router.remove_participant("r1", district_id)
+        assert set((await router.room_state("r1"))["members"]) == {host_id}
+        await _wait(lambda: [e for e in events if e["event"] == "layout" and e["participant"] == host_id][-1]
+                    ["slots"][0]["source"] is None)
+        with pytest.raises(MediaError):
+            await router.remove_participant("r1", district_id)
+        collector.cancel()
+    finally:
+        for peer in (host, district):
+            if peer is not None:
+                await peer.pc.close()
+        await router.close()
+        pool.stop()
+
+
+def _mid(peer: Peer, video_slot: int) -> str:
+    receivers = [t for t in peer.pc.getTransceivers() if t.kind == "video" and t.direction == "recvonly"]
+    return receivers[video_slot].mid
+
+
+def _only_other_codec(sdp: str, codec: str) -> str:
+    """The same offer with its video m-lines keeping only the codec the room does not relay."""
+    other = "H264" if codec == "vp8" else "VP8"
+    sections: list[list[str]] = [[]]
+    for line in sdp.splitlines():
+        if line.startswith("m="):
+            sections.append([])
+        sections[-1].append(line)
+    out = sections[0]
+    for section in sections[1:]:
+        if not section[0].startswith("m=video"):
+            out += section
+            continue
+        keep = {line.split(":", 1)[1].split()[0] for line in section
+                if line.startswith("a=rtpmap:") and f" {other}/" in line}
+        keep |= {line.split(":", 1)[1].split()[0] for line in section
+                 if line.startswith("a=fmtp:") and any(f"apt={pt}" in line for pt in list(keep))}
+        parts = section[0].split()
+        out.append(" ".join(parts[:3] + [pt for pt in parts[3:] if pt in keep]))
+        for line in section[1:]:
+            if line.startswith(("a=rtpmap:", "a=fmtp:", "a=rtcp-fb:")) and line.split(":", 1)[1].split()[0] not in keep:
+                continue
+            out.append(line)
+    return "\r\n".join(out) + "\r\n"
+
+
+async def test_a_crashed_worker_is_replaced_and_its_participants_leave_the_room(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(aioice.ice, "get_host_addresses", lambda use_ipv4, use_ipv6: ["127.0.0.1"])
+    pool = WorkerPool(tmp_path / "media", 2, ["127.0.0.1"])
+    pool.start()
+    router = MediaRouter(tmp_path / "media", 2)
+    peers = []
+    try:
+        await router.connect()
+        host_id, district_id = _ids_on_different_workers()
+        home = router.home_of("r2")
+        # The participant on the worker that is not the room's home is the one that crashes.
+        survivor, victim = (host_id, district_id) if place(host_id, 2) == home else (district_id, host_id)
+        for pid in (survivor, victim):
+            peer = Peer(publish_video=1, video_slots=2)
+            await peer.join(router, "r2", pid, "host" if pid == host_id else "district", "vp8")
+            peers.append(peer)
+        await _wait_async(lambda: _members(router, "r2"), {survivor, victim})
+
+        crashed = pool.processes[place(victim, 2)]
+        crashed.kill()
+        crashed.join(5)
+        pool.check()  # what the service loop does every second
+        await _wait_async(lambda: _members(router, "r2"), {survivor})
+        # The new worker answers on the same control socket.
+        stats = await router.worker_stats()
+        assert [s["participants"] for s in stats][place(victim, 2)] == 0
+    finally:
+        for peer in peers:
+            await peer.pc.close()
+        await router.close()
+        pool.stop()
+
+
+async def _members(router: MediaRouter, room: str) -> set[str]:
+    return set((await router.room_state(room))["members"])
+
+
+async def _wait_async(probe, expected, timeout: float = 15.0) -> None:
+    deadline = time.time() + timeout
+    while (value := await probe()) != expected:
+        assert time.time() < deadline, f"timed out: {value}"
+        await asyncio.sleep(0.2)

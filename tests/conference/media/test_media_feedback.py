@@ -1,0 +1,122 @@
+"""Keyframe requests toward publishers are rate limited; NACKs are answered from the leg."""
+
+from __future__ import annotations
+
+import struct
+
+from conference.media.downtrack import DownTrack, LegParameters
+from conference.media.keyframes import KeyframeRequestLimiter
+from conference.media.rtp import ExtensionIds, RtpView, parse_rtp
+from conference.media.uptrack import RemoteUpTrack
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_keyframe_requests_merge_to_one_per_interval_and_none_is_forgotten() -> None:
+    clock = Clock()
+    sent: list[float] = []
+    limiter = KeyframeRequestLimiter(lambda: sent.append(clock.now), interval=0.5, clock=clock)
+    for step in range(20):  # 20 subscribers ask within 190 ms
+        clock.now = 100.0 + step * 0.01
+        limiter.request()
+    assert sent == [100.0]
+    limiter.poll()
+    assert len(sent) == 1  # still inside the interval
+    clock.now = 100.6
+    limiter.poll()
+    assert sent == [100.0, 100.6]  # the merged requests got one keyframe request
+    limiter.poll()
+    assert len(sent) == 2
+    clock.now = 101.2
+    assert limiter.request() is True
+    assert limiter.suppressed == 19
+
+
+def _leg(out: list[bytes], rtx: bool) -> DownTrack:
+    params = LegParameters(mid="1", kind="video", codec="vp8", clock_rate=90000, payload_type=96,
+                           rtx_payload_type=97 if rtx else None, ssrc=1111, rtx_ssrc=2222,
+                           extensions=ExtensionIds(mid=1))
+    return DownTrack(params, out.append, out.append, slot="video0")
+
+
+def _keyframe(seq: int) -> RtpView:
+    return RtpView(100, 1, seq, seq * 3000, 5, bytes([0x10, 0x00]) + b"frame-%d" % seq)
+
+
+async def test_nack_is_answered_with_rtx_from_the_legs_history() -> None:
+    out: list[bytes] = []
+    upstream: list[dict] = []
+    leg = _leg(out, rtx=True)
+    source = RemoteUpTrack(stream_id="p/high", participant_id="p", kind="video", layer="high", codec="vp8",
+                           clock_rate=90000, owner=0, request=lambda owner, m: upstream.append(m))
+    leg.attach(source)
+    for seq in range(10, 15):
+        source.dispatch(_keyframe(seq), None, None)
+    originals = [parse_rtp(p) for p in out]
+    out.clear()
+    lost = originals[2].sequence_number
+    leg.on_nack([lost, (lost + 1000) & 0xFFFF])
+    assert len(out) == 1
+    rtx = parse_rtp(out[0])
+    assert rtx.ssrc == 2222 and rtx.payload_type == 97
+    assert struct.unpack("!H", rtx.payload[:2])[0] == lost
+    assert rtx.payload[2:] == originals[2].payload
+    assert rtx.timestamp == originals[2].timestamp
+    # What the leg never sent is asked of the publisher, in the publisher's numbering.
+    assert upstream == [{"t": "nack", "stream": "p/high", "seqs": [(10 + 2 + 1000) & 0xFFFF]}]
+    assert leg.retransmitted == 1
+
+
+async def test_nack_without_rtx_resends_the_same_packet() -> None:
+    out: list[bytes] = []
+    leg = _leg(out, rtx=False)
+    source = RemoteUpTrack(stream_id="p/high", participant_id="p", kind="video", layer="high", codec="vp8",
+                           clock_rate=90000, owner=0, request=lambda *_: None)
+    leg.attach(source)
+    source.dispatch(_keyframe(7), None, None)
+    original = out[0]
+    leg.on_nack([parse_rtp(original).sequence_number])
+    assert out[1] == original
+
+
+def _uptrack(layer: str, ssrc: int, sent: list[bytes], bitrate: int):
+    from conference.media.uptrack import UpTrack
+
+    return UpTrack(stream_id=f"p/{layer}", participant_id="p", kind="video", layer=layer, codec="vp8",
+                   clock_rate=90000, ssrc=ssrc, rtx_ssrc=None, rtcp_ssrc=42, send_rtcp=sent.append,
+                   audio_level_id=0, capture_time_id=0, max_bitrate=bitrate)
+
+
+def test_one_remb_per_publisher_covers_all_its_video_tracks() -> None:
+    from aiortc.rtp import RtcpPacket, unpack_remb_fci
+
+    from conference.media.uptrack import remb
+
+    high, low = _uptrack("high", 1001, [], 800_000), _uptrack("low", 1002, [], 200_000)
+    (packet,) = RtcpPacket.parse(remb(42, [high, low]))
+    bitrate, ssrcs = unpack_remb_fci(packet.fci)
+    # REMB is an estimate for the whole transport: two messages with per-track values would
+    # make the publisher's encoder budget jump between them.
+    assert ssrcs == [1001, 1002] and abs(bitrate - 1_000_000) < 10_000
+
+
+def test_upstream_loss_is_nacked_once_and_counted() -> None:
+    from aiortc.rtp import RtcpPacket
+
+    sent: list[bytes] = []
+    track = _uptrack("high", 1001, sent, 800_000)
+    for seq in (10, 11, 14, 15, 12):  # 12 and 13 missing; 12 arrives late (a retransmission)
+        track.receive(RtpView(100, 1, seq, seq * 3000, 1001, b"\x10\x00x"))
+    nacks = [p for data in sent for p in RtcpPacket.parse(data)]
+    assert len(nacks) == 1 and nacks[0].lost == [12, 13] and nacks[0].media_ssrc == 1001
+    assert track.stats.expected == 6 and track.stats.lost == 1
+    # A subscriber's NACK for a packet the relay never got is passed on only if it is missing.
+    sent.clear()
+    track.nack([13, 11])
+    assert [p.lost for data in sent for p in RtcpPacket.parse(data)] == [[13]]

@@ -1,0 +1,66 @@
+"""Connections that die without closing: a silent socket is replaced by a new join of the same
+account, and intervals a killed web process left open are closed when the next one starts."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from starlette.websockets import WebSocketDisconnect
+
+from conference import signaling
+from conference.journal import Attendance, SpeakingTurn, aware
+from core.people import User
+from tests.conference.helpers import join, schedule_meeting, send, socket
+
+
+def test_silent_socket_is_taken_over_by_a_new_join(client, auth_headers, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(signaling, "TAKEOVER_SILENCE_SECONDS", 3.0)
+    mid = schedule_meeting(client)["id"]
+    with socket(client, mid, "chutoa") as host, socket(client, mid, "dc-vinh") as old:
+        join(host, mid, "host")
+        join(old, mid, "district")
+        assert host.receive_json()["type"] == "participant_joined"
+        time.sleep(3.5)  # the old socket says nothing: its network is cut
+        with socket(client, mid, "dc-vinh") as new:
+            welcome = join(new, mid, "district")
+            assert welcome["you"]["participant"] == "dc-vinh"
+            with pytest.raises(WebSocketDisconnect) as closed:
+                while True:
+                    old.receive_json()
+            assert closed.value.code == 4002
+            assert host.receive_json() == {"v": 1, "type": "participant_left", "participant": "dc-vinh",
+                                           "reason": "disconnected"}
+            assert host.receive_json()["type"] == "participant_joined"
+            # A socket that keeps talking is not taken over.
+            headers = auth_headers(client, "dc-vinh")
+            send(new, type="ping")
+            assert new.receive_json()["type"] == "pong"
+            with client.websocket_connect(f"/ws/meetings/{mid}", headers=headers) as third:
+                send(third, type="join", role="district")
+                assert third.receive_json()["code"] == "duplicate_identity"
+    attendance = client.get(f"/api/meetings/{mid}/attendance", headers=auth_headers(client, "chutoa")).json()
+    vinh = next(u for u in attendance["units"] if u["participants"] == ["dc-vinh"])
+    assert [i["reason"] for i in vinh["intervals"]] == ["disconnected", "disconnected"]
+    assert vinh["reconnects"] == 1
+
+
+def test_intervals_left_open_by_a_killed_process_are_closed(app, client, session) -> None:  # type: ignore[no-untyped-def]
+    mid = schedule_meeting(client)["id"]
+    vinh = session.execute(select(User).where(User.username == "dc-vinh")).scalar_one()
+    joined = datetime.now(UTC) - timedelta(minutes=5)
+    last_report = joined + timedelta(minutes=2)
+    session.add(Attendance(meeting_id=mid, user_id=vinh.id, participant="dc-vinh", role="district",
+                           unit_id=vinh.unit_id, joined_at=joined, stats_at=last_report, last_stats="{}"))
+    session.add(SpeakingTurn(meeting_id=mid, participant="dc-vinh", user_id=vinh.id, started_at=joined))
+    session.commit()
+    with TestClient(app):  # a web process starting on this database
+        pass
+    session.expire_all()
+    row = session.execute(select(Attendance).where(Attendance.meeting_id == mid)).scalar_one()
+    assert aware(row.left_at) == last_report and row.leave_reason == "disconnected"
+    turn = session.execute(select(SpeakingTurn).where(SpeakingTurn.meeting_id == mid)).scalar_one()
+    assert aware(turn.ended_at) == last_report

@@ -1,0 +1,151 @@
+"""Malformed or hostile signaling gets an `error` on that socket, and nothing else changes: the
+socket stays usable and other participants are not disturbed. No media workers are needed to
+refuse these (SDP is checked before it reaches them)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from starlette.websockets import WebSocketDisconnect
+
+from tests.conference.helpers import join, schedule_meeting, send, socket
+
+AV1_ONLY = ("v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n"
+            "m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=rtpmap:96 AV1/90000\r\na=mid:0\r\n"
+            "a=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\n"
+            "a=fingerprint:sha-256 " + ":".join(["AB"] * 32) + "\r\na=setup:actpass\r\na=sendonly\r\n")
+
+
+def error_of(ws) -> dict:  # type: ignore[no-untyped-def]
+    message = ws.receive_json()
+    assert message["type"] == "error", message
+    return message
+
+
+def still_alive(ws) -> None:  # type: ignore[no-untyped-def]
+    send(ws, type="ping", ref="alive")
+    assert ws.receive_json() == {"v": 1, "type": "pong", "ref": "alive"}
+
+
+def test_malformed_messages_get_errors_and_the_socket_survives(client) -> None:  # type: ignore[no-untyped-def]
+    mid = schedule_meeting(client)["id"]
+    with socket(client, mid, "chutoa") as ws:
+        ws.send_text("{not json")
+        assert error_of(ws)["code"] == "invalid_json"
+        ws.send_text("[1, 2]")
+        assert error_of(ws)["code"] == "invalid_message"
+        ws.send_text(json.dumps({"v": 2, "type": "join", "role": "host"}))
+        assert error_of(ws)["code"] == "unsupported_version"
+        ws.send_text(json.dumps({"v": 1, "type": "dance", "ref": "r1"}))
+        refused = error_of(ws)
+        assert refused["code"] == "unknown_type" and refused["ref"] == "r1" and "join" in refused["message"]
+        ws.send_bytes(b"\x00\x01")
+        assert error_of(ws)["code"] == "invalid_json"
+        send(ws, type="join", role="king")
+        assert error_of(ws)["code"] == "invalid_message"
+        send(ws, type="join", role="host", extra_field=1)
+        assert error_of(ws)["code"] == "invalid_message"
+        send(ws, type="mute", participant="dc-vinh")
+        assert error_of(ws)["code"] == "not_joined"
+        send(ws, type="join", role="host", meeting=mid + 1000)
+        assert error_of(ws)["code"] == "wrong_meeting"
+        send(ws, type="join", role="district")
+        assert error_of(ws)["code"] == "role_not_allowed"
+        welcome = join(ws, mid, "host")
+        assert welcome["you"]["participant"] == "chutoa" and welcome["you"]["role"] == "host"
+        assert welcome["publish"] == ["audio", "high"] and welcome["slots"] == {"video": 4, "audio": 3}
+        send(ws, type="join", role="host")
+        assert error_of(ws)["code"] == "already_joined"
+        send(ws, type="raise_hand", meeting=mid + 1, raised=True)
+        assert error_of(ws)["code"] == "wrong_meeting"
+        send(ws, type="offer", sdp="this is not SDP", ref="o1")
+        refused = error_of(ws)
+        assert refused["code"] == "bad_sdp" and refused["ref"] == "o1" and refused["for"] == "offer"
+        send(ws, type="offer", sdp="v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n")
+        assert error_of(ws)["code"] == "bad_sdp"
+        send(ws, type="offer", sdp=AV1_ONLY)
+        refused = error_of(ws)
+        assert refused["code"] == "no_supported_codec" and "VP8" in refused["message"]
+        send(ws, type="mute", participant="dc-nobody")
+        assert error_of(ws)["code"] == "unknown_participant"
+        still_alive(ws)
+
+
+def test_district_cannot_use_host_controls_and_nobody_else_notices(client) -> None:  # type: ignore[no-untyped-def]
+    mid = schedule_meeting(client)["id"]
+    with socket(client, mid, "chutoa") as host, socket(client, mid, "dc-vinh") as vinh:
+        join(host, mid, "host")
+        welcome = join(vinh, mid, "district")
+        assert welcome["publish"] == ["audio", "high", "low"] and welcome["slots"]["video"] == 2
+        assert [p["participant"] for p in welcome["participants"]] == ["chutoa"]
+        assert host.receive_json()["type"] == "participant_joined"
+        for message in ({"type": "mute", "participant": "chutoa"}, {"type": "remove", "participant": "chutoa"},
+                        {"type": "spotlight", "participant": "dc-vinh"}, {"type": "end_meeting"},
+                        {"type": "grant_floor", "participant": "dc-vinh"}):
+            send(vinh, **message)
+            refused = error_of(vinh)
+            assert refused["code"] == "forbidden" and refused["for"] == message["type"]
+        # The host saw none of it: the next thing it hears is the answer to its own ping.
+        still_alive(host)
+        still_alive(vinh)
+        status = client.get(f"/api/meetings/{mid}", headers={"Authorization": host_token(client)}).json()["status"]
+        assert status == "scheduled"
+
+
+def host_token(client) -> str:  # type: ignore[no-untyped-def]
+    from tests.conftest import auth_headers
+
+    return auth_headers(client, "chutoa")["Authorization"]
+
+
+def test_second_join_with_the_same_identity_is_refused(client) -> None:  # type: ignore[no-untyped-def]
+    mid = schedule_meeting(client)["id"]
+    with socket(client, mid, "chutoa") as host, socket(client, mid, "dc-vinh") as first:
+        join(host, mid, "host")
+        join(first, mid, "district")
+        assert host.receive_json()["type"] == "participant_joined"
+        with socket(client, mid, "dc-vinh") as second:
+            send(second, type="join", role="district", ref="again")
+            refused = error_of(second)
+            assert refused["code"] == "duplicate_identity" and refused["ref"] == "again"
+        # The refused socket closing does not take the first one out of the meeting.
+        still_alive(host)
+        send(first, type="raise_hand", raised=True, ref="h")
+        assert first.receive_json()["type"] == "hand_raised"
+        assert first.receive_json() == {"v": 1, "type": "ack", "ref": "h", "for": "raise_hand"}
+        assert host.receive_json() == {"v": 1, "type": "hand_raised", "participant": "dc-vinh", "raised": True}
+
+
+def test_uninvited_endpoints_and_unknown_meetings(client) -> None:  # type: ignore[no-untyped-def]
+    mid = schedule_meeting(client)["id"]
+    with socket(client, mid, "dc-kyson") as ws:
+        send(ws, type="join", role="district")
+        assert error_of(ws)["code"] == "not_invited"
+    with socket(client, mid, "vanhanh") as ws:
+        send(ws, type="join", role="host")
+        assert error_of(ws)["code"] == "role_not_allowed"
+        assert join(ws, mid, "observer")["publish"] == []
+    with socket(client, 4242, "chutoa") as ws:
+        send(ws, type="join", role="host")
+        assert error_of(ws)["code"] == "not_found"
+
+
+def test_ended_meeting_refuses_joins_and_ending_disconnects_everyone(client, auth_headers) -> None:  # type: ignore[no-untyped-def]
+    mid = schedule_meeting(client)["id"]
+    chair = auth_headers(client, "chutoa")
+    client.post(f"/api/meetings/{mid}/start", headers=chair)
+    with socket(client, mid, "thuky") as host, socket(client, mid, "dc-vinh") as vinh:
+        join(host, mid, "host")
+        join(vinh, mid, "district")
+        send(host, type="end_meeting", ref="bye")
+        messages = []
+        with pytest.raises(WebSocketDisconnect) as closed:
+            while True:
+                messages.append(vinh.receive_json())
+        assert closed.value.code == 4001
+        assert {"v": 1, "type": "meeting_ended", "by": "thuky"} in messages
+    assert client.get(f"/api/meetings/{mid}", headers=chair).json()["status"] == "ended"
+    with socket(client, mid, "dc-vinh") as ws:
+        send(ws, type="join", role="district")
+        assert error_of(ws)["code"] == "meeting_ended"
