@@ -1,0 +1,50 @@
+"""`giaoban up` runs this: the demo fleet when `GIAOBAN_START_DEMO_FLEET=true` (so that the demo
+meeting is full), otherwise nothing but waiting for the supervisor's stop signal."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import time
+import urllib.request
+
+log = logging.getLogger(__name__)
+
+
+def _server_up(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/api/health", timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def run(settings) -> None:  # type: ignore[no-untyped-def]
+    stopping = False
+
+    def _stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    if not settings.start_demo_fleet:
+        while not stopping:
+            time.sleep(1)
+        return
+    from endpoints.fleet import Fleet
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
+    server = f"http://{host}:{settings.port}"
+    while not stopping and not _server_up(server):
+        time.sleep(1)
+    fleet = Fleet(server, 26, 3, settings.var_dir, log_dir=settings.var_dir / "log")
+    fleet.start()
+    log.info("demo fleet: 26 endpoints → %s (logs in %s)", server, settings.var_dir / "log")
+    try:
+        while not stopping:
+            time.sleep(0.5)
+            fleet.check()
+    finally:
+        fleet.stop()

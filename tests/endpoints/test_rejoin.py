@@ -1,0 +1,135 @@
+"""Self-healing: a server restart (web process and media workers) mid-meeting; the agent comes back
+by itself with back-off, and the meeting's attendance record shows the gap."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from datetime import datetime
+
+import pytest
+import uvicorn
+
+from tests.conftest import free_port
+from tests.endpoints.conftest import api, live_meeting, make_agent, stop, until
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
+
+
+def serve(app, port: int) -> tuple[uvicorn.Server, threading.Thread]:  # type: ignore[no-untyped-def]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           ws="websockets-sansio"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        assert time.monotonic() < deadline, "server did not start"
+        time.sleep(0.05)
+    return server, thread
+
+
+class CountingEncoders:
+    """Wraps aiortc's encoder factory: how many frames this process really encoded."""
+
+    def __init__(self, original) -> None:  # type: ignore[no-untyped-def]
+        self.original, self.frames = original, 0
+
+    def __call__(self, codec):  # type: ignore[no-untyped-def]
+        encoder = self.original(codec)
+        inner = encoder.encode
+
+        def encode(frame, force_keyframe=False):  # type: ignore[no-untyped-def]
+            self.frames += 1
+            return inner(frame, force_keyframe)
+
+        encoder.encode = encode
+        return encoder
+
+
+async def test_agent_rejoins_after_a_server_restart_and_the_record_shows_the_gap(app, settings, clip_dir,  # type: ignore[no-untyped-def]
+                                                                                  monkeypatch) -> None:
+    import aiortc.rtcrtpsender as aiortc_sender
+
+    from conference.media.service import WorkerPool, media_run_dir
+
+    encoders = CountingEncoders(aiortc_sender.get_encoder)
+    monkeypatch.setattr(aiortc_sender, "get_encoder", encoders)
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    pool = WorkerPool(media_run_dir(settings.var_dir), settings.media_workers)
+    pool.start()
+    server, thread = serve(app, port)
+    meeting_id = live_meeting(base, ["dc-vinh"])
+    agent = make_agent(base, "dc-vinh", clip_dir)
+    task = asyncio.ensure_future(agent.run())
+    try:
+        await until(lambda: agent.status == "in_meeting", 60, "the agent in the meeting")
+        await until(lambda: agent.session is not None and (agent.session.monitor.figures.get("bitrate_out_kbps")
+                                                           or 0) > 300, 20, "media flowing out")
+        assert encoders.frames == 0  # the pre-encoded scene is sent as it is: no encoding CPU
+
+        server.should_exit = True  # the whole server goes: web process and media workers
+        await asyncio.to_thread(thread.join, 15)
+        pool.stop()
+        await until(lambda: agent.status in ("reconnecting", "connecting"), 15, "the agent noticing")
+        await asyncio.sleep(3)  # down for a while: the agent keeps retrying meanwhile
+        assert not task.done()
+
+        pool.start()
+        server, thread = serve(app, port)
+        await until(lambda: agent.status == "in_meeting" and agent.outages and agent.outages[-1].ended, 60,
+                    "the agent back in the meeting")
+        assert agent.outages[-1].seconds is not None and agent.outages[-1].seconds < 30
+        await until(lambda: (agent.session.monitor.figures.get("bitrate_out_kbps") or 0) > 300, 20,
+                    "media flowing again")
+
+        with api(base, "thuky") as secretary:
+            record = secretary.get(f"/api/meetings/{meeting_id}/attendance").json()
+        vinh = next(u for u in record["units"] if "dc-vinh" in u["participants"])
+        intervals = vinh["intervals"]
+        assert len(intervals) >= 2 and vinh["reconnects"] >= 1
+        first, last = intervals[0], intervals[-1]
+        assert first["left_at"] is not None and last["left_at"] is None
+        gap = datetime.fromisoformat(last["joined_at"]) - datetime.fromisoformat(first["left_at"])
+        assert gap.total_seconds() >= 3  # the outage is visible in the record
+    finally:
+        await stop(agent, tasks=[task])
+        server.should_exit = True
+        await asyncio.to_thread(thread.join, 15)
+        pool.stop()
+
+
+async def test_agent_rejoins_after_its_media_worker_is_killed(live_server, settings, clip_dir) -> None:  # type: ignore[no-untyped-def]
+    import zlib
+
+    from conference.media.service import WorkerPool, media_run_dir
+
+    pool = WorkerPool(media_run_dir(settings.var_dir), settings.media_workers)
+    pool.start()
+    meeting_id = live_meeting(live_server, ["dc-vinh"])
+    agent = make_agent(live_server, "dc-vinh", clip_dir)
+    task = asyncio.ensure_future(agent.run())
+    try:
+        await until(lambda: agent.status == "in_meeting", 60, "the agent in the meeting")
+        # Kill the worker holding dc-vinh's session, as a crash would; the pool restarts it (the
+        # service's loop does this every second under `giaoban up`).
+        worker = pool.processes[zlib.crc32(b"dc-vinh") % settings.media_workers]
+        assert worker is not None
+        worker.kill()
+        killed_at = time.time()
+        while not (agent.outages and agent.outages[-1].ended):
+            pool.check()
+            await asyncio.sleep(0.5)
+            assert time.time() - killed_at < 60, f"not back after 60 s: {agent.last_error}"
+        assert "no media" in agent.outages[-1].reason or "closed" in agent.outages[-1].reason
+        await until(lambda: (agent.session.monitor.figures.get("bitrate_out_kbps") or 0) > 300, 20,
+                    "media flowing again")
+        with api(live_server, "thuky") as secretary:
+            record = secretary.get(f"/api/meetings/{meeting_id}/attendance").json()
+        vinh = next(u for u in record["units"] if "dc-vinh" in u["participants"])
+        assert vinh["reconnects"] >= 1 and vinh["intervals"][-1]["left_at"] is None
+    finally:
+        await stop(agent, tasks=[task])
+        pool.stop()
