@@ -1,0 +1,182 @@
+"""REST routes of the minutes: draft from a meeting, read and edit, the PDF, signing (PIN in the body,
+as the logged-in person), sending to the attending units, and validating any signed PDF."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, File, HTTPException, Request, Response, UploadFile, status
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.access import require_roles, staff
+from core.audit import record as audit
+from core.i18n import language_of
+from core.people import Role, User
+from core.request_db import db, sessionmaker_of
+from core.settings import get_settings
+from documents.errors import DocumentError
+from documents.minutes import drafts, record_source, signing_steps, verification
+from documents.minutes.content import MinutesContent
+from documents.minutes.csc_client import SigningRefused
+from documents.minutes.drafts import MinutesError
+from documents.minutes.models import Minutes, MinutesStatus
+from documents.minutes.pages import router as pages_router
+from documents.minutes.registration import send_to_units
+
+router = APIRouter()
+router.include_router(pages_router)
+
+drafters = require_roles(Role.secretary, Role.chair, Role.admin)
+editors = require_roles(Role.secretary, Role.admin)
+signers = require_roles(Role.secretary, Role.chair, Role.clerk)
+clerks = require_roles(Role.clerk)
+# The page cookie set by the web layer's login; the bearer header is used first when present.
+SESSION_COOKIE = "giaoban_session"
+
+
+class ContentUpdate(MinutesContent):
+    model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
+
+    version: int | None = Field(default=None, description="The version read; a mismatch answers 409")
+
+
+class SignBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    pin: str = Field(min_length=1, max_length=64, description="The PIN of the person's signing credential")
+    otp: str | None = Field(default=None, max_length=16)
+
+
+def _ip(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def session_token(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer ") and header[7:].strip():
+        return header[7:].strip()
+    return request.cookies.get(SESSION_COOKIE, "")
+
+
+def _fail(exc: MinutesError | SigningRefused | record_source.RecordUnavailable | verification.VerifyRejected
+          ) -> HTTPException:
+    return HTTPException(exc.status, exc.message)
+
+
+@router.post("/api/meetings/{meeting_id}/minutes", status_code=status.HTTP_201_CREATED)
+def make_draft(meeting_id: int, request: Request, user: User = Depends(drafters),
+               session: Session = Depends(db)) -> dict[str, Any]:
+    """Draft the minutes of an ended meeting from its record."""
+    try:
+        source = record_source.fetch(session, meeting_id)
+        minutes = drafts.create_draft(session, source, user, _ip(request))
+    except (record_source.RecordUnavailable, MinutesError) as exc:
+        raise _fail(exc) from exc
+    return drafts.as_json(minutes, language_of(request))
+
+
+@router.get("/api/minutes")
+def list_minutes(request: Request, user: User = Depends(staff), session: Session = Depends(db)) -> dict[str, Any]:
+    rows = session.execute(select(Minutes).order_by(Minutes.id.desc()).limit(200)).scalars().all()
+    lang = language_of(request)
+    return {"items": [{"id": m.id, "meeting_id": m.meeting_id, "subject": m.subject, "status": m.status,
+                       "status_label": drafts.STATUS_LABELS[MinutesStatus(m.status)][1 if lang == "en" else 0],
+                       "code": m.code, "updated_at": m.updated_at.isoformat()} for m in rows]}
+
+
+@router.get("/api/minutes/{minutes_id}")
+def read_minutes(minutes_id: int, request: Request, user: User = Depends(staff),
+                 session: Session = Depends(db)) -> dict[str, Any]:
+    try:
+        minutes = drafts.get(session, minutes_id)
+    except MinutesError as exc:
+        raise _fail(exc) from exc
+    answer = drafts.as_json(minutes, language_of(request))
+    answer["may_edit"] = minutes.status == MinutesStatus.draft and drafts.may_edit(minutes, user)
+    try:
+        answer["my_signature"] = signing_steps.role_for(minutes, user).value
+        answer["may_sign"] = True
+    except MinutesError as exc:
+        answer["may_sign"], answer["sign_blocked"] = False, exc.message
+    return answer
+
+
+@router.put("/api/minutes/{minutes_id}")
+def edit_minutes(minutes_id: int, body: ContentUpdate, request: Request, user: User = Depends(editors),
+                 session: Session = Depends(db)) -> dict[str, Any]:
+    try:
+        minutes = drafts.get(session, minutes_id, lock=True)
+        content = MinutesContent.model_validate(body.model_dump(exclude={"version"}))
+        drafts.update_content(session, minutes, content, user, body.version, _ip(request))
+    except MinutesError as exc:
+        raise _fail(exc) from exc
+    return drafts.as_json(minutes, language_of(request))
+
+
+@router.get("/api/minutes/{minutes_id}/pdf")
+def minutes_pdf(minutes_id: int, user: User = Depends(staff), session: Session = Depends(db)) -> Response:
+    try:
+        minutes = drafts.get(session, minutes_id)
+    except MinutesError as exc:
+        raise _fail(exc) from exc
+    name = f"bien-ban-{minutes.number}.pdf" if minutes.number else f"bien-ban-du-thao-{minutes.id}.pdf"
+    return Response(drafts.current_pdf(session, minutes), media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{name}"', "Cache-Control": "no-store"})
+
+
+def _refused(request: Request, user: User, action: str, target: str, exc: Exception, **detail: Any) -> None:
+    """Refusals are audited in their own transaction: the request's own work is rolled back."""
+    reason = getattr(exc, "reason", "") or exc.__class__.__name__
+    with sessionmaker_of(request, write=True)() as session, session.begin():
+        audit(session, actor=user.username, action=action, target=target, ip=_ip(request),
+              detail={"reason": reason, "status": getattr(exc, "status", 400),
+                      "message": str(getattr(exc, "message", exc))[:300], **detail})
+
+
+@router.post("/api/minutes/{minutes_id}/sign")
+def sign_minutes(minutes_id: int, body: SignBody, request: Request, user: User = Depends(signers)) -> dict[str, Any]:
+    """Sign as the logged-in person with their PIN: secretary, then chair, then a clerk with the seal."""
+    call = signing_steps.SigningCall(pin=body.pin, otp=body.otp, token=session_token(request),
+                                     base_url=get_settings().signing_url, ip=_ip(request))
+    try:
+        minutes = signing_steps.sign(sessionmaker_of(request), sessionmaker_of(request, write=True), minutes_id, user,
+                                     call)
+    except (MinutesError, SigningRefused) as exc:
+        _refused(request, user, "minutes.sign.refused", f"minutes:{minutes_id}", exc)
+        raise _fail(exc) from exc
+    return drafts.as_json(minutes, language_of(request))
+
+
+@router.post("/api/minutes/{minutes_id}/send")
+def send_minutes(minutes_id: int, request: Request, user: User = Depends(clerks),
+                 session: Session = Depends(db)) -> dict[str, Any]:
+    """Send issued minutes to the attending units (edXML through the registers' issue step)."""
+    try:
+        minutes = drafts.get(session, minutes_id, lock=True)
+        if minutes.status != MinutesStatus.issued or minutes.document_id is None:
+            raise MinutesError(409, "Biên bản chưa được đóng dấu, cấp số / the minutes are not issued yet")
+        detail = send_to_units(session, minutes.document_id, user, _ip(request))
+    except MinutesError as exc:
+        raise _fail(exc) from exc
+    except DocumentError as exc:
+        raise HTTPException(exc.status, exc.message) from exc
+    return {"id": minutes.id, "document_id": minutes.document_id, "code": minutes.code, **detail}
+
+
+@router.post("/api/signatures/verify")
+def verify_signatures(request: Request, user: User = Depends(staff),
+                      file: UploadFile | None = File(None)) -> dict[str, Any]:
+    """Validate every signature of an uploaded PDF against the province's root certificate."""
+    data = file.file.read(verification.MAX_BYTES + 1) if file is not None else b""
+    name = (file.filename or "") if file is not None else ""
+    try:
+        report = verification.verify(data, get_settings().signing_url)
+    except (verification.VerifyRejected, SigningRefused) as exc:
+        _refused(request, user, "signatures.verify.refused", name[:100], exc, size=len(data))
+        raise _fail(exc) from exc
+    with sessionmaker_of(request, write=True)() as session, session.begin():
+        audit(session, actor=user.username, action="signatures.verified", target=name[:100], ip=_ip(request),
+              detail={"signatures": report["count"], "all_valid": report["all_valid"]})
+    return {"file": name, **report}

@@ -1,0 +1,64 @@
+"""The secretary's pages: /minutes (the list, drafting from an ended meeting, checking any signed PDF)
+and /minutes/{id} (the editor with the drafted sections, the PDF preview, signing with a PIN)."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.access import staff
+from core.i18n import language_of
+from core.pages import render
+from core.people import Role, User
+from core.request_db import db
+from documents.minutes import drafts, phrases, signing_steps
+from documents.minutes.drafts import MinutesError
+from documents.minutes.models import Minutes, MinutesStatus
+from documents.minutes.vn_time import clock, spelled
+from documents.models import Document
+
+router = APIRouter()
+phrases.register_all()
+
+
+@router.get("/minutes", response_class=HTMLResponse)
+def minutes_list(request: Request, user: User = Depends(staff), session: Session = Depends(db)) -> HTMLResponse:
+    rows = session.execute(select(Minutes).order_by(Minutes.id.desc()).limit(200)).scalars().all()
+    lang = language_of(request)
+    items = [{"id": m.id, "meeting_id": m.meeting_id, "subject": m.subject, "status": m.status, "code": m.code,
+              "status_label": drafts.STATUS_LABELS[MinutesStatus(m.status)][1 if lang == "en" else 0],
+              "updated_at": m.updated_at} for m in rows]
+    can_draft = Role(user.role) in (Role.secretary, Role.chair, Role.admin)
+    return render(request, "documents/minutes/list.html", {"minutes_rows": items, "can_draft": can_draft})
+
+
+@router.get("/minutes/{minutes_id}", response_class=HTMLResponse)
+def minutes_editor(minutes_id: int, request: Request, user: User = Depends(staff),
+                   session: Session = Depends(db)) -> HTMLResponse:
+    try:
+        minutes = drafts.get(session, minutes_id)
+    except MinutesError as exc:
+        raise HTTPException(exc.status, exc.message) from exc
+    data = drafts.as_json(minutes, language_of(request))
+    data["may_edit"] = minutes.status == MinutesStatus.draft and drafts.may_edit(minutes, user)
+    try:
+        data["my_signature"] = signing_steps.role_for(minutes, user).value
+        data["may_sign"] = True
+    except MinutesError as exc:
+        data["may_sign"], data["sign_blocked"] = False, exc.message
+    document = session.get(Document, minutes.document_id) if minutes.document_id else None
+    data["sent"] = document is not None and document.state == "issued"
+    data["may_send"] = Role(user.role) == Role.clerk and document is not None and document.state == "numbered"
+    source = drafts.source_of(minutes)
+    period = f"{spelled(source.started_at)} – {clock(source.ended_at)}"
+    return render(request, "documents/minutes/editor.html",
+                  {"minutes": data, "minutes_json": _script_json(data), "period": period})
+
+
+def _script_json(data: object) -> str:
+    """JSON safe inside a <script> element: no `</script>` or `<!--` can come from the content."""
+    return json.dumps(data, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

@@ -1,0 +1,157 @@
+"""The order of signatures on minutes and what each one changes: the secretary signs the draft, the
+chair co-signs, then a clerk adds the organisation's signature with the seal and the number, which
+registers the minutes as an outgoing document.
+
+No database transaction stays open while the signing service works: it writes the same database
+(SAD, PIN counters, audit), so holding a write lock here would make it wait on us. The minutes are
+read, the revision is signed remotely, then everything is written at once if nothing changed
+meanwhile (the version column); otherwise nothing is kept."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.audit import record as audit
+from core.people import Role, User
+from core.units import Unit
+from documents import numbering
+from documents.clock import local_date
+from documents.minutes.drafts import MinutesError, content_of, current_pdf, get, source_of
+from documents.minutes.models import Minutes, MinutesSignature, MinutesStatus, SignerRole
+from documents.minutes.registration import recipient_units, register_minutes
+from documents.minutes.remote_signing import SignedRevision, Signer, sign_revision
+
+NEXT_ROLE = {MinutesStatus.draft: SignerRole.secretary, MinutesStatus.secretary_signed: SignerRole.chair,
+             MinutesStatus.chair_signed: SignerRole.organisation}
+AFTER = {SignerRole.secretary: MinutesStatus.secretary_signed, SignerRole.chair: MinutesStatus.chair_signed,
+         SignerRole.organisation: MinutesStatus.issued}
+WAITING_FOR = {
+    SignerRole.secretary: "Thư ký phải ký trước / the secretary signs first",
+    SignerRole.chair: "Chờ chủ tọa ký / the chair signs next",
+    SignerRole.organisation: "Chờ văn thư ký số cơ quan / the clerk adds the organisation's signature next",
+}
+NUMBER_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class SigningCall:
+    """What the person's request brings: their PIN (and OTP), their session token for the CSC service."""
+
+    pin: str
+    otp: str | None
+    token: str
+    base_url: str
+    ip: str = ""
+
+
+def roles_of(minutes: Minutes, user: User) -> set[SignerRole]:
+    roles = set()
+    if user.username == minutes.secretary_username:
+        roles.add(SignerRole.secretary)
+    if user.username == minutes.chair_username:
+        roles.add(SignerRole.chair)
+    if Role(user.role) == Role.clerk:
+        roles.add(SignerRole.organisation)
+    return roles
+
+
+def role_for(minutes: Minutes, user: User) -> SignerRole:
+    """The signature this person would add now, or the reason they cannot (403/409)."""
+    if any(s.user_id == user.id for s in minutes.signatures):
+        raise MinutesError(409, "Bạn đã ký biên bản này; mỗi người chỉ ký một lần / you have already signed these "
+                           "minutes; each person signs once")
+    mine = roles_of(minutes, user)
+    if not mine:
+        raise MinutesError(403, "Bạn không phải thư ký, chủ tọa của cuộc họp hay văn thư / only the meeting's "
+                           "secretary and chair, and a clerk for the seal, sign these minutes")
+    if minutes.status == MinutesStatus.issued:
+        raise MinutesError(409, "Biên bản đã ban hành / the minutes are already issued")
+    needed = NEXT_ROLE[MinutesStatus(minutes.status)]
+    if needed not in mine:
+        raise MinutesError(409, WAITING_FOR[needed])
+    return needed
+
+
+def _signer(session: Session, minutes: Minutes, user: User, role: SignerRole) -> Signer:
+    source = source_of(minutes)
+    unit = session.get(Unit, minutes.unit_id)
+    position = {SignerRole.secretary: source.secretary.position or user.position,
+                SignerRole.chair: source.chair.position or user.position}.get(role, user.position)
+    return Signer(user.username, user.full_name, position, role.value, unit.name if unit else "")
+
+
+def _content_text(minutes: Minutes) -> str:
+    content = content_of(minutes)
+    parts = [content.subject, content.proceedings, content.conclusions,
+             *(f"{a.unit}: {a.task}" for a in content.assignments),
+             *(f"{s.heading}\n{s.body}" for s in content.sections)]
+    return "\n".join(p for p in parts if p)
+
+
+def sign(read: sessionmaker[Session], write: sessionmaker[Session], minutes_id: int, user: User,
+         call: SigningCall) -> Minutes:
+    """Add `user`'s signature to the minutes; raises MinutesError or csc_client.SigningRefused."""
+    with read() as session:
+        minutes = get(session, minutes_id)
+        role = role_for(minutes, user)
+        pdf = current_pdf(session, minutes)
+        version = minutes.version
+        signer = _signer(session, minutes, user, role)
+        year = local_date(datetime.now(UTC)).year
+        number = numbering.peek(session, minutes.unit_id, "out", year) + 1 if role == SignerRole.organisation else None
+    for _attempt in range(NUMBER_ATTEMPTS):
+        revision = asyncio.run(sign_revision(pdf, base_url=call.base_url, token=call.token, pin=call.pin,
+                                             otp=call.otp, signer=signer,
+                                             number=str(number) if number is not None else None))
+        with write() as session:
+            saved = _save(session, minutes_id, version, user, role, signer, revision, number, year, call.ip)
+            if saved is None:
+                session.rollback()
+                with read() as peek_session:
+                    number = numbering.peek(peek_session, minutes.unit_id, "out", year) + 1
+                continue
+            session.commit()
+            return saved
+    raise MinutesError(409, "Số văn bản vừa được cấp cho văn bản khác nhiều lần liên tiếp; hãy ký lại / the number "
+                       "was taken by other documents several times in a row; sign again")
+
+
+def _save(session: Session, minutes_id: int, version: int, user: User, role: SignerRole, signer: Signer,
+          revision: SignedRevision, number: int | None, year: int, ip: str) -> Minutes | None:
+    """Write the signed revision; None when the expected number was taken meanwhile (sign again)."""
+    minutes = get(session, minutes_id, lock=True)
+    if minutes.version != version:
+        raise MinutesError(409, "Biên bản vừa thay đổi trong lúc ký (người khác đã ký hoặc sửa); không có gì được "
+                           "lưu, hãy tải lại và ký lại / the minutes changed while signing; nothing was saved")
+    digest = hashlib.sha256(revision.pdf).hexdigest()
+    if role == SignerRole.organisation:
+        assert number is not None
+        taken = numbering.next_number(session, minutes.unit_id, "out", year)
+        if taken != number:
+            return None
+        issuer = session.get(Unit, minutes.unit_id)
+        assert issuer is not None
+        source = source_of(minutes)
+        recipients = recipient_units(session, [a.unit_code for a in source.attendance if a.unit_code], issuer.id)
+        document = register_minutes(
+            session, issuer=issuer, number=number, year=year, subject=minutes.subject,
+            content_text=_content_text(minutes), chair_name=source.chair.full_name,
+            chair_position=source.chair.position, recipients=recipients, pdf=revision.pdf, clerk=user, ip=ip)
+        minutes.number, minutes.code, minutes.document_id = number, document.code, document.id
+    minutes.signatures.append(MinutesSignature(
+        role=role.value, user_id=user.id, full_name=signer.full_name, position=signer.position,
+        credential_id=revision.credential_id, certificate_subject=revision.subject[:500], level=revision.level,
+        signed_at=revision.signed_at, pdf_sha256=digest))
+    minutes.pdf = revision.pdf
+    minutes.status = AFTER[role].value
+    minutes.updated_at = datetime.now(UTC)
+    session.flush()
+    audit(session, actor=user.username, action="minutes.signed", target=f"minutes:{minutes.id}", ip=ip,
+          detail={"role": role.value, "credential": revision.credential_id, "level": revision.level,
+                  "sha256": digest, "number": minutes.code or None})
+    return minutes

@@ -1,0 +1,109 @@
+"""Validating the signatures of any uploaded PDF with pyHanko, trusting the province's root (fetched
+from the signing service's public /pki/root.pem): integrity, trust path, timestamp, what changed after
+each signature, and an overall verdict a person can read."""
+
+from __future__ import annotations
+
+import asyncio
+from io import BytesIO
+from typing import Any
+
+import aiohttp
+from asn1crypto import x509
+from pyhanko.pdf_utils.misc import PdfReadError
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import async_validate_pdf_signature
+from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
+
+from documents.minutes.csc_client import SigningRefused, unreachable
+from documents.minutes.remote_signing import root_certificate
+
+MAX_BYTES = 30 * 1024 * 1024
+
+
+class VerifyRejected(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+async def _root(http: aiohttp.ClientSession, base_url: str) -> x509.Certificate:
+    # Fetched for every check, not cached: the root is small, and a reinstalled CA must be seen at once.
+    try:
+        async with http.get(f"{base_url.rstrip('/')}/pki/root.pem") as response:
+            if response.status != 200:
+                raise SigningRefused(502, "no_root", "the signing service did not give the province's root")
+            return root_certificate(await response.read())
+    except aiohttp.ClientError as exc:
+        raise unreachable(exc) from exc
+
+
+def open_pdf(data: bytes) -> PdfFileReader:
+    if not data:
+        raise VerifyRejected(400, "Chưa có tệp / no file was uploaded: send a PDF as the `file` form field")
+    if len(data) > MAX_BYTES:
+        raise VerifyRejected(413, f"Tệp quá lớn / the file is larger than {MAX_BYTES // (1024 * 1024)} MB")
+    if b"%PDF-" not in data[:1024]:  # readers accept up to 1 KiB before the header
+        raise VerifyRejected(422, "Tệp không phải PDF / the file is not a PDF (it does not start with %PDF-)")
+    try:
+        reader = PdfFileReader(BytesIO(data), strict=False)
+        encrypted = reader.encrypted
+        if not encrypted:
+            _ = reader.root, reader.embedded_signatures
+    except (PdfReadError, ValueError, KeyError, IndexError, TypeError) as exc:
+        raise VerifyRejected(422, f"Tệp PDF bị hỏng, không đọc được / the PDF is damaged and cannot be read "
+                             f"({exc})") from exc
+    if encrypted:
+        raise VerifyRejected(422, "Tệp PDF được mã hóa / the PDF is encrypted: signatures can be checked only on an "
+                             "unencrypted copy")
+    return reader
+
+
+def _describe(status: Any, name: str) -> dict[str, Any]:
+    cert = status.signing_cert
+    timestamp = status.timestamp_validity
+    level = status.modification_level.name if status.modification_level is not None else None
+    verdict = "valid" if status.bottom_line else ("damaged" if not status.intact else "not_trusted"
+                                                  if not status.trusted else "invalid")
+    return {
+        "field": name,
+        "signer": cert.subject.native.get("common_name") if cert is not None else None,
+        "subject": cert.subject.human_friendly if cert is not None else None,
+        "signing_time": status.signer_reported_dt.isoformat() if status.signer_reported_dt else None,
+        "timestamp": timestamp.timestamp.isoformat() if timestamp is not None else None,
+        "timestamp_valid": bool(timestamp.valid and timestamp.intact) if timestamp is not None else None,
+        "intact": bool(status.intact), "valid": bool(status.valid), "trusted": bool(status.trusted),
+        "coverage": status.coverage.name if status.coverage is not None else None,
+        "modifications": level, "docmdp_ok": status.docmdp_ok,
+        "verdict": verdict, "ok": bool(status.bottom_line),
+        "summary": status.summary(),
+    }
+
+
+async def _validate(reader: PdfFileReader, base_url: str) -> list[dict[str, Any]]:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
+        root = await _root(http, base_url)
+        results = []
+        for signature in reader.embedded_signatures:
+            context = ValidationContext(trust_roots=[root], allow_fetching=True,
+                                        fetcher_backend=AIOHttpFetcherBackend(http, per_request_timeout=10))
+            try:
+                status = await async_validate_pdf_signature(signature, context)
+            except Exception as exc:  # noqa: BLE001 - a signature that cannot be checked is reported as such
+                results.append({"field": signature.field_name, "verdict": "damaged", "ok": False, "intact": False,
+                                "summary": f"Không kiểm tra được chữ ký / the signature cannot be checked: {exc}"})
+                continue
+            results.append(_describe(status, signature.field_name))
+        return results
+
+
+def verify(data: bytes, base_url: str) -> dict[str, Any]:
+    reader = open_pdf(data)
+    signatures = asyncio.run(_validate(reader, base_url))
+    return {"signatures": signatures, "count": len(signatures),
+            "all_valid": bool(signatures) and all(s["ok"] for s in signatures),
+            "revisions": reader.xrefs.total_revisions,
+            # Validation data in the document security store: the signatures stay checkable long-term (B-LT).
+            "ltv": "/DSS" in reader.root}

@@ -1,0 +1,120 @@
+// The minutes editor: fills the form from the minutes, saves with PUT (version-checked), signs with a PIN.
+const data = JSON.parse(document.getElementById("minutes-data").textContent);
+const form = document.getElementById("content-form");
+const preview = document.getElementById("preview");
+let version = data.version;
+
+function show(el, text) {
+  if (!el) return;
+  el.textContent = text || "";
+  el.hidden = !text;
+}
+
+async function answer(response) {
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const detail = typeof body.detail === "string" ? body.detail : (body.message || JSON.stringify(body.detail));
+    throw new Error(detail || `HTTP ${response.status}`);
+  }
+  return body;
+}
+
+function addRow(templateId, containerId, values) {
+  const row = document.getElementById(templateId).content.firstElementChild.cloneNode(true);
+  for (const input of row.querySelectorAll("[data-k]")) input.value = values[input.dataset.k] || "";
+  row.querySelector(".remove").addEventListener("click", () => row.remove());
+  document.getElementById(containerId).append(row);
+}
+
+function rows(containerId) {
+  return [...document.getElementById(containerId).children].map((row) => {
+    const item = {};
+    for (const input of row.querySelectorAll("[data-k]")) item[input.dataset.k] = input.value.trim() || null;
+    return item;
+  });
+}
+
+function fill(content) {
+  form.subject.value = content.subject;
+  form.proceedings.value = content.proceedings;
+  form.conclusions.value = content.conclusions;
+  form.recipients.value = content.recipients.join("\n");
+  document.getElementById("assignments").replaceChildren();
+  document.getElementById("sections").replaceChildren();
+  content.assignments.forEach((a) => addRow("assignment-row", "assignments", a));
+  content.sections.forEach((s) => addRow("section-row", "sections", s));
+}
+
+fill(data.content);
+document.getElementById("add-assignment").addEventListener("click", () => addRow("assignment-row", "assignments", {}));
+document.getElementById("add-section").addEventListener("click", () => addRow("section-row", "sections", {}));
+
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  show(document.getElementById("save-error"), "");
+  const body = {
+    version,
+    subject: form.subject.value,
+    proceedings: form.proceedings.value,
+    conclusions: form.conclusions.value,
+    assignments: rows("assignments").filter((a) => a.unit || a.task),
+    sections: rows("sections").map((s) => ({ heading: s.heading, body: s.body || "" })).filter((s) => s.heading),
+    recipients: form.recipients.value.split("\n").map((r) => r.trim()).filter(Boolean),
+  };
+  try {
+    const saved = await answer(await fetch(`/api/minutes/${data.id}`, {
+      method: "PUT", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+    }));
+    version = saved.version;
+    document.getElementById("saved").hidden = false;
+    preview.src = `/api/minutes/${data.id}/pdf?v=${version}`;
+  } catch (error) {
+    show(document.getElementById("save-error"), error.message);
+  }
+});
+
+const dialog = document.getElementById("pin-dialog");
+const signButton = document.getElementById("sign");
+const signError = document.getElementById("sign-error");
+if (signButton) {
+  signButton.addEventListener("click", () => {
+    show(signError, "");
+    document.getElementById("pin-form").reset();
+    dialog.showModal();
+  });
+  document.getElementById("pin-cancel").addEventListener("click", () => dialog.close());
+  document.getElementById("pin-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const pinForm = event.target;
+    const body = { pin: pinForm.pin.value };
+    if (pinForm.otp.value.trim()) body.otp = pinForm.otp.value.trim();
+    dialog.close();
+    signButton.disabled = true;
+    signButton.dataset.label = signButton.textContent;
+    signButton.textContent = signButton.dataset.signing || "…";
+    try {
+      await answer(await fetch(`/api/minutes/${data.id}/sign`, {
+        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+      }));
+      window.location.reload();
+    } catch (error) {
+      show(signError, error.message);
+      signButton.disabled = false;
+      signButton.textContent = signButton.dataset.label;
+    }
+  });
+}
+
+const sendButton = document.getElementById("send");
+if (sendButton) {
+  sendButton.addEventListener("click", async () => {
+    sendButton.disabled = true;
+    try {
+      await answer(await fetch(`/api/minutes/${data.id}/send`, { method: "POST" }));
+      sendButton.textContent = "✓";
+    } catch (error) {
+      show(signError, error.message);
+      sendButton.disabled = false;
+    }
+  });
+}
