@@ -1,0 +1,70 @@
+"""Finding dossiers: the filtered, newest-first list that the list page and the API share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from core.units import Unit
+from documents.dossiers.deadlines import VN_TIME
+from documents.dossiers.models import Dossier, Procedure
+from documents.dossiers.stats import bounds
+from documents.dossiers.status import IN_PROGRESS
+
+
+class FilterError(ValueError):
+    pass
+
+
+@dataclass
+class DossierFilter:
+    status: int | None = None
+    unit_code: str | None = None
+    procedure_code: str | None = None
+    channel: str | None = None
+    received_from: date | None = None
+    received_to: date | None = None
+    overdue: bool = False
+    q: str | None = None  # code or applicant name
+
+
+def find(session: Session, f: DossierFilter, limit: int = 50, offset: int = 0,
+         now: datetime | None = None) -> tuple[list[Dossier], int]:
+    conds = []
+    if f.status is not None:
+        conds.append(Dossier.status == f.status)
+    if f.unit_code:
+        unit_id = session.execute(select(Unit.id).where(Unit.code == f.unit_code)).scalar_one_or_none()
+        if unit_id is None:
+            raise FilterError(f"unit_code: không có đơn vị mã {f.unit_code} / no such unit")
+        conds.append(Dossier.unit_id == unit_id)
+    if f.procedure_code:
+        proc_id = session.execute(select(Procedure.id).where(Procedure.code == f.procedure_code)).scalar_one_or_none()
+        if proc_id is None:
+            raise FilterError(f"procedure_code: không có thủ tục mã {f.procedure_code} / no such procedure")
+        conds.append(Dossier.procedure_id == proc_id)
+    if f.channel:
+        conds.append(Dossier.channel == f.channel)
+    if f.received_from or f.received_to:
+        first = f.received_from or date(2000, 1, 1)
+        last = f.received_to or date(2100, 1, 1)
+        try:
+            start, end = bounds(first, last)
+        except ValueError as exc:
+            raise FilterError(f"received_to: {exc}") from exc
+        conds += [Dossier.received_at >= start, Dossier.received_at < end]
+    if f.overdue:
+        today = (now or datetime.now(UTC)).astimezone(VN_TIME).date()
+        conds += [Dossier.status.in_([int(s) for s in IN_PROGRESS]), Dossier.paused_since.is_(None),
+                  Dossier.due_date < today]
+    if f.q:
+        term = f.q.strip()
+        conds.append(or_(Dossier.code == term, Dossier.code.like(f"{term}%"),
+                         func.lower(Dossier.applicant_name).like(f"%{term.lower()}%")))
+    total = session.execute(select(func.count()).select_from(Dossier).where(*conds)).scalar_one()
+    rows = session.execute(select(Dossier).where(*conds).order_by(Dossier.id.desc()).limit(limit)
+                           .offset(offset)).scalars().all()
+    return list(rows), int(total)
