@@ -1,0 +1,52 @@
+"""Attaching files to documents: checked (type, size, name), stored by content, recorded, and the
+text of a PDF added to the document's search row."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core import audit
+from documents import indexing
+from documents.clock import now
+from documents.filecheck import check_file
+from documents.filestore import FileStore
+from documents.models import Attachment, Blob, Document
+from documents.scope import Viewer
+
+KINDS = ("main", "attachment", "signed")
+
+
+def attach(session: Session, store: FileStore, document: Document, name: str, data: bytes, *,
+           kind: str = "main", viewer: Viewer | None = None, ip: str = "", reindex: bool = True) -> Attachment:
+    """Raises documents.filecheck.FileRejected (with its HTTP status) before anything is written."""
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}")
+    checked = check_file(name, data)
+    digest = store.put(data)
+    blob = session.get(Blob, digest)
+    if blob is None:
+        blob = Blob(sha256=digest, size=len(data), content_type=checked.content_type, created_at=now(),
+                    text=checked.text)
+        session.add(blob)
+    attachment = Attachment(document_id=document.id, sha256=digest, file_name=checked.name, kind=kind,
+                            uploaded_by=viewer.user_id if viewer else None, uploaded_at=now(), blob=blob)
+    session.add(attachment)
+    session.flush()
+    audit.record(session, actor=viewer.username if viewer else "edxml", action="documents.attach",
+                 target=f"document:{document.id}", ip=ip,
+                 detail={"file": checked.name, "sha256": digest, "size": len(data), "kind": kind})
+    if reindex and checked.text:
+        indexing.reindex(session, document)
+    return attachment
+
+
+def attachments_of(session: Session, document_id: int) -> list[Attachment]:
+    return list(session.execute(select(Attachment).where(Attachment.document_id == document_id)
+                                .order_by(Attachment.id)).scalars())
+
+
+def signed_file(session: Session, document_id: int) -> Attachment | None:
+    return session.execute(select(Attachment).where(Attachment.document_id == document_id,
+                                                    Attachment.kind == "signed")
+                           .order_by(Attachment.id.desc()).limit(1)).scalar_one_or_none()
