@@ -1,0 +1,262 @@
+// Trung tâm điều hành: renders the state pushed over /ops/ws. No framework; the page is one screen.
+(function () {
+  "use strict";
+  const $ = (id) => document.getElementById(id);
+  const labels = JSON.parse($("state-labels").textContent);
+  const conn = $("conn");
+  let chart = null;
+  let camsKey = "";
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (k === "class") node.className = v;
+      else if (k === "text") node.textContent = v;
+      else node.setAttribute(k, v);
+    }
+    for (const c of children) if (c != null) node.append(c);
+    return node;
+  }
+  const TZ = "Asia/Ho_Chi_Minh";  // the province's clock, whatever the viewing machine's zone
+  const fmtTime = (iso) => (iso ? new Date(iso).toLocaleTimeString("vi-VN", { timeZone: TZ }) : "");
+  const pct = (x) => (x == null ? "–" : (100 * x).toFixed(1).replace(".", ",") + "%");
+  const num = (x) => (x == null ? "–" : Number(x).toLocaleString("vi-VN"));
+
+  function renderCameras(cams) {
+    const box = $("cams");
+    // Rebuild the <img> streams only when the camera list changes, not on every update.
+    const key = cams.map((c) => c.id).join(",");
+    if (key !== camsKey) {
+      box.replaceChildren(...cams.map((c) => el("div", { class: "cam-thumb", id: "cam-" + c.id },
+        el("img", { src: c.live_url + "?sub=1", alt: c.name, loading: "lazy" }),
+        el("div", { class: "label" }, el("span", { class: "name", text: c.name }),
+          el("span", { class: "people" }), el("span", { class: "state" })))));
+      camsKey = key;
+    }
+    for (const c of cams) {
+      const tile = $("cam-" + c.id);
+      const st = tile.querySelector(".state");
+      st.className = "state " + c.health.state;
+      st.textContent = labels[c.health.state] || c.health.state;
+      tile.querySelector(".people").textContent = c.health.people ? c.health.people + " người" : "";
+      tile.classList.toggle("down", c.health.state !== "online");
+      tile.title = c.health.last_error || "";
+    }
+  }
+
+  function renderAlerts(alerts) {
+    const list = $("alerts");
+    const canAck = list.dataset.canAck === "yes";
+    list.replaceChildren(...alerts.map((a) => {
+      const li = el("li", { class: a.severity + " " + a.status, "data-alert": a.id },
+        el("div", { class: "title", text: a.title }),
+        el("div", { class: "meta", text: fmtTime(a.raised_at) + (a.count > 1 ? " · ×" + a.count : "") +
+          (a.escalation_level ? " · ↑ " + a.escalated_to : "") +
+          (a.ack_comment ? " · ✔ " + a.ack_comment : "") }));
+      if (canAck && a.status === "open") {
+        const b = el("button", { class: "secondary", type: "button", text: list.dataset.ack });
+        b.addEventListener("click", () => acknowledge(a.id));
+        li.prepend(b);
+      }
+      return li;
+    }));
+  }
+
+  async function acknowledge(id) {
+    const comment = window.prompt($("alerts").dataset.prompt);
+    if (!comment) return;
+    const r = await fetch(`/api/ops/alerts/${id}/ack`, {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ comment }),
+    });
+    if (!r.ok) window.alert((await r.json()).detail);
+  }
+
+  function bars(rows, labelKey, valueKey, late) {
+    const max = Math.max(1, ...rows.map((r) => r[valueKey] || 0));
+    const grid = el("div", { class: "bars" });
+    for (const r of rows.slice(0, 10)) {
+      const bar = el("div", { class: "bar" + (late ? " late" : "") });
+      bar.style.width = (100 * (r[valueKey] || 0) / max) + "%";
+      grid.append(el("span", { text: r[labelKey] }), bar, el("b", { text: num(r[valueKey]) }));
+    }
+    return grid;
+  }
+
+  function figures(pairs) {
+    return el("div", { class: "figures" }, ...pairs.map(([v, label]) =>
+      el("div", {}, el("b", { text: v }), el("span", { text: label }))));
+  }
+
+  function renderMeeting(block) {
+    const box = $("meeting");
+    if (!block.available) { box.textContent = box.dataset.nodata; return null; }
+    const m = block.meeting;
+    if (!m) {
+      const next = block.next_meeting;
+      box.replaceChildren(el("p", { text: box.dataset.none }),
+        next ? el("p", { class: "muted", text: "→ " + next.title + " · " + new Date(next.scheduled_at)
+          .toLocaleString("vi-VN", { timeZone: TZ }) }) : "");
+      return null;
+    }
+    const eps = block.endpoints || { connected: [], missing: [], invited: 0 };
+    const speaking = block.speaking ? block.speaking.participant : null;
+    const q = block.link_quality || {};
+    const tiles = eps.connected.map((e) => el("div", {
+      class: "up q-" + e.quality + (e.participant === speaking ? " speaking" : ""),
+      title: e.stats ? JSON.stringify(e.stats) : e.quality,
+      text: (e.participant === speaking ? "● " : "") + (e.unit_name || e.participant),
+    })).concat(eps.missing.map((e) => el("div", { text: e.unit_name || e.participant })));
+    box.replaceChildren(
+      el("p", {}, el("b", { text: m.title }), ` · ${eps.connected.length}/${eps.invited}`),
+      el("p", { class: "muted", text: `Tốt ${q.good || 0} · Trung bình ${q.fair || 0} · Kém ${q.poor || 0}` +
+        (block.speaking ? ` · Đang phát biểu: ${block.speaking.unit_name || block.speaking.participant}` : "") }),
+      el("div", { class: "endpoints" }, ...tiles));
+    return eps.connected.length + "/" + eps.invited;
+  }
+
+  function renderDocuments(block) {
+    const box = $("documents");
+    if (!block.available) { box.textContent = box.dataset.nodata; return null; }
+    box.replaceChildren(figures([[num(block.received_today), "Đến hôm nay"],
+      [num(block.awaiting_direction), "Chờ chỉ đạo"], [num(block.overdue), "Quá hạn"],
+      [num(block.urgent_undirected), "Khẩn chưa chỉ đạo"]]),
+      block.overdue_by_unit && block.overdue_by_unit.length ? bars(block.overdue_by_unit, "unit", "count", true) : "",
+      block.source === "bus" ? el("p", { class: "muted", text: "Theo luồng sự kiện từ " +
+        new Date(block.since * 1000).toLocaleTimeString("vi-VN", { timeZone: TZ }) }) : "");
+    return num(block.received_today);
+  }
+
+  function donut(parts) {
+    const total = parts.reduce((s, p) => s + p[0], 0) || 1;
+    let acc = 0;
+    const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    svg.setAttribute("viewBox", "0 0 42 42");
+    svg.setAttribute("width", "110");
+    for (const [v, color] of parts) {
+      const c = document.createElementNS("http://www.w3.org/2000/svg", "circle");
+      Object.entries({ cx: 21, cy: 21, r: 15.9155, fill: "none", stroke: color, "stroke-width": 6,
+        "stroke-dasharray": `${100 * v / total} ${100 - 100 * v / total}`,
+        "stroke-dashoffset": String(25 - acc) }).forEach(([k, val]) => c.setAttribute(k, val));
+      acc += 100 * v / total;
+      svg.append(c);
+    }
+    return svg;
+  }
+
+  function renderDossiers(block) {
+    const box = $("dossiers");
+    if (!block.available) { box.textContent = box.dataset.nodata; return null; }
+    const parts = [[block.early || 0, "#1a7f37", "Trước hạn"], [block.on_time || 0, "#0b3d91", "Đúng hạn"],
+      [block.late || 0, "#c8102e", "Quá hạn"], [block.in_progress || 0, "#bbb", "Đang giải quyết"]];
+    const legend = el("div", { class: "legend" }, ...parts.map((p) => {
+      const swatch = el("i"); swatch.style.background = p[1];
+      return el("div", {}, swatch, p[2] + ": " + num(p[0]));
+    }));
+    box.replaceChildren(
+      figures([[num(block.received), "Tiếp nhận"], [num(block.resolved), "Đã giải quyết"],
+        [pct(block.on_time_rate), "Đúng hạn"], [num(block.pending_overdue), "Đang quá hạn"]]),
+      el("div", { class: "donut" }, donut(parts.map((p) => [p[0], p[1]])), legend),
+      block.by_unit && block.by_unit.length ? bars(block.by_unit, "name", "received") : "");
+    return pct(block.on_time_rate);
+  }
+
+  function renderActivity(a) {
+    const data = [a.t, a.events, a.people];
+    const box = $("activity");
+    if (!window.uPlot) return;
+    if (!chart) {
+      chart = new uPlot({
+        width: Math.max(300, box.clientWidth - 10), height: 180,
+        tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), TZ),
+        series: [{}, { label: "Sự kiện", stroke: "#0b3d91", fill: "rgba(11,61,145,.12)" },
+          { label: "Người (tối đa)", stroke: "#c8102e" }],
+        axes: [{}, {}],
+      }, data, box);
+    } else {
+      chart.setData(data);
+    }
+  }
+
+  const SVG = "http://www.w3.org/2000/svg";
+  function svgEl(tag, attrs) {
+    const node = document.createElementNS(SVG, tag);
+    for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+    return node;
+  }
+
+  function renderMap(units, conference, cameras) {
+    const box = $("unitmap");
+    if (!units.length) { box.textContent = ""; return; }
+    const status = {};
+    const eps = conference && conference.available && conference.meeting ? conference.endpoints : null;
+    if (eps) {
+      for (const e of eps.missing) if (e.unit) status[e.unit] = "missing";
+      for (const e of eps.connected) if (e.unit) status[e.unit] = "connected";
+    }
+    const camsDown = new Set(cameras.filter((c) => c.unit && c.health.state !== "online").map((c) => c.unit.code));
+    const lons = units.map((u) => u.lon), lats = units.map((u) => u.lat);
+    const [x0, x1, y0, y1] = [Math.min(...lons) - 0.1, Math.max(...lons) + 0.4, Math.min(...lats) - 0.08, Math.max(...lats) + 0.08];
+    const W = 460, H = Math.round(W * (y1 - y0) / (x1 - x0));
+    const svg = svgEl("svg", { viewBox: `0 0 ${W} ${H}`, width: "100%", role: "img" });
+    for (const u of units) {
+      const x = (u.lon - x0) / (x1 - x0) * W, y = (y1 - u.lat) / (y1 - y0) * H;
+      const color = { connected: "#1a7f37", missing: "#c8102e" }[status[u.code]] || "#8a94a0";
+      const dot = svgEl("circle", { cx: x, cy: y, r: 7, fill: color, "data-unit": u.code,
+        stroke: camsDown.has(u.code) ? "#e07b00" : "#fff", "stroke-width": camsDown.has(u.code) ? 4 : 1.5 });
+      const title = svgEl("title", {});
+      title.textContent = u.name + (status[u.code] ? " · " + status[u.code] : "");
+      dot.append(title);
+      const label = svgEl("text", { x: x + 9, y: y + 4, "font-size": 11, fill: "#223" });
+      label.textContent = u.name;
+      svg.append(dot, label);
+    }
+    box.replaceChildren(svg);
+  }
+
+  function renderEvents(events) {
+    $("events").replaceChildren(...events.map((e) => el("li", {},
+      e.snapshot_url ? el("img", { src: e.snapshot_url, alt: "", loading: "lazy" }) : el("img", { alt: "" }),
+      el("span", { text: `${fmtTime(e.started_at)} · ${e.camera}` + (e.peak_people ? ` · ${e.peak_people} người` : "") }),
+      e.clip_url ? el("a", { href: e.clip_url, target: "_blank", text: "▶" }) : null)));
+  }
+
+  function render(state) {
+    const cc = state.camera_counts;
+    $("k-cams").textContent = cc.online + "/" + cc.total;
+    $("k-alerts").textContent = state.alert_counts.open;
+    $("k-people").textContent = cc.people;
+    renderCameras(state.cameras);
+    renderAlerts(state.alerts);
+    $("k-endpoints").textContent = renderMeeting(state.kpi.conference) || "–";
+    $("k-docs").textContent = renderDocuments(state.kpi.documents) || "–";
+    $("k-dossiers").textContent = renderDossiers(state.kpi.dossiers) || "–";
+    renderActivity(state.activity);
+    renderMap(state.units || [], state.kpi.conference, state.cameras);
+    renderEvents(state.events);
+    $("dossier-period").value = state.dossier_period;
+    document.body.dataset.updated = String(Date.now());
+  }
+
+  let delay = 1000;
+  let socket = null;
+  const periodBox = $("dossier-period");
+  const sendPeriod = () => {
+    sessionStorage.setItem("giaoban.ops.period", periodBox.value);
+    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ period: periodBox.value }));
+  };
+  periodBox.addEventListener("change", sendPeriod);
+  function connect() {
+    const ws = socket = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ops/ws");
+    ws.onopen = () => {
+      delay = 1000; conn.textContent = conn.dataset.live; conn.className = "badge ok";
+      const saved = sessionStorage.getItem("giaoban.ops.period");
+      if (saved) { periodBox.value = saved; sendPeriod(); }
+    };
+    ws.onmessage = (m) => { const msg = JSON.parse(m.data); if (msg.type === "state") render(msg.state); };
+    ws.onclose = () => {
+      conn.textContent = conn.dataset.lost; conn.className = "badge bad";
+      setTimeout(connect, delay); delay = Math.min(delay * 2, 15000);
+    };
+  }
+  connect();
+})();
