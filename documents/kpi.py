@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from core.units import Unit
 from documents.clock import day_start
+from documents.clock import today as local_today
 from documents.models import Document
 
 OPEN = ("directed", "processing")
@@ -20,7 +21,9 @@ def _day_bounds(day: date) -> tuple[datetime, datetime]:
     return day_start(day), day_start(day + timedelta(days=1))
 
 
-def snapshot(session: Session, today: date) -> dict[str, Any]:
+def snapshot(session: Session, today: date | None = None) -> dict[str, Any]:
+    """`today` is the province's local day (the operations dashboard calls this without one)."""
+    today = today or local_today()
     start, end = _day_bounds(today)
     received_today = session.execute(select(func.count()).select_from(Document).where(
         Document.received_at >= start, Document.received_at < end, Document.register == "in")).scalar_one()

@@ -33,7 +33,8 @@ def test_dashboard_follows_documents_dossiers_and_cameras(client, login, auth_he
         state = ws.receive_json()["state"]
         assert state["kpi"]["dossiers"]["available"], "documents.dossiers.kpi.snapshot should be read"
         received = state["kpi"]["dossiers"]["received"]
-        docs_before = state["kpi"]["documents"].get("received_today") or 0
+        assert state["kpi"]["documents"]["available"], state["kpi"]["documents"]
+        docs_before = state["kpi"]["documents"]["received_today"]
 
         r = client.post("/api/dossiers", headers=officer, json={
             "procedure_code": "H41.TEST.01", "applicant_name": "Nguyễn Văn Bình", "channel": "desk"})
@@ -62,8 +63,8 @@ def test_dashboard_follows_documents_dossiers_and_cameras(client, login, auth_he
         assert r.status_code == 201, r.text
         state = next_state(ws, lambda s: any(a["kind"] == "urgent_document" for a in s["alerts"]))
         assert "88/UBND-VX" in next(a["title"] for a in state["alerts"] if a["kind"] == "urgent_document")
-        if state["kpi"]["documents"].get("source") == "bus":
-            assert state["kpi"]["documents"]["received_today"] == docs_before + 1
+        state = next_state(ws, lambda s: s["kpi"]["documents"]["received_today"] == docs_before + 1)
+        assert state["kpi"]["documents"]["available"]
 
         now = time.time()
         store_signal(settings, "motion.start", {"camera_id": cid, "event_id": "f" * 32, "start": now, "at": now})
