@@ -128,6 +128,8 @@ async def meeting_run(live_server: str, session) -> None:  # type: ignore[no-unt
 
         # Vinh leaves, the host removes Thái Hòa, then ends the meeting for everyone.
         await vinh.send(type="leave")
+        # Two sockets' messages have no order between them: let Vinh's leave land before the removal.
+        await host.wait_for(lambda m: m["type"] == "participant_left" and m["participant"] == "dc-vinh")
         removal = await host.send(type="remove", participant="dc-thaihoa")
         assert (await host.reply_to(removal))["type"] == "ack"
         await until(lambda: thaihoa.closed_code == 4000, 10, "the removed district's socket to close")
@@ -136,6 +138,9 @@ async def meeting_run(live_server: str, session) -> None:  # type: ignore[no-unt
         await until(lambda: host.frames_from("dc-cualo") > before + 5, 20, "media to go on for the others")
         await host.send(type="end_meeting")
         await until(lambda: host.closed_code == 4001 and cualo.closed_code == 4001, 10, "everyone disconnected")
+        # The bus is asynchronous: the "ended" event may reach Redis's subscribers after the sockets close.
+        await until(lambda: any(t == "conference.meeting" and e.get("meeting") == mid and e.get("status") == "ended"
+                                for t, e in bus.events), 10, "the meeting-ended event on the bus")
     finally:
         for person in people:
             await person.close()
