@@ -10,7 +10,9 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -65,22 +67,34 @@ def _templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, s
             conn.execute(text(f'DROP DATABASE IF EXISTS "{made["postgresql"]}" WITH (FORCE)'))
 
 
+@contextmanager
+def database_copy(backend: str, templates: dict[str, str], tmp: Path, prefix: str = "giaoban_t") -> Iterator[str]:
+    """A private copy of the migrated, seeded template database of `backend`, dropped afterwards."""
+    if backend == "sqlite":
+        target = tmp / "giaoban.db"
+        shutil.copy(templates["sqlite"], target)
+        url = f"sqlite:///{target}"
+        try:
+            yield url
+        finally:
+            engine_for(url).dispose()
+        return
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with _pg_admin().connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{templates["postgresql"]}"'))
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        engine_for(url).dispose()
+        with _pg_admin().connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 @pytest.fixture(params=BACKENDS)
 def db_url(request: pytest.FixtureRequest, _templates: dict[str, str], tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        target = tmp_path / "giaoban.db"
-        shutil.copy(_templates["sqlite"], target)
-        yield f"sqlite:///{target}"
-        engine_for(f"sqlite:///{target}").dispose()
-        return
-    name = f"giaoban_t_{uuid.uuid4().hex[:12]}"
-    with _pg_admin().connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{_templates["postgresql"]}"'))
-    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    yield url
-    engine_for(url).dispose()
-    with _pg_admin().connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with database_copy(request.param, _templates, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture
@@ -149,24 +163,32 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@contextmanager
+def serve_in_thread(app: Any, port: int | None = None, timeout: float = 15, **config: Any) -> Iterator[str]:
+    """Run `app` with uvicorn on a loopback port in a thread; yields its base URL, stops it afterwards."""
+    import uvicorn
+
+    port = port or free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **config))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"server on port {port} did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
 @pytest.fixture
 def live_server(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """The app served by uvicorn on a loopback port, for browsers and real WebSocket/HTTP clients."""
-    import uvicorn
-
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="websockets-sansio")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("live server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with serve_in_thread(app, ws="websockets-sansio") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -3,10 +3,7 @@ SoftHSM2 token, enrolled credentials, uvicorn on a loopback port."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,10 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from core.db import engine_for, session_factory, session_scope
 from core.settings import Settings, get_settings
@@ -25,7 +19,7 @@ from signing.app import create_app
 from signing.ca import root_pem
 from signing.config import SigningConfig
 from signing.enrollment import enroll, enroll_unit
-from tests.conftest import BACKENDS, PG_URL, _pg_admin, free_port
+from tests.conftest import BACKENDS, database_copy, free_port, serve_in_thread
 
 PIN = "246810"
 SAD_TTL = 3
@@ -60,33 +54,12 @@ def softhsm_token(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
         yield env
 
 
-@contextmanager
-def _database(backend: str, templates: dict[str, str], tmp: Path) -> Iterator[str]:
-    """A copy of the migrated, seeded template database of `backend`."""
-    if backend == "sqlite":
-        database = tmp / "giaoban.db"
-        shutil.copy(templates["sqlite"], database)
-        yield f"sqlite:///{database}"
-        engine_for(f"sqlite:///{database}").dispose()
-        return
-    name = f"giaoban_sig_{uuid.uuid4().hex[:12]}"
-    with _pg_admin().connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{templates["postgresql"]}"'))
-    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    try:
-        yield url
-    finally:
-        engine_for(url).dispose()
-        with _pg_admin().connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
 @pytest.fixture(scope="module", params=BACKENDS)
 def signing_env(request: pytest.FixtureRequest, _templates: dict[str, str], softhsm_token: dict[str, str],
                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[SigningEnv]:
     tmp = tmp_path_factory.mktemp("signing")
     port = free_port()
-    with pytest.MonkeyPatch.context() as mp, _database(request.param, _templates, tmp) as url:
+    with pytest.MonkeyPatch.context() as mp, database_copy(request.param, _templates, tmp, prefix="giaoban_sig") as url:
         mp.setenv("GIAOBAN_DATABASE_URL", url)
         mp.setenv("GIAOBAN_VAR_DIR", str(tmp / "var"))
         mp.setenv("GIAOBAN_SECRET_KEY", "test-secret-" + uuid.uuid4().hex)
@@ -117,19 +90,6 @@ def signing_env(request: pytest.FixtureRequest, _templates: dict[str, str], soft
 
 @contextmanager
 def serve(app: FastAPI, port: int | None = None) -> Iterator[str]:
-    """Run `app` with uvicorn on a loopback port in a thread; yields its base URL."""
-    port = port or free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           proxy_headers=False))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("signing service did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    """The signing service on a loopback port in a thread; yields its base URL."""
+    with serve_in_thread(app, port, proxy_headers=False) as url:
+        yield url

@@ -5,28 +5,24 @@ conference's own functions. Each test makes its own meeting and minutes."""
 
 from __future__ import annotations
 
-import shutil
-import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 
 from core.db import engine_for, session_factory, session_scope
 from core.people import Role, User
 from core.province import create_user
 from core.settings import Settings, get_settings
 from documents.minutes import record_source
-from tests.conftest import BACKENDS, DEMO_PASSWORD, PG_URL, free_port, login
+from tests.conftest import BACKENDS, DEMO_PASSWORD, database_copy, free_port, login, serve_in_thread
 
 PIN = "135792"
 SECOND_SECRETARY = "thuky2"
@@ -85,36 +81,6 @@ def ended_meeting(env: MinutesEnv, *, secretary: str = "thuky", title: str = "Gi
         return meeting.id
 
 
-def serve(app: Any, port: int) -> tuple[uvicorn.Server, threading.Thread]:
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("signing service did not start")
-        time.sleep(0.05)
-    return server, thread
-
-
-def _database(backend: str, templates: dict[str, str], tmp: Path) -> tuple[str, Any]:
-    """A copy of the migrated, seeded template database and how to drop it."""
-    if backend == "sqlite":
-        database = tmp / "giaoban.db"
-        shutil.copy(templates["sqlite"], database)
-        return f"sqlite:///{database}", lambda: None
-    name = f"giaoban_min_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{templates["postgresql"]}"'))
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-    return make_url(PG_URL).set(database=name).render_as_string(hide_password=False), drop
-
-
 def build_environment(backend: str, templates: dict[str, str], tmp: Path,
                       ca_url: str | None = None) -> tuple[MinutesEnv, Callable[[], None]]:
     """Database copy, CA, enrolled credentials, the signing service on a loopback port and the web app.
@@ -125,7 +91,8 @@ def build_environment(backend: str, templates: dict[str, str], tmp: Path,
     from signing.enrollment import enroll, enroll_unit
     from web.app import create_app
 
-    url, drop = _database(backend, templates, tmp)
+    resources = ExitStack()
+    url = resources.enter_context(database_copy(backend, templates, tmp, prefix="giaoban_min"))
     port = free_port()
     environ = {"GIAOBAN_DATABASE_URL": url, "GIAOBAN_VAR_DIR": str(tmp / "var"),
                "GIAOBAN_SECRET_KEY": "test-secret-" + uuid.uuid4().hex, "GIAOBAN_SIGNING_PORT": str(port),
@@ -149,18 +116,12 @@ def build_environment(backend: str, templates: dict[str, str], tmp: Path,
                 credentials[username] = enroll(session, settings, username, PIN, key_spec=key).credential_id
             credentials["organisation"] = enroll_unit(session, settings, "000.00.00.H41", PIN).credential_id
         service = signing_app(settings, SigningConfig())
-        server, thread = serve(service, port)
+        resources.enter_context(serve_in_thread(service, port, timeout=20))
         env = MinutesEnv(settings, f"http://127.0.0.1:{port}", service, root, create_app(settings), credentials,
                          environ)
     get_settings.cache_clear()
 
-    def cleanup() -> None:
-        server.should_exit = True
-        thread.join(10)
-        engine_for(settings.database_url).dispose()
-        drop()
-
-    return env, cleanup
+    return env, resources.close
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
