@@ -50,6 +50,9 @@ Events (dicts with "event" and "room")
   layer (high/low); a client may pause a layer nobody watches (sender parameters `active`) and
   must resume it when `active` is true again. Sent once per change (first one after publishing).
 - `connection`: {participant, state} - RTCPeerConnection state: connecting, connected, failed, closed.
+- `worker_lost`: {worker, at} (no "room"; from `MediaRouter` itself) - a worker's control connection
+  ended: the media sessions of the participants placed on it are gone; the service restarts it, and
+  the next call to that worker connects to the new one.
 - `stats`: {worker, participants: [{participant, state, bytes_in, bytes_out, packets_in,
   packets_out, loss_in_pct, loss_out_pct, jitter_in_ms, jitter_out_ms, rtt_ms, retransmitted,
   remb_bps}]}

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,11 @@ class MediaRouter:
             if conn is not None:
                 conn[1].close()
         self._conns = []
+        # A call in flight would otherwise wait out its whole timeout for a reply no reader will
+        # deliver (ending a meeting closes the router while its participants are being removed).
+        for _, future in list(self._pending.values()):
+            if not future.done():
+                future.set_exception(MediaError("MediaRouter connection closed"))
 
     async def __aenter__(self) -> MediaRouter:
         await self.connect()
@@ -126,15 +132,24 @@ class MediaRouter:
         request_id = next(self._ids)
         future = asyncio.get_running_loop().create_future()
         self._pending[request_id] = (worker, future)
-        conn = self._conns[worker]
-        if conn is None or conn[1].is_closing():
-            # The worker restarted (the service brings it back): connect to the new one.
-            await self._connect_worker(worker, timeout=10.0)
-            conn = self._conns[worker]
-        writer = conn[1]
-        writer.write((json.dumps({"id": request_id, "op": op, "args": args}) + "\n").encode())
-        await writer.drain()
+        line = (json.dumps({"id": request_id, "op": op, "args": args}) + "\n").encode()
         try:
+            for attempt in (1, 2):
+                conn = self._conns[worker]
+                if conn is None or conn[1].is_closing():
+                    # The worker restarted (the service brings it back): connect to the new one.
+                    await self._connect_worker(worker, timeout=10.0)
+                    conn = self._conns[worker]
+                try:
+                    conn[1].write(line)
+                    await conn[1].drain()
+                    break
+                except ConnectionError as exc:
+                    # Died before its reader noticed; the request never arrived, so sending it to
+                    # the restarted worker once is safe.
+                    conn[1].close()
+                    if attempt == 2:
+                        raise MediaError(f"media worker {worker} went away") from exc
             reply = await asyncio.wait_for(future, 30)
         finally:
             self._pending.pop(request_id, None)
@@ -151,16 +166,21 @@ class MediaRouter:
         for owner, future in list(self._pending.values()):
             if owner == worker and not future.done():
                 future.set_exception(MediaError(f"media worker {worker} went away"))
+        # Its participants' media sessions died with it; the service restarts the worker.
+        self._push({"event": "worker_lost", "worker": worker, "at": time.time()})
 
     async def _read_lines(self, reader: asyncio.StreamReader) -> None:
         while line := await reader.readline():
             message = json.loads(line)
             if "event" in message:
-                if self._events.full():
-                    with contextlib.suppress(asyncio.QueueEmpty):
-                        self._events.get_nowait()
-                self._events.put_nowait(message)
+                self._push(message)
                 continue
             entry = self._pending.get(message.get("id"))
             if entry is not None and not entry[1].done():
                 entry[1].set_result(message)
+
+    def _push(self, event: dict) -> None:
+        if self._events.full():  # a stalled consumer loses the oldest events, not the newest
+            with contextlib.suppress(asyncio.QueueEmpty):
+                self._events.get_nowait()
+        self._events.put_nowait(event)

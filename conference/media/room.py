@@ -44,17 +44,33 @@ class Room:
 
     def add(self, participant: Participant) -> None:
         self.participants[participant.participant_id] = participant
-        self.worker.to_home(self, {"t": "join", "participant": participant.participant_id,
-                                   "role": participant.role, "worker": self.worker.index,
-                                   "joined_at": participant.joined_at})
+        self._announce_member(participant)
 
     def publish(self, participant: Participant, track: UpTrack) -> None:
         self.streams[track.stream_id] = track
         track.on_level = self._on_level
         track.forward_remote = self.worker.forward_media
         self.worker.register_stream(self, track)
+        self._announce_stream(participant, track)
+
+    def _announce_member(self, participant: Participant) -> None:
+        self.worker.to_home(self, {"t": "join", "participant": participant.participant_id,
+                                   "role": participant.role, "worker": self.worker.index,
+                                   "joined_at": participant.joined_at})
+
+    def _announce_stream(self, participant: Participant, track: UpTrack) -> None:
         self.worker.to_home(self, {"t": "stream", "participant": participant.participant_id,
                                    "layer": track.layer, "stream": self.worker.describe(track)})
+
+    def home_restarted(self) -> None:
+        """The home worker came back without the room's state: tell it again who is here and what
+        they publish, so the participants on this worker stay in the meeting (without this, its
+        fresh state would drop them from everyone's view until they rejoined)."""
+        for participant in self.participants.values():
+            self._announce_member(participant)
+            for track in participant.uptracks.values():
+                if track.stream_id in self.streams:
+                    self._announce_stream(participant, track)
 
     def subscribe(self, participant: Participant, leg: DownTrack) -> None:
         self.rebind()

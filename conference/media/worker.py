@@ -127,10 +127,12 @@ class MediaWorker:
 
     def _on_mesh_control(self, message: dict) -> None:
         t = message["t"]
-        if t == "hello":
+        if t == "hello":  # that worker (re)started empty
             for room in self.rooms.values():
                 if room.is_home:
                     room.forget_worker(message["worker"])
+                elif room.home == message["worker"]:
+                    room.home_restarted()
             return
         room_id = message["room"]
         if t in ("join", "stream", "leave"):

@@ -250,8 +250,65 @@ async def _members(router: MediaRouter, room: str) -> set[str]:
     return set((await router.room_state(room))["members"])
 
 
+async def _probe(probe):  # type: ignore[no-untyped-def]
+    try:
+        return await probe()
+    except MediaError as exc:  # asked while the worker was dying or not yet back
+        return exc
+
+
 async def _wait_async(probe, expected, timeout: float = 15.0) -> None:
     deadline = time.time() + timeout
-    while (value := await probe()) != expected:
+    while (value := await _probe(probe)) != expected:
         assert time.time() < deadline, f"timed out: {value}"
         await asyncio.sleep(0.2)
+
+
+async def test_when_the_rooms_home_worker_restarts_the_others_stay_in_the_meeting(tmp_path, monkeypatch) -> None:
+    """The home worker holds the room's state. When it crashes and comes back empty, the workers
+    still holding participants tell it again who is there, so the next join does not drop them
+    from the room (and from each other's view) until they rejoin."""
+    monkeypatch.setattr(aioice.ice, "get_host_addresses", lambda use_ipv4, use_ipv6: ["127.0.0.1"])
+    pool = WorkerPool(tmp_path / "media", 2, ["127.0.0.1"])
+    pool.start()
+    router = MediaRouter(tmp_path / "media", 2)
+    peers: list[Peer] = []
+    try:
+        await router.connect()
+        room = "r3"
+        home = router.home_of(room)
+        away = [f"dc-{i}" for i in range(200) if place(f"dc-{i}", 2) != home]
+        host_id, district_id = "chair-1", away[0]
+        if place(host_id, 2) == home:
+            host_id = away[1]
+        victim_id = next(f"dc-{i}" for i in range(200) if place(f"dc-{i}", 2) == home)
+        host, district = Peer(publish_video=1, video_slots=2), Peer(publish_video=2, video_slots=2)
+        await host.join(router, room, host_id, "host", "vp8")
+        await district.join(router, room, district_id, "district", "vp8")
+        victim = Peer(publish_video=2, video_slots=2)
+        await victim.join(router, room, victim_id, "district", "vp8")
+        peers += [host, district, victim]
+        await _wait_async(lambda: _members(router, room), {host_id, district_id, victim_id})
+        await _wait(lambda: district.frames.get(_mid(district, 0), 0) >= 10)
+
+        crashed = pool.processes[home]
+        crashed.kill()
+        crashed.join(5)
+        pool.check()
+        # The restarted home learns the room again from the surviving worker.
+        await _wait_async(lambda: _members(router, room), {host_id, district_id}, timeout=20)
+        # The crashed participant comes back, as an endpoint agent would.
+        await victim.pc.close()
+        again = Peer(publish_video=2, video_slots=2)
+        peers.append(again)
+        await again.join(router, room, victim_id, "district", "vp8")
+        await _wait_async(lambda: _members(router, room), {host_id, district_id, victim_id})
+        # The district still sees the host, and the returning one sees it too.
+        before = district.frames.get(_mid(district, 0), 0)
+        await _wait(lambda: district.frames.get(_mid(district, 0), 0) >= before + 10)
+        await _wait(lambda: again.frames.get(_mid(again, 0), 0) >= 10)
+    finally:
+        for peer in peers:
+            await peer.pc.close()
+        await router.close()
+        pool.stop()
