@@ -95,6 +95,9 @@ class Hub:
             return
         del live.connections[pid]
         at = datetime.now(UTC)
+        if reason == "disconnected":  # gone since it was last known to be there, not since we noticed
+            at = from_epoch(conn.presence.present_until(at.timestamp(), abnormal_close=conn.abnormal_close,
+                                                         taken_over=conn.taken_over))
         if conn.in_media and self._router is not None:
             with contextlib.suppress(MediaError, asyncio.TimeoutError):
                 await self._router.remove_participant(live.room_id, pid)
@@ -130,8 +133,11 @@ class Hub:
             return
         live.status = "ended"
         live.broadcast(MeetingEnded(by=by))
-        await asyncio.gather(*(self.detach(conn, "ended", close_code=4001) for conn in list(live.connections.values())))
+        # Published first: what listens (the minutes' draft) needs only the closed record, and must
+        # hear of the end even if disconnecting someone fails.
         await self.publish("conference.meeting", {"meeting": meeting_id, "status": "ended", "by": by})
+        await asyncio.gather(*(self.detach(conn, "ended", close_code=4001) for conn in list(live.connections.values())),
+                             return_exceptions=True)
 
     async def shutdown(self) -> None:
         """The web process is stopping: everyone's interval ends now and clients reconnect (1012)."""
@@ -157,10 +163,12 @@ class Hub:
                 self._pump = asyncio.ensure_future(self._pump_events(router))
             return self._router
 
-    async def media_failed(self) -> None:
-        """A call found a worker gone: reconnect next time (the supervisor restarts workers)."""
+    async def media_failed(self, router: MediaRouter) -> None:
+        """A call found `router` closed: connect afresh next time. Only that router is dropped: a
+        newer one serves everyone else, and dropping it would fail all their calls in flight."""
         async with self._router_lock:
-            await self._drop_router()
+            if self._router is router:
+                await self._drop_router()
 
     async def _drop_router(self) -> None:
         if self._pump is not None:
@@ -183,6 +191,9 @@ class Hub:
                 log.exception("media event %s failed", event.get("event"))
 
     async def on_media_event(self, event: dict[str, Any]) -> None:
+        if event.get("event") == "worker_lost":
+            self._on_worker_lost(int(event["worker"]), float(event.get("at") or time.time()))
+            return
         live = self.by_room(str(event.get("room", "")))
         if live is None:
             return
@@ -200,9 +211,25 @@ class Hub:
                 conn.media_state = str(event.get("state"))
                 live.broadcast(MediaState(participant=conn.participant, state=conn.media_state))
                 if conn.media_state == "failed":
+                    conn.presence.lose_media(time.time())
                     conn.send(Renegotiate(reason="media_failed"))
         elif kind == "stats":
             await self._on_stats(live, event.get("participants") or [])
+
+    def _on_worker_lost(self, worker: int, at: float) -> None:
+        """Everyone whose media session was on that worker lost it when it died: say so, and ask
+        them for a new offer (it waits for the restarted worker) rather than let each notice the
+        silence by itself."""
+        router = self._router
+        if router is None:
+            return
+        for live in self.meetings.values():
+            for conn in list(live.connections.values()):
+                if conn.in_media and router.worker_for_participant(conn.participant) == worker:
+                    conn.presence.lose_media(at)
+                    conn.media_state = "failed"
+                    live.broadcast(MediaState(participant=conn.participant, state="failed"))
+                    conn.send(Renegotiate(reason="media_failed"))
 
     async def _on_speaker(self, live: LiveMeeting, pid: str | None, previous: str | None, at: float) -> None:
         conn = live.connections.get(pid) if pid else None
@@ -223,6 +250,7 @@ class Hub:
             conn = live.connections.get(str(sample.get("participant")))
             if conn is None:
                 continue
+            conn.presence.sample(int(sample.get("packets_in") or 0), now)
             quality = self.meter.update(sample, now)
             live.stats[conn.participant] = quality
             measured.append((conn.attendance_id, quality))

@@ -15,6 +15,7 @@ from starlette.websockets import WebSocket
 from core.people import User
 
 from .models import Meeting
+from .presence import Presence
 from .protocol import LinkQuality, MeetingInfo, ParticipantInfo, encode
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,9 @@ class Connection:
         self.media_state = "new"
         self.hand_raised = False
         self.detached = False
-        self.last_heard = time.monotonic()
+        self.presence = Presence()
+        self.abnormal_close = False  # the socket ended without a close handshake
+        self.taken_over = False  # found silent and replaced by a new join of the same identity
         self.pending_offer: PendingOffer | None = None
         self.negotiating = asyncio.Lock()
         self._outbox: asyncio.Queue[str | tuple[int, str]] = asyncio.Queue(OUTBOX)

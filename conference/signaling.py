@@ -21,7 +21,7 @@ from core.people import Role, User
 from . import protocol as p
 from .controls import host_control, raise_hand
 from .hub import Hub, hub_for
-from .journal import close_stale, open_attendance
+from .journal import close_attendance, close_stale, from_epoch, open_attendance, stop_speaking
 from .live import Connection, LiveMeeting, PendingOffer, Person
 from .media.errors import MediaError
 from .media.room import AUDIO_STREAMS_PER_SUBSCRIBER
@@ -37,6 +37,8 @@ TRICKLE_WAIT_SECONDS = 3.0
 # without closing, e.g. a cut network: a new join for its identity replaces it.
 TAKEOVER_SILENCE_SECONDS = 8.0
 MAX_DISTRICT_SLOTS = 26
+# No close handshake (1006), or the server's keepalive ping went unanswered (1011).
+ABNORMAL_CLOSE_CODES = {1006, 1011}
 
 
 @router.websocket("/ws/meetings/{meeting_id}")
@@ -50,8 +52,9 @@ async def meeting_socket(websocket: WebSocket, meeting_id: int, user: User = Dep
         while not conn.detached:
             frame = await websocket.receive()
             if frame["type"] == "websocket.disconnect":
+                conn.abnormal_close = frame.get("code") in ABNORMAL_CLOSE_CODES
                 break
-            conn.last_heard = time.monotonic()
+            conn.presence.hear()
             if frame.get("text") is None:
                 conn.send(p.Error(code="invalid_json", message="Chỉ nhận khung văn bản JSON / send JSON text frames, "
                                                                "not binary"))
@@ -163,7 +166,8 @@ async def join(hub: Hub, conn: Connection, message: p.Join) -> None:
     live = hub.live(meeting)
     pid = conn.participant
     old = live.connections.get(pid)
-    if old is not None and time.monotonic() - old.last_heard > TAKEOVER_SILENCE_SECONDS:
+    if old is not None and time.time() - old.presence.heard > TAKEOVER_SILENCE_SECONDS:
+        old.taken_over = True
         await hub.detach(old, "disconnected", close_code=4002)
         live = hub.live(meeting)  # the old socket may have been the last one, ending the live meeting
     if pid in live.connections:
@@ -282,7 +286,7 @@ async def negotiate(hub: Hub, live: LiveMeeting, conn: Connection, sdp: str, ref
                                                      video_codec=live.video_codec)
         except MediaError as exc:
             if "connection closed" in str(exc) or "not connected" in str(exc):
-                await hub.media_failed()
+                await hub.media_failed(media)
             raise _media_refusal(exc) from exc
         except TimeoutError as exc:
             raise Refusal("media_unavailable", "Máy chủ media không trả lời / the media workers did not answer") \
@@ -293,6 +297,8 @@ async def negotiate(hub: Hub, live: LiveMeeting, conn: Connection, sdp: str, ref
             return
         conn.in_media = True
         conn.media_state = "connecting"
+        lost_at = conn.presence.media_lost
+        conn.presence.new_media_session()
         conn.send(p.Answer(ref=ref, sdp=answer))
         conn.send(p.IceDone())
         with contextlib.suppress(MediaError):
@@ -300,3 +306,29 @@ async def negotiate(hub: Hub, live: LiveMeeting, conn: Connection, sdp: str, ref
                 await media.mute(live.room_id, pid, True)
             if live.spotlight is not None:
                 await media.set_spotlight(live.room_id, live.spotlight)
+    if lost_at is not None:
+        await _record_outage(hub, live, conn, lost_at)
+
+
+async def _record_outage(hub: Hub, live: LiveMeeting, conn: Connection, lost_at: float) -> None:
+    """Its media came back on the same socket (a renegotiation after its worker died or its
+    connection failed): the record shows the outage as a gap, as if it had rejoined."""
+    if conn.attendance_id is None or conn.detached:
+        return
+    old_id, person, pid, role = conn.attendance_id, conn.person, conn.participant, conn.role or "observer"
+    lost, back = from_epoch(lost_at), datetime.now(UTC)
+
+    def split(session: Session) -> int:
+        user = session.get(User, person.user_id)
+        assert user is not None
+        close_attendance(session, old_id, lost, "disconnected")
+        stop_speaking(session, meeting_id=live.id, at=lost, participant=pid)
+        return open_attendance(session, meeting_id=live.id, user=user, participant=pid, role=role, at=back).id
+
+    conn.attendance_id = new_id = await hub.db(split)
+    if conn.detached:  # it left while the record was being split: its new interval ends at once
+        await hub.db(lambda session: close_attendance(session, new_id, datetime.now(UTC), "disconnected"))
+        return
+    event = {"meeting": live.id, "participant": pid, "unit": person.unit}
+    await hub.publish("conference.left", event | {"reason": "disconnected", "at": lost.isoformat()})
+    await hub.publish("conference.joined", event | {"role": role, "at": back.isoformat()})

@@ -46,6 +46,10 @@ def test_silent_socket_is_taken_over_by_a_new_join(client, auth_headers, monkeyp
     vinh = next(u for u in attendance["units"] if u["participants"] == ["dc-vinh"])
     assert [i["reason"] for i in vinh["intervals"]] == ["disconnected", "disconnected"]
     assert vinh["reconnects"] == 1
+    # The record shows the outage from when the old socket fell silent, not from the takeover.
+    first, second = vinh["intervals"]
+    gap = datetime.fromisoformat(second["joined_at"]) - datetime.fromisoformat(first["left_at"])
+    assert gap.total_seconds() >= 3.0
 
 
 def test_intervals_left_open_by_a_killed_process_are_closed(app, client, session) -> None:  # type: ignore[no-untyped-def]
