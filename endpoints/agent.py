@@ -138,6 +138,8 @@ class EndpointAgent:
     def _session_status(self, status: str) -> None:
         if status == "in_meeting":
             self._end_outage(success=True)
+        elif status == "reconnecting":  # the server lost our media session and asked for a new offer
+            self._begin_outage("media session lost on the server; renegotiating")
         self._set_status(status)
 
     async def _login(self) -> None:

@@ -213,6 +213,8 @@ class MeetingSession:
         if kind == "removed" and self.welcome is not None and message.participant == self.welcome.you.participant:
             raise MeetingOver(f"removed from the meeting by {message.by}")
         if kind == "renegotiate":
+            # Its media session is gone (its worker died, or the connection failed): a new offer on
+            # this socket is quicker than noticing the silence and rejoining.
             log.info("server asks for a new offer (%s)", message.reason)
             self.on_status("reconnecting")
             await self._negotiate()
