@@ -4,6 +4,7 @@ and `bench_signing` for `giaoban bench signing`."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -76,35 +77,32 @@ def export_ca(path: Annotated[Path, typer.Argument(help="Where to write the root
 @app.command()
 def unlock(credential_id: Annotated[str, typer.Argument(help="credentialID locked after wrong PINs")]) -> None:
     """Unlock a credential locked after too many wrong PINs (administrator)."""
-    from core.db import engine_for, session_factory, session_scope
     from signing.credential_admin import unlock_credential
-    from signing.errors import CSCError
 
-    settings = _settings()
-    try:
-        with session_scope(session_factory(engine_for(settings.database_url), write=True)) as session:
-            unlock_credential(session, settings, credential_id, actor=os.environ.get("USER", "cli"))
-    except CSCError as exc:
-        typer.echo(f"error: {exc.description}", err=True)
-        raise typer.Exit(2) from exc
-    typer.echo(f"credential {credential_id} unlocked")
+    _change_credential(unlock_credential, credential_id, "unlocked")
 
 
 @app.command()
 def revoke(credential_id: Annotated[str, typer.Argument(help="credentialID to disable for good")]) -> None:
     """Revoke a credential's certificate (e.g. a lost or compromised key); OCSP and the CRL show it."""
-    from core.db import engine_for, session_factory, session_scope
     from signing.credential_admin import revoke_credential
+
+    _change_credential(revoke_credential, credential_id, "revoked")
+
+
+def _change_credential(change: Callable[..., object], credential_id: str, done: str) -> None:
+    """One administrative change to a credential, in one write transaction, audited as the shell user."""
+    from core.db import engine_for, session_factory, session_scope
     from signing.errors import CSCError
 
     settings = _settings()
     try:
         with session_scope(session_factory(engine_for(settings.database_url), write=True)) as session:
-            revoke_credential(session, settings, credential_id, actor=os.environ.get("USER", "cli"))
+            change(session, settings, credential_id, actor=os.environ.get("USER", "cli"))
     except CSCError as exc:
         typer.echo(f"error: {exc.description}", err=True)
         raise typer.Exit(2) from exc
-    typer.echo(f"credential {credential_id} revoked")
+    typer.echo(f"credential {credential_id} {done}")
 
 
 def bench_signing(
