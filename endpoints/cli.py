@@ -7,7 +7,6 @@ import asyncio
 import logging
 import signal
 import sys
-import time
 from pathlib import Path
 
 import typer
@@ -111,23 +110,9 @@ def fleet(
     except ValueError as exc:
         typer.echo(f"lỗi / error: {exc}", err=True)
         raise typer.Exit(2) from exc
-    stopping = False
-
-    def _stop(*_: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
-    group.start()
-    typer.echo(f"{count} điểm cầu trong {len(group.parts)} tiến trình / endpoints in {len(group.parts)} processes "
-               f"→ {server} (Ctrl-C để dừng / to stop)")
-    try:
-        while not stopping:
-            time.sleep(0.5)
-            group.check()
-    finally:
-        group.stop()
+    group.run_until_signalled(lambda: typer.echo(
+        f"{count} điểm cầu trong {len(group.parts)} tiến trình / endpoints in {len(group.parts)} processes "
+        f"→ {server} (Ctrl-C để dừng / to stop)"))
 
 
 @app.command("fleet-part", hidden=True)

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -143,6 +144,26 @@ class Fleet:
 
     def pids(self) -> list[int]:
         return [c.pid for c in self.children if c is not None]
+
+    def run_until_signalled(self, on_started: Callable[[], None] = lambda: None) -> None:
+        """Start, restart what dies, and stop everything on SIGTERM or Ctrl-C (the handlers only
+        set a flag: stopping children from inside a signal handler could interrupt a restart)."""
+        stopping = False
+
+        def _stop(*_: object) -> None:
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
+        self.start()
+        on_started()
+        try:
+            while not stopping:
+                time.sleep(0.5)
+                self.check()
+        finally:
+            self.stop()
 
     def stop(self, grace: float = 8.0) -> None:
         running = [c for c in self.children if c is not None and c.poll() is None]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import threading
 import time
 import urllib.request
 
@@ -20,31 +21,20 @@ def _server_up(url: str) -> bool:
 
 
 def run(settings) -> None:  # type: ignore[no-untyped-def]
-    stopping = False
-
-    def _stop(*_: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
     if not settings.start_demo_fleet:
-        while not stopping:
-            time.sleep(1)
+        stopped = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+        signal.signal(signal.SIGINT, lambda *_: stopped.set())
+        while not stopped.wait(1):
+            pass
         return
     from endpoints.fleet import Fleet
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
     server = f"http://{host}:{settings.port}"
-    while not stopping and not _server_up(server):
+    while not _server_up(server):
         time.sleep(1)
     fleet = Fleet(server, 26, 3, settings.var_dir, log_dir=settings.var_dir / "log")
-    fleet.start()
-    log.info("demo fleet: 26 endpoints → %s (logs in %s)", server, settings.var_dir / "log")
-    try:
-        while not stopping:
-            time.sleep(0.5)
-            fleet.check()
-    finally:
-        fleet.stop()
+    fleet.run_until_signalled(lambda: log.info("demo fleet: 26 endpoints → %s (logs in %s)", server,
+                                               settings.var_dir / "log"))
