@@ -95,7 +95,7 @@ class MediaRouter:
 
     async def remove_participant(self, room_id: str, participant_id: str) -> None:
         await self._call(self.worker_for_participant(participant_id), "remove_participant",
-                         {"room": room_id, "participant": participant_id})
+                         {"room": room_id, "participant": participant_id}, wait_for_restart=False)
 
     async def set_spotlight(self, room_id: str, participant_id: str | None) -> None:
         """Show this district as "speaker" to everyone (grant the floor); None returns to voice."""
@@ -114,7 +114,8 @@ class MediaRouter:
         return [entry for part in parts for entry in part]
 
     async def close_room(self, room_id: str) -> None:
-        await asyncio.gather(*(self._call(i, "close_room", {"room": room_id}) for i in range(self.count)))
+        await asyncio.gather(*(self._call(i, "close_room", {"room": room_id}, wait_for_restart=False)
+                               for i in range(self.count)))
 
     async def worker_stats(self) -> list[dict]:
         return list(await asyncio.gather(*(self._call(i, "worker_stats", {}) for i in range(self.count))))
@@ -126,9 +127,15 @@ class MediaRouter:
 
     # -- wire ----------------------------------------------------------------------------------
 
-    async def _call(self, worker: int, op: str, args: dict[str, Any]) -> Any:
+    async def _call(self, worker: int, op: str, args: dict[str, Any], *, wait_for_restart: bool = True) -> Any:
+        """`wait_for_restart=False` for removals: a worker that is gone took its sessions with it,
+        so there is nothing to remove and no reason to wait up to 10 s for it to come back (the
+        whole server stopping would wait that long for every participant)."""
         if not self._conns:
             raise MediaError("MediaRouter is not connected")
+        current = self._conns[worker]
+        if not wait_for_restart and (current is None or current[1].is_closing()):
+            return None
         request_id = next(self._ids)
         future = asyncio.get_running_loop().create_future()
         self._pending[request_id] = (worker, future)

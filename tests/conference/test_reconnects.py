@@ -3,6 +3,7 @@ account, and intervals a killed web process left open are closed when the next o
 
 from __future__ import annotations
 
+import asyncio
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -14,7 +15,7 @@ from starlette.websockets import WebSocketDisconnect
 from conference import signaling
 from conference.journal import Attendance, SpeakingTurn, aware
 from core.people import User
-from tests.conference.helpers import join, schedule_meeting, send, socket
+from tests.conference.helpers import join, receive_until, schedule_meeting, send, socket
 
 
 def test_silent_socket_is_taken_over_by_a_new_join(client, auth_headers, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -68,3 +69,35 @@ def test_intervals_left_open_by_a_killed_process_are_closed(app, client, session
     assert aware(row.left_at) == last_report and row.leave_reason == "disconnected"
     turn = session.execute(select(SpeakingTurn).where(SpeakingTurn.meeting_id == mid)).scalar_one()
     assert aware(turn.ended_at) == last_report
+
+
+def test_media_that_stops_arriving_ends_the_interval_at_the_last_sample_that_saw_it(app, client,  # type: ignore[no-untyped-def]
+                                                                                    auth_headers) -> None:
+    """A district whose packets stop (its uplink failed) and whose agent then gives up and closes
+    its socket was gone from the moment its media stopped, not from the close."""
+    mid = schedule_meeting(client)["id"]
+
+    def report(packets_in: int) -> float:  # what a media worker reports every 3 s, as it would
+        hub = app.state.conference_hub
+        event = {"event": "stats", "room": f"meeting-{mid}", "worker": 0,
+                 "participants": [{"participant": "dc-vinh", "packets_in": packets_in, "bytes_in": packets_in * 900,
+                                   "bytes_out": 0}]}
+        asyncio.run_coroutine_threadsafe(hub.on_media_event(event), hub.loop).result(10)
+        return time.time()
+
+    with socket(client, mid, "chutoa") as host, socket(client, mid, "dc-vinh") as vinh:
+        join(host, mid, "host")
+        join(vinh, mid, "district")
+        report(150)
+        time.sleep(0.5)
+        last_flowing = report(420)
+        time.sleep(1.5)
+        report(420)  # nothing arrived since the last report
+        time.sleep(1.5)
+        send(vinh, type="ping")
+        assert receive_until(vinh, "pong")  # the socket itself is alive until it closes
+    attendance = client.get(f"/api/meetings/{mid}/attendance", headers=auth_headers(client, "chutoa")).json()
+    (interval,) = next(u for u in attendance["units"] if u["participants"] == ["dc-vinh"])["intervals"]
+    left = datetime.fromisoformat(interval["left_at"]).timestamp()
+    assert interval["reason"] == "disconnected"
+    assert last_flowing - 0.3 <= left <= last_flowing + 0.3
