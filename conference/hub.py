@@ -32,6 +32,9 @@ from .protocol import Layout, LayoutSlot, LinkStats, MediaState, MeetingEnded, P
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 MEDIA_CONNECT_SECONDS = 5.0
+# The media service restarts a dead worker within about 2 s; the clients' own watchdogs rejoin
+# after 5 s of silence anyway.
+WORKER_RESTART_WAIT_SECONDS = 10.0
 
 
 class Hub:
@@ -44,6 +47,7 @@ class Hub:
         self._router: MediaRouter | None = None
         self._router_lock = asyncio.Lock()
         self._pump: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
 
     # -- database and bus ------------------------------------------------------------------------
 
@@ -171,6 +175,8 @@ class Hub:
                 await self._drop_router()
 
     async def _drop_router(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
         if self._pump is not None:
             self._pump.cancel()
             self._pump = None
@@ -217,19 +223,37 @@ class Hub:
             await self._on_stats(live, event.get("participants") or [])
 
     def _on_worker_lost(self, worker: int, at: float) -> None:
-        """Everyone whose media session was on that worker lost it when it died: say so, and ask
-        them for a new offer (it waits for the restarted worker) rather than let each notice the
-        silence by itself."""
+        """Everyone whose media session was on that worker lost it when it died: say so, and once
+        the worker is back ask them for a new offer rather than let each notice the silence and
+        rejoin. Asking only then keeps their sockets' handlers free while it is away: an offer
+        waiting for a worker that is not coming back (the whole server is stopping) would hold
+        its socket open until shutdown gives up on it."""
         router = self._router
         if router is None:
             return
+        lost = []
         for live in self.meetings.values():
             for conn in list(live.connections.values()):
                 if conn.in_media and router.worker_for_participant(conn.participant) == worker:
                     conn.presence.lose_media(at)
                     conn.media_state = "failed"
                     live.broadcast(MediaState(participant=conn.participant, state="failed"))
-                    conn.send(Renegotiate(reason="media_failed"))
+                    lost.append(conn)
+        if lost:
+            task = asyncio.ensure_future(self._renegotiate_when_back(router, worker, lost))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _renegotiate_when_back(self, router: MediaRouter, worker: int, lost: list[Connection]) -> None:
+        try:
+            await router.reconnect(worker, timeout=WORKER_RESTART_WAIT_SECONDS)
+        except MediaError:
+            log.warning("media worker %d is not back after %.0f s; %d participants rejoin by themselves",
+                        worker, WORKER_RESTART_WAIT_SECONDS, len(lost))
+            return
+        for conn in lost:
+            if not conn.detached and conn.presence.media_lost is not None:
+                conn.send(Renegotiate(reason="media_failed"))
 
     async def _on_speaker(self, live: LiveMeeting, pid: str | None, previous: str | None, at: float) -> None:
         conn = live.connections.get(pid) if pid else None

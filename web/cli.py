@@ -23,6 +23,9 @@ from web import areas
 from web.demo import demo_accounts, demo_password, seed
 from web.supervisor import Child, Supervisor, giaoban_argv
 
+# Open sockets get this long to close before their handlers are cancelled; live meetings then
+# close everyone's attendance in the lifespan's shutdown. A supervisor waits longer than this.
+GRACEFUL_SHUTDOWN_SECONDS = 6
 app = typer.Typer(help="giaoban: họp trực tuyến, trung tâm điều hành, biên bản ký số.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
@@ -139,7 +142,7 @@ def serve(host: str | None = None, port: int | None = None) -> None:
 
     settings = get_settings()
     uvicorn.run("web.app:factory", factory=True, host=host or settings.host, port=port or settings.port,
-                log_level="info", proxy_headers=False)
+                log_level="info", proxy_headers=False, timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS)
 
 
 @app.command(hidden=True)

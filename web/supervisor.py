@@ -68,7 +68,7 @@ class Supervisor:
             time.sleep(0.25)
         return self.stop()
 
-    def stop(self, grace: float = 10.0) -> int:
+    def stop(self, grace: float = 15.0) -> int:
         running = [c for c in self.children if c.process is not None and c.process.poll() is None]
         for child in running:
             child.process.send_signal(signal.SIGTERM)  # type: ignore[union-attr]

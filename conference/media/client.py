@@ -31,6 +31,7 @@ class MediaRouter:
         self._ids = itertools.count(1)
         self._events: asyncio.Queue[dict] = asyncio.Queue(maxsize=10000)
         self._readers: list[asyncio.Task] = []
+        self._connecting: dict[int, asyncio.Lock] = {}  # one reconnect per worker, or events come twice
 
     async def connect(self, timeout: float = 20.0) -> None:
         """Connect to all workers, waiting for them to come up (they may still be starting)."""
@@ -51,6 +52,22 @@ class MediaRouter:
                 await asyncio.sleep(0.1)
         self._conns[index] = (reader, writer)
         self._readers.append(asyncio.ensure_future(self._read(index, reader)))
+
+    async def reconnect(self, worker: int, timeout: float) -> None:
+        """Wait for a worker that went away to listen again and connect to it (MediaError if it
+        is not back within `timeout`)."""
+        if not self._conns:
+            raise MediaError("MediaRouter is not connected")
+        await self._ensure_worker(worker, timeout)
+
+    async def _ensure_worker(self, worker: int, timeout: float) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        async with self._connecting.setdefault(worker, asyncio.Lock()):
+            conn = self._conns[worker]
+            if conn is None or conn[1].is_closing():
+                await self._connect_worker(worker, timeout)
+                conn = self._conns[worker]
+            assert conn is not None
+            return conn
 
     async def close(self) -> None:
         for task in self._readers:
@@ -142,11 +159,8 @@ class MediaRouter:
         line = (json.dumps({"id": request_id, "op": op, "args": args}) + "\n").encode()
         try:
             for attempt in (1, 2):
-                conn = self._conns[worker]
-                if conn is None or conn[1].is_closing():
-                    # The worker restarted (the service brings it back): connect to the new one.
-                    await self._connect_worker(worker, timeout=10.0)
-                    conn = self._conns[worker]
+                # A worker that restarted (the service brings it back): connect to the new one.
+                conn = await self._ensure_worker(worker, timeout=10.0)
                 try:
                     conn[1].write(line)
                     await conn[1].drain()

@@ -82,6 +82,9 @@ def run(settings) -> None:
     try:
         while not stopping:
             time.sleep(1)
-            pool.check()
+            # Ctrl-C or a process-group SIGTERM reaches the workers too: do not start again
+            # the ones that just stopped with us (the web process would renegotiate onto them).
+            if not stopping:
+                pool.check()
     finally:
         pool.stop()
