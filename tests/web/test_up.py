@@ -41,9 +41,10 @@ def test_up_serves_health_and_stops_cleanly(tmp_path: Path) -> None:
         children = psutil.Process(proc.pid).children(recursive=True)
         assert children, "up runs its parts as child processes"
     finally:
-        proc.send_signal(signal.SIGINT)
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C in a terminal reaches every process of the group
         output = proc.communicate(timeout=30)[0].decode(errors="replace")
     assert proc.returncode == 0, output[-3000:]
+    assert "restarting" not in output, output[-3000:]  # nothing that stopped with it is started again
     assert "giaoban-demo" in output and "chutoa" in output  # demo accounts printed on first start
     assert not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
 
