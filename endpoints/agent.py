@@ -139,7 +139,9 @@ class EndpointAgent:
         if status == "in_meeting":
             self._end_outage(success=True)
         elif status == "reconnecting":  # the server lost our media session and asked for a new offer
-            self._begin_outage("media session lost on the server; renegotiating")
+            # It asks once the worker is back: the outage began when our media went quiet.
+            quiet = self.session.monitor.silent_for() if self.session is not None else 0.0
+            self._begin_outage("media session lost on the server; renegotiating", time.time() - quiet)
         self._set_status(status)
 
     async def _login(self) -> None:
@@ -189,9 +191,9 @@ class EndpointAgent:
     def _in_outage(self) -> bool:
         return bool(self.outages) and self.outages[-1].ended is None
 
-    def _begin_outage(self, reason: str) -> None:
+    def _begin_outage(self, reason: str, started: float | None = None) -> None:
         if not self._in_outage():
-            self.outages.append(Outage(time.time(), reason))
+            self.outages.append(Outage(started or time.time(), reason))
 
     def _end_outage(self, success: bool) -> None:
         if self._in_outage():
