@@ -34,11 +34,10 @@ class Presence:
     def sample(self, packets_in: int, at: float) -> None:
         """A stats sample of the datagrams (RTP and RTCP) received from the participant; the worker
         counts them per media session, cumulatively."""
-        if self._packets is not None and packets_in <= self._packets:
-            if self._flowing is not None and self.stalled is None:
-                self.stalled = self._flowing
-        else:
+        if packets_in > (self._packets or 0):
             self._flowing, self.stalled = at, None
+        elif self._flowing is not None and self.stalled is None:  # media that never flowed never stalls
+            self.stalled = self._flowing
         self._packets = packets_in
 
     def new_media_session(self) -> None:
