@@ -2,7 +2,14 @@
 
 Every subscriber that loses a picture, and every switch to a new source, asks for a keyframe;
 passing each one on would make the publisher spend its bitrate on keyframes, so requests for
-one source are merged to at most one per interval.
+one source are merged:
+- while a request is outstanding (sent, no keyframe since), later ones wait for the keyframe it
+  brings, which serves them too; it is asked again only if none has come after `interval`;
+- once a keyframe has arrived, a new request goes out `min_gap` after the previous one at the
+  earliest. A subscriber switching just after a keyframe therefore waits at most `min_gap` plus
+  the publisher's answer, not a whole `interval` (the speaker-switch figure's worst case).
+Under a storm of requests the publisher sends at most one keyframe per `min_gap` plus its own
+answer time.
 """
 
 from __future__ import annotations
@@ -12,43 +19,51 @@ from collections.abc import Callable
 
 
 class KeyframeRequestLimiter:
-    """Forwards the first request at once, then at most one per `interval` seconds.
+    """`request()` from subscribers, `keyframe_received()` from the publisher's stream, `poll()`
+    from a timer: a request that had to wait is not lost, `poll()` sends it when it may."""
 
-    A request arriving inside the interval is not lost: it is remembered and `poll()` (called
-    from a timer) sends it once the interval has elapsed, so the last requester still gets its
-    keyframe.
-    """
+    __slots__ = ("_send", "_interval", "_min_gap", "_clock", "_last_sent", "_pending", "_outstanding",
+                 "sent", "suppressed")
 
-    __slots__ = ("_send", "_interval", "_clock", "_last_sent", "_pending", "sent", "suppressed")
-
-    def __init__(self, send: Callable[[], None], interval: float = 0.5,
+    def __init__(self, send: Callable[[], None], interval: float = 0.5, min_gap: float = 0.3,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self._send = send
         self._interval = interval
+        self._min_gap = min_gap
         self._clock = clock
         self._last_sent: float | None = None
         self._pending = False
+        self._outstanding = False
         self.sent = 0
         self.suppressed = 0
 
     def request(self) -> bool:
         """Ask for a keyframe; True when a request went to the publisher now."""
         now = self._clock()
-        if self._last_sent is None or now - self._last_sent >= self._interval:
+        if self._last_sent is None or now - self._last_sent >= self._wait():
             self._fire(now)
             return True
         self._pending = True
         self.suppressed += 1
         return False
 
+    def keyframe_received(self) -> None:
+        """A keyframe started: it serves everyone who asked before it."""
+        self._outstanding = False
+        self._pending = False
+
     def poll(self) -> None:
         if self._pending:
             now = self._clock()
-            if now - (self._last_sent or 0.0) >= self._interval:
+            if now - (self._last_sent or 0.0) >= self._wait():
                 self._fire(now)
+
+    def _wait(self) -> float:
+        return self._interval if self._outstanding else self._min_gap
 
     def _fire(self, now: float) -> None:
         self._last_sent = now
         self._pending = False
+        self._outstanding = True
         self.sent += 1
         self._send()

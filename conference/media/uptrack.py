@@ -116,12 +116,17 @@ class UpTrackBase:
         if audio_level is not None and self.on_level is not None:
             self.on_level(self.participant_id, audio_level)
         keyframe = self.kind == "video" and is_keyframe_start(self.codec, view.payload)
+        if keyframe:
+            self.on_keyframe()
         send_time = abs_send_time_now()
         for leg in self.downtracks:
             leg.forward(view, keyframe, send_time, capture_time, audio_level)
 
     def request_keyframe(self) -> None:
         raise NotImplementedError
+
+    def on_keyframe(self) -> None:
+        """A keyframe from the publisher starts (before any leg sees it)."""
 
     def nack(self, sequence_numbers: list[int]) -> None:
         """Ask the publisher to resend packets a subscriber missed and the leg no longer holds."""
@@ -223,6 +228,9 @@ class UpTrack(UpTrackBase):
     def request_keyframe(self) -> None:
         if self.kind == "video":
             self.keyframes.request()
+
+    def on_keyframe(self) -> None:
+        self.keyframes.keyframe_received()
 
     def _send_pli(self) -> None:
         if self.ssrc is not None:

@@ -38,6 +38,34 @@ def test_keyframe_requests_merge_to_one_per_interval_and_none_is_forgotten() -> 
     assert limiter.suppressed == 19
 
 
+def test_a_keyframe_answers_the_requests_before_it_and_a_later_switch_waits_only_the_short_gap() -> None:
+    clock = Clock()
+    sent: list[float] = []
+    limiter = KeyframeRequestLimiter(lambda: sent.append(clock.now), interval=0.5, min_gap=0.3, clock=clock)
+    assert limiter.request() is True
+    clock.now = 100.01
+    assert limiter.request() is False  # the keyframe already asked for will serve this one too
+    clock.now = 100.04
+    limiter.keyframe_received()
+    clock.now = 100.7
+    limiter.poll()
+    assert sent == [100.0]  # one keyframe for both
+    # A subscriber switches to this source right after a keyframe went by: it gets a new one
+    # after the short gap, not after the whole interval.
+    clock.now = 100.75
+    assert limiter.request() is True
+    clock.now = 100.79
+    limiter.keyframe_received()
+    clock.now = 100.85
+    assert limiter.request() is False
+    clock.now = 101.0
+    limiter.poll()
+    assert sent == [100.0, 100.75]
+    clock.now = 101.06
+    limiter.poll()
+    assert sent == [100.0, 100.75, 101.06]
+
+
 def _leg(out: list[bytes], rtx: bool) -> DownTrack:
     params = LegParameters(mid="1", kind="video", codec="vp8", clock_rate=90000, payload_type=96,
                            rtx_payload_type=97 if rtx else None, ssrc=1111, rtx_ssrc=2222,
