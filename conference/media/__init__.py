@@ -67,8 +67,9 @@ bound to it, on this worker and (once, over the mesh) on each other worker that 
 `DownTrack` is a subscriber's slot: it rewrites SSRC, payload type, sequence number and
 timestamp (continuous across source switches), VP8 picture id/TL0PICIDX, and header extensions
 (mid, abs-send-time, audio level, abs-capture-time); after a switch it drops video until the new
-source's next keyframe starts and asks for one (PLI, merged per source: see `keyframes.py`). It keeps the packets it sent to answer NACKs (RTX when negotiated), sends SRs, and
-turns subscribers' PLI/FIR into keyframe requests; publishers get RR, NACK and REMB. aiortc's
+source's next keyframe starts and asks for one (PLI, merged per source: see `keyframes.py`).
+It keeps the packets it sent to answer NACKs (RTX when negotiated), sends SRs, and turns
+subscribers' PLI/FIR into keyframe requests; publishers get RR, NACK and REMB. aiortc's
 RTCRtpReceiver/RTCRtpSender are created but never started, so its decoder and encoder never run;
 `aiortc_hooks` counts any decode/encode in the process to prove it.
 """
