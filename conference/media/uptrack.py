@@ -96,14 +96,14 @@ class ReceiveStatistics:
 class UpTrackBase:
     """What a `DownTrack` needs from its source, local or remote."""
 
-    stream_id: str
-    participant_id: str
-    kind: str  # "audio" or "video"
-    layer: str  # "audio", "high" or "low"
-    codec: str
-    clock_rate: int
-
-    def __init__(self) -> None:
+    def __init__(self, *, stream_id: str, participant_id: str, kind: str, layer: str, codec: str,
+                 clock_rate: int) -> None:
+        self.stream_id = stream_id
+        self.participant_id = participant_id
+        self.kind = kind  # "audio" or "video"
+        self.layer = layer  # "audio", "high" or "low"
+        self.codec = codec
+        self.clock_rate = clock_rate
         self.downtracks: list[DownTrack] = []
         self.packets = 0
         self.bytes = 0
@@ -152,13 +152,8 @@ class UpTrack(UpTrackBase):
         capture_time_id: int,
         max_bitrate: int,
     ) -> None:
-        super().__init__()
-        self.stream_id = stream_id
-        self.participant_id = participant_id
-        self.kind = kind
-        self.layer = layer
-        self.codec = codec
-        self.clock_rate = clock_rate
+        super().__init__(stream_id=stream_id, participant_id=participant_id, kind=kind, layer=layer, codec=codec,
+                         clock_rate=clock_rate)
         self.ssrc = ssrc
         self.rtx_ssrc = rtx_ssrc
         self.rtcp_ssrc = rtcp_ssrc
@@ -263,13 +258,8 @@ class RemoteUpTrack(UpTrackBase):
 
     def __init__(self, *, stream_id: str, participant_id: str, kind: str, layer: str, codec: str,
                  clock_rate: int, owner: int, request: Callable[[int, dict], None]) -> None:
-        super().__init__()
-        self.stream_id = stream_id
-        self.participant_id = participant_id
-        self.kind = kind
-        self.layer = layer
-        self.codec = codec
-        self.clock_rate = clock_rate
+        super().__init__(stream_id=stream_id, participant_id=participant_id, kind=kind, layer=layer, codec=codec,
+                         clock_rate=clock_rate)
         self.owner = owner
         self._request = request
 
