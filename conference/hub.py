@@ -100,8 +100,7 @@ class Hub:
         del live.connections[pid]
         at = datetime.now(UTC)
         if reason == "disconnected":  # gone since it was last known to be there, not since we noticed
-            at = from_epoch(conn.presence.present_until(at.timestamp(), abnormal_close=conn.abnormal_close,
-                                                         taken_over=conn.taken_over))
+            at = from_epoch(conn.presence.present_until(at.timestamp()))
         if conn.in_media and self._router is not None:
             with contextlib.suppress(MediaError, asyncio.TimeoutError):
                 await self._router.remove_participant(live.room_id, pid)

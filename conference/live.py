@@ -56,8 +56,6 @@ class Connection:
         self.hand_raised = False
         self.detached = False
         self.presence = Presence()
-        self.abnormal_close = False  # the socket ended without a close handshake
-        self.taken_over = False  # found silent and replaced by a new join of the same identity
         self.pending_offer: PendingOffer | None = None
         self.negotiating = asyncio.Lock()
         self._outbox: asyncio.Queue[str | tuple[int, str]] = asyncio.Queue(OUTBOX)

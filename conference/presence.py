@@ -21,6 +21,9 @@ class Presence:
     heard: float = field(default_factory=time.time)  # wall clock: the last message on the socket
     media_lost: float | None = None  # the media session is gone: its worker died, or it failed/closed
     stalled: float | None = None  # the last stats sample at which its packets still arrived, while they do not
+    # How the socket ended: without a close handshake, or found silent and replaced by a new join.
+    abnormal_close: bool = False
+    taken_over: bool = False
     _packets: int | None = None
     _flowing: float | None = None
 
@@ -44,7 +47,7 @@ class Presence:
         """A (re)negotiated session: its counters start from zero and its media flows again."""
         self.media_lost = self.stalled = self._packets = self._flowing = None
 
-    def present_until(self, now: float, *, abnormal_close: bool = False, taken_over: bool = False) -> float:
+    def present_until(self, now: float) -> float:
         """The end of the interval of a participant who disconnected now. A socket that closed
         without a close handshake after a silence, or one a new join takes over (it was found
         silent), was last known alive when it last spoke."""
@@ -53,6 +56,6 @@ class Presence:
             moments.append(self.media_lost)
         if self.stalled is not None:
             moments.append(self.stalled)
-        if taken_over or (abnormal_close and now - self.heard > SILENT_SECONDS):
+        if self.taken_over or (self.abnormal_close and now - self.heard > SILENT_SECONDS):
             moments.append(self.heard)
         return min(moments)

@@ -52,7 +52,7 @@ async def meeting_socket(websocket: WebSocket, meeting_id: int, user: User = Dep
         while not conn.detached:
             frame = await websocket.receive()
             if frame["type"] == "websocket.disconnect":
-                conn.abnormal_close = frame.get("code") in ABNORMAL_CLOSE_CODES
+                conn.presence.abnormal_close = frame.get("code") in ABNORMAL_CLOSE_CODES
                 break
             conn.presence.hear()
             if frame.get("text") is None:
@@ -167,7 +167,7 @@ async def join(hub: Hub, conn: Connection, message: p.Join) -> None:
     pid = conn.participant
     old = live.connections.get(pid)
     if old is not None and time.time() - old.presence.heard > TAKEOVER_SILENCE_SECONDS:
-        old.taken_over = True
+        old.presence.taken_over = True
         await hub.detach(old, "disconnected", close_code=4002)
         live = hub.live(meeting)  # the old socket may have been the last one, ending the live meeting
     if pid in live.connections:

@@ -60,10 +60,15 @@ class MediaRouter:
             raise MediaError("MediaRouter is not connected")
         await self._ensure_worker(worker, timeout)
 
+    def _open(self, worker: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
+        """The connection to that worker, unless it is gone or going."""
+        conn = self._conns[worker]
+        return None if conn is None or conn[1].is_closing() else conn
+
     async def _ensure_worker(self, worker: int, timeout: float) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         async with self._connecting.setdefault(worker, asyncio.Lock()):
-            conn = self._conns[worker]
-            if conn is None or conn[1].is_closing():
+            conn = self._open(worker)
+            if conn is None:
                 await self._connect_worker(worker, timeout)
                 conn = self._conns[worker]
             assert conn is not None
@@ -150,8 +155,7 @@ class MediaRouter:
         whole server stopping would wait that long for every participant)."""
         if not self._conns:
             raise MediaError("MediaRouter is not connected")
-        current = self._conns[worker]
-        if not wait_for_restart and (current is None or current[1].is_closing()):
+        if not wait_for_restart and self._open(worker) is None:
             return None
         request_id = next(self._ids)
         future = asyncio.get_running_loop().create_future()
