@@ -69,10 +69,10 @@ class MeetingAction(Base):
     detail: Mapped[str] = mapped_column(Text, default="{}")
 
 
-def open_attendance(session: Session, *, meeting_id: int, user: User, participant: str, role: str,
-                    at: datetime) -> Attendance:
-    row = Attendance(meeting_id=meeting_id, user_id=user.id, participant=participant, role=role,
-                     unit_id=user.unit_id, joined_at=at)
+def open_attendance(session: Session, *, meeting_id: int, user_id: int, unit_id: int | None, participant: str,
+                    role: str, at: datetime) -> Attendance:
+    row = Attendance(meeting_id=meeting_id, user_id=user_id, participant=participant, role=role, unit_id=unit_id,
+                     joined_at=at)
     session.add(row)
     session.flush()
     return row

@@ -179,11 +179,9 @@ async def join(hub: Hub, conn: Connection, message: p.Join) -> None:
     person, meeting_id = conn.person, meeting.id
 
     def attend(session: Session) -> int:
-        user = session.get(User, person.user_id)
-        assert user is not None
         close_stale(session, at=at, meeting_id=meeting_id, participant=pid)
-        return open_attendance(session, meeting_id=meeting_id, user=user, participant=pid, role=message.role,
-                               at=at).id
+        return open_attendance(session, meeting_id=meeting_id, user_id=person.user_id, unit_id=person.unit_id,
+                               participant=pid, role=message.role, at=at).id
 
     try:
         conn.attendance_id = await hub.db(attend)
@@ -319,11 +317,10 @@ async def _record_outage(hub: Hub, live: LiveMeeting, conn: Connection, lost_at:
     lost, back = from_epoch(lost_at), datetime.now(UTC)
 
     def split(session: Session) -> int:
-        user = session.get(User, person.user_id)
-        assert user is not None
         close_attendance(session, old_id, lost, "disconnected")
         stop_speaking(session, meeting_id=live.id, at=lost, participant=pid)
-        return open_attendance(session, meeting_id=live.id, user=user, participant=pid, role=role, at=back).id
+        return open_attendance(session, meeting_id=live.id, user_id=person.user_id, unit_id=person.unit_id,
+                               participant=pid, role=role, at=back).id
 
     conn.attendance_id = new_id = await hub.db(split)
     if conn.detached:  # it left while the record was being split: its new interval ends at once
