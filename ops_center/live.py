@@ -37,7 +37,7 @@ from ops_center import kpi
 from ops_center.access import viewers
 from ops_center.alerts.rules import AlertKind, evaluate
 from ops_center.alerts.store import alert_json, apply_drafts, load_rules, open_keys, resolve_prefix
-from ops_center.cameras_api import camera_json, event_json
+from ops_center.api.routes.cameras import camera_json, event_json
 from ops_center.config import get_ops_settings
 from ops_center.models import Alert, Camera, CameraEvent, as_utc
 

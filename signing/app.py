@@ -12,7 +12,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from core.db import engine_for, session_factory
-from signing import admin_api, csc_api, pki_api
+from signing.api.routes import admin as admin_api
+from signing.api.routes import csc as csc_api
+from signing.api.routes import pki as pki_api
 from signing.ca import ensure_ca
 from signing.config import SigningConfig, service_url
 from signing.errors import CSCError, csc_error_handler, validation_error_handler

@@ -12,7 +12,9 @@ from fastapi.staticfiles import StaticFiles
 from core import pages
 from core.db import engine_for, session_factory
 from core.settings import Settings, get_settings
-from web import admin, areas, errors, health, login, shell, wiring
+from web import areas, errors, wiring
+from web import pages as web_pages
+from web.api.routes import admin, health, login
 from web.authn import AuthMiddleware
 from web.transactions import CommitBeforeResponse
 
@@ -41,7 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     pages.configure(areas.template_packages())
 
     area_routers = [module.router for _, module in areas.area_modules("api")]
-    for router in (health.router, login.router, shell.router, admin.router, *area_routers):
+    for router in (health.router, login.router, web_pages.router, admin.router, *area_routers):
         app.include_router(router)
     for name, static in areas.static_dirs().items():
         app.mount(f"/static/{name}", StaticFiles(directory=static), name=f"static-{name}")

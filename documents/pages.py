@@ -18,13 +18,13 @@ from core.people import Role, User
 from core.request_db import db
 from core.units import Unit
 from documents import registers
+from documents.api.deps import visible_document
 from documents.attachments import attachments_of
 from documents.clock import today
 from documents.creation import CREATORS
 from documents.exchange import history as exchange_history
 from documents.models import Recipient, Transition
 from documents.registers import Filters
-from documents.routes.common import visible_document
 from documents.scope import Viewer
 from documents.search import SearchFilters, search_documents
 from documents.transitions import STATES, available

@@ -13,9 +13,9 @@ from starlette.concurrency import run_in_threadpool
 from core.access import require_roles, staff
 from core.people import Role, User
 from core.request_db import db
+from documents.api.deps import client_ip, document_json, refusals, store_of, unit_names, visible_document
 from documents.edxml import MAX_PACKAGE_BYTES
 from documents.exchange import export_package, import_package, receive_status
-from documents.routes.common import client_ip, document_json, refusals, store_of, unit_names, visible_document
 from documents.scope import Viewer
 
 router = APIRouter(prefix="/api/documents", tags=["documents"])

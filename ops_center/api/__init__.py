@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from ops_center import alerts_api, cameras_api, live, pages
+from ops_center import live, pages
+from ops_center.api.routes import alerts, cameras
 
 router = APIRouter(lifespan=live.lifespan)
-for part in (cameras_api.router, alerts_api.router, live.router, pages.router):
+for part in (cameras.router, alerts.router, live.router, pages.router):
     router.include_router(part)

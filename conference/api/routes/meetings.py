@@ -10,17 +10,16 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from conference import pages, signaling
+from conference.hub import existing_hub
+from conference.journal import Attendance, aware
+from conference.models import Meeting, MeetingStatus
+from conference.protocol import json_schema
+from conference.record import meeting_record, timeline
+from conference.scheduling import MeetingIn, MeetingRefused, can_see, end, meeting_json, schedule, start
 from core.access import any_user, require_roles, staff
 from core.people import Role, User
 from core.request_db import db
-
-from . import pages, signaling
-from .hub import existing_hub
-from .journal import Attendance, aware
-from .models import Meeting, MeetingStatus
-from .protocol import json_schema
-from .record import meeting_record, timeline
-from .scheduling import MeetingIn, MeetingRefused, can_see, end, meeting_json, schedule, start
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +70,7 @@ def list_meetings(user: User = Depends(any_user), session: Session = Depends(db)
     if status is not None:
         query = query.where(Meeting.status == status.value)
     if user.role == Role.endpoint:
-        from .models import Invitation
+        from conference.models import Invitation
 
         query = query.join(Invitation, Invitation.meeting_id == Meeting.id).where(Invitation.user_id == user.id)
     return [meeting_json(m) for m in session.execute(query).unique().scalars()]

@@ -15,9 +15,7 @@ from core.access import require_roles, staff
 from core.people import Role, User
 from core.request_db import db
 from documents import filecheck
-from documents.attachments import KINDS, attach
-from documents.models import Attachment
-from documents.routes.common import (
+from documents.api.deps import (
     attachment_json,
     client_ip,
     document_json,
@@ -27,6 +25,8 @@ from documents.routes.common import (
     unit_names,
     visible_document,
 )
+from documents.attachments import KINDS, attach
+from documents.models import Attachment
 from documents.schemas import ActionIn
 from documents.scope import Viewer
 from documents.transitions import WORKFLOW_ROLES

@@ -14,13 +14,7 @@ from core.access import require_roles, staff
 from core.people import Role, User
 from core.request_db import db
 from documents import registers
-from documents.attachments import attachments_of
-from documents.clock import today
-from documents.creation import create_incoming, create_outgoing
-from documents.exchange import history as exchange_history
-from documents.models import Recipient, Transition
-from documents.registers import Filters
-from documents.routes.common import (
+from documents.api.deps import (
     attachment_json,
     client_ip,
     document_json,
@@ -29,6 +23,12 @@ from documents.routes.common import (
     unit_names,
     visible_document,
 )
+from documents.attachments import attachments_of
+from documents.clock import today
+from documents.creation import create_incoming, create_outgoing
+from documents.exchange import history as exchange_history
+from documents.models import Recipient, Transition
+from documents.registers import Filters
 from documents.schemas import IncomingIn, OutgoingIn
 from documents.scope import Viewer
 from documents.search import SearchFilters, search_documents

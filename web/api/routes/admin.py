@@ -15,7 +15,7 @@ from core.people import Role, User
 from core.province import create_user
 from core.request_db import db
 from core.units import Unit
-from web.login import user_json
+from web.api.routes.login import user_json
 
 router = APIRouter(tags=["admin"])
 admin_only = require_roles(Role.admin)

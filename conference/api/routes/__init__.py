@@ -1,0 +1,1 @@
+"""One router module per resource; `conference/api/__init__.py` composes them."""
