@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from core.people import User
+from core.protocols import signaling as p
 
-from . import protocol as p
 from .hub import Hub
 from .journal import add_action
 from .live import Connection, LiveMeeting

@@ -19,6 +19,16 @@ from starlette.requests import HTTPConnection
 
 from core.bus import get_bus
 from core.db import session_scope
+from core.protocols.signaling import (
+    Layout,
+    LayoutSlot,
+    LinkStats,
+    MediaState,
+    MeetingEnded,
+    ParticipantLeft,
+    Renegotiate,
+    Speaker,
+)
 
 from .journal import close_attendance, from_epoch, speaker_changed, stop_speaking, store_stats
 from .linkstats import LinkMeter
@@ -27,7 +37,6 @@ from .media.client import MediaRouter
 from .media.errors import MediaError
 from .media.service import media_run_dir
 from .models import Meeting
-from .protocol import Layout, LayoutSlot, LinkStats, MediaState, MeetingEnded, ParticipantLeft, Renegotiate, Speaker
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

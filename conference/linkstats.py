@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .protocol import LinkQuality
+from core.protocols.signaling import LinkQuality
 
 
 def grade(loss_pct: float, rtt_ms: float | None, jitter_ms: float) -> str:

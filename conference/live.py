@@ -13,10 +13,10 @@ from pydantic import BaseModel
 from starlette.websockets import WebSocket
 
 from core.people import User
+from core.protocols.signaling import LinkQuality, MeetingInfo, ParticipantInfo, encode
 
 from .models import Meeting
 from .presence import Presence
-from .protocol import LinkQuality, MeetingInfo, ParticipantInfo, encode
 
 log = logging.getLogger(__name__)
 OUTBOX = 2000  # messages queued for one slow socket before it is dropped rather than stall the meeting

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from core.access import require_roles
 from core.people import Role, User
+from core.protocols import signaling as p
 
-from . import protocol as p
 from .controls import host_control, raise_hand
 from .hub import Hub, hub_for
 from .journal import close_attendance, close_stale, from_epoch, open_attendance, stop_speaking

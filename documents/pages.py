@@ -22,7 +22,9 @@ from documents.api.deps import visible_document
 from documents.attachments import attachments_of
 from documents.clock import today
 from documents.creation import CREATORS
+from documents.dossiers import pages as dossier_pages
 from documents.exchange import history as exchange_history
+from documents.minutes import pages as minutes_pages
 from documents.models import Recipient, Transition
 from documents.registers import Filters
 from documents.scope import Viewer
@@ -116,3 +118,8 @@ def detail_page(document_id: int, request: Request, user: User = Depends(staff),
         "actions": [s.action for s in available(document.register, document.state, user.role)],
         "handlers": handlers, "today": today(),
     })
+
+
+# The dossiers' and the minutes' pages, mounted with these by the web layer.
+router.include_router(dossier_pages.router)
+router.include_router(minutes_pages.router)

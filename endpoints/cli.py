@@ -144,3 +144,7 @@ def bench_resilience(
     json.write_text(json_lib.dumps(result, indent=2, ensure_ascii=False))
     typer.echo(json_lib.dumps(result, indent=2, ensure_ascii=False))
     typer.echo(f"written to {json}")
+
+
+if __name__ == "__main__":  # `python -m endpoints.cli`: the fleet's processes, an endpoint machine
+    app()

@@ -99,7 +99,7 @@ async def _staggered(agent: EndpointAgent, delay: float) -> int:
 
 def part_argv(server: str, members: list[FleetMember], var_dir: Path) -> list[str]:
     ids = ",".join(m.endpoint_id for m in members)
-    return [sys.executable, "-m", "web.cli", "endpoint", "fleet-part", "--server", server, "--ids", ids,
+    return [sys.executable, "-m", "endpoints.cli", "fleet-part", "--server", server, "--ids", ids,
             "--var-dir", str(var_dir)]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -29,6 +30,16 @@ from endpoints.netcut import NetnsUnavailable, NetworkNamespace
 
 log = logging.getLogger("giaoban.bench.resilience")
 REJOIN_WAIT_S = 60.0
+
+
+def giaoban_command() -> list[str]:
+    """The product's own command, installed with the package: the bench starts the server as an operator
+    does (`giaoban serve`, `giaoban service conference`), not by importing or naming the web layer."""
+    beside = Path(sys.executable).with_name("giaoban")
+    found = str(beside) if beside.exists() else shutil.which("giaoban")
+    if found is None:
+        raise RuntimeError("the `giaoban` command is not installed: run `pip install -e .` (or `make run`) first")
+    return [found]
 
 
 def _free_port() -> int:
@@ -54,7 +65,7 @@ class Server:
 
     def _spawn(self, name: str, *args: str) -> subprocess.Popen[bytes]:
         with open(self.log_dir / f"{name}.log", "ab") as out:
-            return subprocess.Popen([sys.executable, "-m", "web.cli", *args], env=self.env, stdout=out,
+            return subprocess.Popen([*giaoban_command(), *args], env=self.env, stdout=out,
                                     stderr=subprocess.STDOUT, start_new_session=True)
 
     def start(self, timeout: float = 90) -> float:
@@ -237,7 +248,7 @@ def judge_gaps(observer: Observer, meeting_id: int, fault: dict[str, Any], affec
 def seed(env: dict[str, str], run_dir: Path) -> None:
     """Schema (every area's migrations, through the CLI) and the province's units and accounts only:
     the other areas' demo data has nothing to do with this bench."""
-    subprocess.run([sys.executable, "-m", "web.cli", "db", "upgrade"], env=env, check=True, capture_output=True)
+    subprocess.run([*giaoban_command(), "db", "upgrade"], env=env, check=True, capture_output=True)
     engine = make_engine(env["GIAOBAN_DATABASE_URL"])
     try:
         with session_scope(session_factory(engine, write=True)) as session:
@@ -289,7 +300,7 @@ def run_resilience(districts: int, cut_seconds: float, workers: int) -> dict[str
             victim_id = members[-1].endpoint_id
             with open(run_dir / "log" / f"{victim_id}.log", "ab") as out:
                 victim = subprocess.Popen(netns.argv([
-                    sys.executable, "-m", "web.cli", "endpoint", "run", "--server",
+                    sys.executable, "-m", "endpoints.cli", "run", "--server",
                     f"http://{netns.host_ip}:{port}", "--endpoint-id", victim_id, "--play", "count",
                     "--name", members[-1].name]),
                     env=env | {"GIAOBAN_ENDPOINT_PASSWORD": demo_password(), "GIAOBAN_VAR_DIR": str(settings.var_dir)},

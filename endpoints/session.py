@@ -1,4 +1,4 @@
-"""One attendance of one meeting: the signaling socket (protocol v1 from `conference.protocol`, a
+"""One attendance of one meeting: the signaling socket (protocol v1 from `core.protocols.signaling`, a
 pure schema module), the WebRTC connection that publishes audio + high + low and receives the
 slots the server offers, and the watchdog that declares the session lost when media stops
 arriving. The session never retries by itself: the agent decides (errors.py)."""
@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
-from conference import protocol as p
+from core.protocols import signaling as p
 from endpoints.errors import FatalEndpointError, MeetingOver, SessionLost
 from endpoints.link_health import LinkMonitor
 from endpoints.server_client import ServerClient

@@ -1,7 +1,9 @@
 """The dashboard's figures from the other areas, read through functions they provide.
 
 Pull: the areas offer functions taking a read session and returning JSON-able
-dicts; the operations center never reads another area's tables itself:
+dicts; the operations center never reads another area's tables itself, nor imports
+the other areas: the composition root (`web/wiring.py`) hands it these functions
+with `provide(...)`:
 
 - ``conference.kpi.snapshot(session)``: the meeting in progress, endpoints connected
   and missing, link quality, who speaks;
@@ -9,10 +11,9 @@ dicts; the operations center never reads another area's tables itself:
   on time / late, in progress, on-time rate, by unit;
 - ``documents.dossiers.kpi.about_to_be_late(session, within_working_days)``: feeds the
   "dossier about to be late" alerts;
-- ``documents.kpi.snapshot(session)`` (asked of the documents area): incoming
-  received today, awaiting direction, overdue by unit. Until it exists the
-  dashboard shows a tally of today's ``documents.*`` bus events instead, marked
-  as such.
+- ``documents.kpi.snapshot(session)``: incoming received today, awaiting
+  direction, overdue by unit. Without it the dashboard shows a tally of today's
+  ``documents.*`` bus events instead, marked as such.
 
 Push: the areas publish on the bus (``documents.*``, ``dossiers.*``,
 ``conference.*``); the dashboard re-reads the figures when such an event comes.
@@ -20,7 +21,6 @@ Push: the areas publish on the bus (``documents.*``, ``dossiers.*``,
 
 from __future__ import annotations
 
-import importlib
 import logging
 import time
 from collections.abc import Callable
@@ -33,26 +33,24 @@ from ops_center.config import get_ops_settings
 log = logging.getLogger(__name__)
 
 Provider = Callable[..., Any]
-# (module, function) for each block of the dashboard.
-SOURCES: dict[str, tuple[str, str]] = {
-    "documents": ("documents.kpi", "snapshot"),
-    "dossiers": ("documents.dossiers.kpi", "snapshot"),
-    "conference": ("conference.kpi", "snapshot"),
-}
-DOSSIERS_DUE = ("documents.dossiers.kpi", "about_to_be_late")
+# The dashboard's blocks, each filled by the function an area provides (none: "not available").
+BLOCKS = ("documents", "dossiers", "conference")
+_providers: dict[str, Provider] = {}
 # Bus topics after which the figures are read again.
 KPI_TOPICS = ("documents.", "dossiers.", "conference.")
 
 
-def find(module_name: str, func: str) -> Provider | None:
-    """An area's function, or None while that area does not offer it."""
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name is None or not module_name.startswith(exc.name):
-            raise
-        return None
-    return getattr(module, func, None)
+def provide(*, documents: Provider | None = None, dossiers: Provider | None = None,
+            conference: Provider | None = None, dossiers_due: Provider | None = None) -> None:
+    """Called once at start-up by the composition root: each block's function (`session, **options -> dict`),
+    and `dossiers_due(session, within_working_days) -> list` for the alerts on dossiers about to be late."""
+    given = {"documents": documents, "dossiers": dossiers, "conference": conference, "dossiers_due": dossiers_due}
+    _providers.update({name: func for name, func in given.items() if func is not None})
+
+
+def provider(name: str) -> Provider | None:
+    """The function provided for a block (or `dossiers_due`), None if no area provides it."""
+    return _providers.get(name)
 
 
 # Periods an operator can pick for the dossier figures; "all" spans everything on record.
@@ -70,16 +68,16 @@ def dossier_period(choice: str | None) -> str:
 def collect(session: Session, tally: DocumentTally | None = None, period: str | None = None) -> dict[str, Any]:
     """Every block's figures; a block whose provider is missing or failing says so."""
     out: dict[str, Any] = {}
-    for block in SOURCES:
-        provider = find(*SOURCES[block])
-        if provider is None:
+    for block in BLOCKS:
+        read = provider(block)
+        if read is None:
             out[block] = {"available": False}
             if block == "documents" and tally is not None:
                 out[block] = tally.snapshot()
             continue
         try:
             kwargs = {"period": dossier_period(period)} if block == "dossiers" else {}
-            out[block] = {"available": True, **provider(session, **kwargs)}
+            out[block] = {"available": True, **read(session, **kwargs)}
         except Exception as exc:  # one area's bug must not blank the whole screen
             log.exception("KPI provider for %s failed", block)
             out[block] = {"available": False, "error": type(exc).__name__}

@@ -37,7 +37,7 @@ from ops_center import kpi
 from ops_center.access import viewers
 from ops_center.alerts.rules import AlertKind, evaluate
 from ops_center.alerts.store import alert_json, apply_drafts, load_rules, open_keys, resolve_prefix
-from ops_center.api.routes.cameras import camera_json, event_json
+from ops_center.camera_json import camera_json, event_json
 from ops_center.config import get_ops_settings
 from ops_center.models import Alert, Camera, CameraEvent, as_utc
 
@@ -127,7 +127,7 @@ def _external_alert(app: FastAPI, topic: str, event: dict[str, Any]) -> list[tup
 
 def check_dossiers(factory: sessionmaker[Session]) -> list[tuple[str, dict[str, Any]]]:
     """Raise an alert per dossier about to be late, clear those that no longer are."""
-    about_to_be_late = kpi.find(*kpi.DOSSIERS_DUE)
+    about_to_be_late = kpi.provider("dossiers_due")
     if about_to_be_late is None:
         return []
     with session_scope(factory) as session:

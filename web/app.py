@@ -42,7 +42,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.write_sessionmaker = session_factory(engine, write=True)
     pages.configure(areas.template_packages())
 
-    area_routers = [module.router for _, module in areas.area_modules("api")]
+    # Each area's API (`<area>.api`) and HTML pages (`<area>.pages`).
+    area_routers = [module.router for suffix in ("api", "pages") for _, module in areas.area_modules(suffix)]
     for router in (health.router, login.router, web_pages.router, admin.router, *area_routers):
         app.include_router(router)
     for name, static in areas.static_dirs().items():

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from web import areas
+from conference import kpi as conference_kpi
+from conference import record as conference_record
+from documents import kpi as documents_kpi
+from documents.dossiers import kpi as dossiers_kpi
+from documents.minutes import wiring as minutes_wiring
+from ops_center import kpi as ops_kpi
 
 
 def connect(app: FastAPI) -> None:
-    minutes_wiring = areas.optional_module("documents.minutes.wiring")
-    conference_record = areas.optional_module("conference.record")
-    if minutes_wiring is not None and conference_record is not None:
-        # Minutes are drafted from the meeting's own record (and when a meeting ends) without
-        # documents importing conference.
-        minutes_wiring.connect_app(app, conference_record.meeting_record)
+    # Minutes are drafted from the meeting's own record (and when a meeting ends) without
+    # documents importing conference.
+    minutes_wiring.connect_app(app, conference_record.meeting_record)
+    # The operations center's dashboard reads the other areas' figures through these functions.
+    ops_kpi.provide(documents=documents_kpi.snapshot, dossiers=dossiers_kpi.snapshot,
+                    conference=conference_kpi.snapshot, dossiers_due=dossiers_kpi.about_to_be_late)

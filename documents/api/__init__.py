@@ -1,15 +1,12 @@
-"""The documents area's routes, composed from one router module per resource under `documents/api/routes/`
-(registers, workflow and files, edXML exchange, dossiers, minutes) and the pages of each concept."""
+"""The documents area's API, composed from one router module per resource under `documents/api/routes/`
+(registers, workflow and files, edXML exchange, dossiers, minutes). Its pages are `documents.pages`."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from documents import pages
 from documents.api.routes import dossiers, exchange, minutes, registers, workflow
-from documents.dossiers import pages as dossier_pages
 
 router = APIRouter()
-for part in (exchange.router, registers.router, workflow.router, pages.router, dossiers.router,
-             dossier_pages.router, minutes.router):
+for part in (exchange.router, registers.router, workflow.router, dossiers.router, minutes.router):
     router.include_router(part)

@@ -17,12 +17,11 @@ from core.pages import render
 from core.people import Role, User
 from core.request_db import db
 from core.units import Unit
-from documents.api.routes.dossiers import history
 from documents.dossiers import stats
 from documents.dossiers.catalog import TIERS, procedure_json
 from documents.dossiers.deadlines import VN_TIME, local
 from documents.dossiers.models import Dossier, Procedure
-from documents.dossiers.queries import DossierFilter, FilterError, find
+from documents.dossiers.queries import DossierFilter, FilterError, find, history
 from documents.dossiers.schemas import dossier_json
 from documents.dossiers.seedgen import SEED
 from documents.dossiers.status import STATUS_LABELS, available

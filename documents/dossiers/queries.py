@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from core.units import Unit
 from documents.dossiers.deadlines import VN_TIME
-from documents.dossiers.models import Dossier, Procedure
+from documents.dossiers.models import Dossier, DossierEvent, Procedure
 from documents.dossiers.stats import bounds
 from documents.dossiers.status import IN_PROGRESS
 
@@ -68,3 +69,10 @@ def find(session: Session, f: DossierFilter, limit: int = 50, offset: int = 0,
     rows = session.execute(select(Dossier).where(*conds).order_by(Dossier.id.desc()).limit(limit)
                            .offset(offset)).scalars().all()
     return list(rows), int(total)
+
+def history(session: Session, dossier_id: int) -> list[dict[str, Any]]:
+    """A dossier's steps, oldest first, as the API and the dossier page show them."""
+    return [{"action": e.action, "from_status": e.from_status, "to_status": e.to_status, "actor": e.actor_name,
+             "at": e.at.isoformat(), "comment": e.comment}
+            for e in session.execute(select(DossierEvent).where(DossierEvent.dossier_id == dossier_id)
+                                     .order_by(DossierEvent.id)).scalars()]

@@ -1,4 +1,4 @@
-"""Meetings over HTTP (`/api/meetings...`), plus the signaling socket and the meeting pages."""
+"""Meetings over HTTP (`/api/meetings...`), plus the signaling socket."""
 
 from __future__ import annotations
 
@@ -10,15 +10,15 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from conference import pages, signaling
+from conference import signaling
 from conference.hub import existing_hub
 from conference.journal import Attendance, aware
 from conference.models import Meeting, MeetingStatus
-from conference.protocol import json_schema
 from conference.record import meeting_record, timeline
 from conference.scheduling import MeetingIn, MeetingRefused, can_see, end, meeting_json, schedule, start
 from core.access import any_user, require_roles, staff
 from core.people import Role, User
+from core.protocols.signaling import json_schema
 from core.request_db import db
 
 log = logging.getLogger(__name__)
@@ -165,4 +165,3 @@ def meeting_stats(meeting_id: int, user: User = Depends(staff), session: Session
 
 router.include_router(api)
 router.include_router(signaling.router)
-router.include_router(pages.router)

@@ -18,8 +18,8 @@ from core.request_db import db
 from core.units import Unit
 from documents.dossiers import kpi, stats
 from documents.dossiers.catalog import procedure_by_code, procedure_json
-from documents.dossiers.models import Dossier, DossierEvent, DossierPause, Procedure
-from documents.dossiers.queries import DossierFilter, FilterError, find
+from documents.dossiers.models import Dossier, DossierPause, Procedure
+from documents.dossiers.queries import DossierFilter, FilterError, find, history
 from documents.dossiers.schemas import ActionIn, ApologyIn, ProcedureIn, ReceiptIn, dossier_json
 from documents.dossiers.status import WORKFLOW_ROLES, available
 from documents.dossiers.workflow import Change, DossierError, apologise, receive, transition
@@ -190,12 +190,6 @@ def get_dossier(dossier_id: int, user: User = Depends(staff), session: Session =
         "actions": [a.name for a in available(dossier.status, dossier.awaiting_approval, Role(user.role))],
     }
 
-
-def history(session: Session, dossier_id: int) -> list[dict[str, Any]]:
-    return [{"action": e.action, "from_status": e.from_status, "to_status": e.to_status, "actor": e.actor_name,
-             "at": e.at.isoformat(), "comment": e.comment}
-            for e in session.execute(select(DossierEvent).where(DossierEvent.dossier_id == dossier_id)
-                                     .order_by(DossierEvent.id)).scalars()]
 
 
 @router.post("/api/dossiers/{dossier_id}/actions")

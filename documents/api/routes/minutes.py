@@ -22,11 +22,9 @@ from documents.minutes.content import MinutesContent
 from documents.minutes.csc_client import SigningRefused
 from documents.minutes.drafts import MinutesError
 from documents.minutes.models import Minutes, MinutesStatus
-from documents.minutes.pages import router as pages_router
 from documents.minutes.registration import send_to_units
 
 router = APIRouter()
-router.include_router(pages_router)
 
 drafters = require_roles(Role.secretary, Role.chair, Role.admin)
 editors = require_roles(Role.secretary, Role.admin)
