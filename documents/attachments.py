@@ -9,12 +9,28 @@ from sqlalchemy.orm import Session
 from core import audit
 from documents import indexing
 from documents.clock import now
+from documents.errors import Invalid, NotAllowed, WrongState
 from documents.filecheck import check_file
 from documents.filestore import FileStore
 from documents.models import Attachment, Blob, Document
 from documents.scope import Viewer
+from documents.transitions import FINAL
 
 KINDS = ("main", "attachment", "signed")
+
+
+def add_file(session: Session, store: FileStore, document: Document, *, name: str, data: bytes, kind: str,
+             viewer: Viewer, ip: str = "") -> Attachment:
+    """A person adds a file to a document: only the units handling it, not once it is closed, and not the
+    signed original (that comes with the sign step)."""
+    if kind not in KINDS or kind == "signed":
+        raise Invalid("kind: 'main' hoặc 'attachment' (tệp đã ký được nộp khi ký) / "
+                      "'main' or 'attachment' (the signed file comes with the sign action)")
+    if not viewer.acts_for(document.unit_id) and not viewer.acts_for(document.lead_unit_id):
+        raise NotAllowed("Văn bản không thuộc đơn vị của bạn / not your unit's document")
+    if document.state in FINAL:
+        raise WrongState("Văn bản đã kết thúc xử lý, không thêm tệp / the document is closed")
+    return attach(session, store, document, name, data, kind=kind, viewer=viewer, ip=ip)
 
 
 def attach(session: Session, store: FileStore, document: Document, name: str, data: bytes, *,

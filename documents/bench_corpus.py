@@ -14,10 +14,10 @@ from types import SimpleNamespace
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.folding import folded_words
 from core.units import Unit, UnitKind
 from documents.dossiers.calendar import default_calendar
 from documents.dossiers.deadlines import VN_TIME
-from documents.folding import folded_words
 from documents.indexing import facet_tokens
 from documents.vocabulary import notation_for, type_name
 

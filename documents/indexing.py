@@ -9,8 +9,8 @@ from datetime import date
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from core.folding import folded_words
 from documents.clock import local_date
-from documents.folding import folded_words
 from documents.models import Attachment, Blob, Document, Recipient, SearchText
 from documents.scope import visibility_tokens
 from documents.vocabulary import DOC_TYPES, type_name

@@ -3,7 +3,7 @@ the standard Helvetica font, so text is written without Vietnamese diacritics (L
 
 from __future__ import annotations
 
-from documents.folding import fold
+from core.folding import fold
 
 
 def _escape(line: str) -> str:

@@ -11,8 +11,8 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from core.folding import words
 from documents.clock import day_start
-from documents.folding import words
 from documents.indexing import TYPE_INDEX, month_token
 from documents.models import Document
 from documents.scope import Viewer, viewer_tokens

@@ -1,6 +1,7 @@
 """The document workflow as one explicit table: from-state, action, to-state, who may do it, and
 which unit they must act for. Incoming: received → registered → submitted → directed → processing →
-done (or returned). Outgoing: drafted → reviewed → submitted → approved → signed → numbered → issued."""
+done (or returned). Outgoing: drafted → reviewed → submitted → approved → signed → numbered → issued; a
+document signed elsewhere (minutes) enters as signed."""
 
 from __future__ import annotations
 
@@ -47,6 +48,8 @@ TRANSITIONS: tuple[Step, ...] = (
     _step(OUT, "submitted", "approve", "approved", (CHAIR,)),
     _step(OUT, "submitted", "revise", "drafted", (CHAIR,)),
     _step(OUT, "approved", "sign", "signed", (CHAIR,)),
+    # A document drafted and signed elsewhere in the system (signed minutes) enters the register as signed.
+    _step(OUT, "", "register_signed", "signed", (CLERK,)),
     _step(OUT, "signed", "number", "numbered", (CLERK,)),
     _step(OUT, "numbered", "issue", "issued", (CLERK,)),
 )

@@ -64,20 +64,24 @@ def check_step(session: Session, document: Document, action: str, viewer: Viewer
     return step
 
 
+class NumberTaken(WrongState):
+    """The number the caller expected (printed in a signed file already) went to another document."""
+
+
 def apply_action(session: Session, document_id: int, action: str, viewer: Viewer, *, comment: str = "",
                  direction: DirectionIn | None = None, signed: tuple[str, bytes] | None = None,
-                 store: FileStore | None = None, ip: str = "") -> Transition:
+                 store: FileStore | None = None, expected_number: int | None = None, ip: str = "") -> Transition:
     document = lock(session, document_id)
     if not can_see(session, viewer, document):
         raise NotFound(f"Không có văn bản / no document {document_id}")
     step = check_step(session, document, action, viewer)
     before = document.state
-    detail = _do(session, document, step, viewer, direction, signed, store, ip)
+    detail = _do(session, document, step, viewer, direction, signed, store, expected_number, ip)
     document.state = step.to_state
     document.updated_at = now()
     transition = record(session, document, action=action, from_state=before, to_state=step.to_state,
                         actor=viewer, comment=comment, detail=detail, ip=ip)
-    if action in ("number", "sign", "direct"):
+    if action in ("number", "sign", "direct", "register_signed"):
         indexing.reindex(session, document)
     else:
         indexing.refresh_facets(session, document)
@@ -96,7 +100,7 @@ def _json(detail: dict) -> str:
 
 
 def _do(session: Session, document: Document, step: Step, viewer: Viewer, direction: DirectionIn | None,
-        signed: tuple[str, bytes] | None, store: FileStore | None, ip: str) -> dict:
+        signed: tuple[str, bytes] | None, store: FileStore | None, expected_number: int | None, ip: str) -> dict:
     action = step.action
     if action == "register":
         year = today().year
@@ -107,11 +111,16 @@ def _do(session: Session, document: Document, step: Step, viewer: Viewer, direct
         return _direct(session, document, direction)
     if action == "sign":
         return _sign(session, document, viewer, signed, store, ip)
+    if action == "register_signed":
+        return _keep_signed(session, document, viewer, signed, store, ip)
     if action == "number":
         unit = session.get(Unit, document.unit_id)
         day = today()
         document.year = day.year
         document.number = numbering.next_number(session, document.unit_id, "out", day.year)
+        if expected_number is not None and document.number != expected_number:
+            raise NumberTaken(f"Số {expected_number} vừa được cấp cho văn bản khác / number {expected_number} "
+                              "was just given to another document")
         document.notation = notation_for(document.doc_type, unit.abbr if unit else "", document.drafting_unit)
         document.code = f"{document.number}/{document.notation}"
         document.doc_date = day
@@ -153,6 +162,17 @@ def _direct(session: Session, document: Document, direction: DirectionIn | None)
         document.recipients.append(Recipient(user_id=direction.handler_id, role="handler"))
     return {"lead_unit_id": direction.lead_unit_id, "coordinating_unit_ids": direction.coordinating_unit_ids,
             "deadline": direction.deadline, "handler_id": direction.handler_id}
+
+
+def _keep_signed(session: Session, document: Document, viewer: Viewer, signed: tuple[str, bytes] | None,
+                 store: FileStore | None, ip: str) -> dict:
+    if signed is None or store is None:
+        raise Invalid("signed_file: cần tệp PDF đã ký / the signed PDF is needed to register a signed document")
+    kept = attachments.attach(session, store, document, signed[0], signed[1], kind="signed", viewer=viewer,
+                              ip=ip, reindex=False)
+    if kept.blob.content_type != PDF:
+        raise Invalid("signed_file: tệp đã ký phải là PDF / the signed file must be a PDF")
+    return {"signed_sha256": kept.sha256, "file": kept.file_name}
 
 
 def _sign(session: Session, document: Document, viewer: Viewer, signed: tuple[str, bytes] | None,

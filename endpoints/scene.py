@@ -4,13 +4,14 @@ a tone. Used live (frames rendered in real time) and to pre-encode the fleet's c
 from __future__ import annotations
 
 import math
-import unicodedata
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
 import cv2
 import numpy as np
+
+from core.folding import strip_accents
 
 FONT_CANDIDATES = (
     Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"),
@@ -19,11 +20,6 @@ FONT_CANDIDATES = (
 )
 SAMPLE_RATE = 48000
 
-
-def ascii_fold(text: str) -> str:
-    """OpenCV's built-in fonts have no Vietnamese letters: drop the diacritics (đ → d) as a fallback."""
-    text = text.replace("đ", "d").replace("Đ", "D")
-    return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
 
 
 @lru_cache(maxsize=64)
@@ -40,7 +36,8 @@ def _label(text: str, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
         mask = np.asarray(image, dtype=np.uint8)
     else:
         mask = np.zeros((banner_h, width), np.uint8)
-        cv2.putText(mask, ascii_fold(text), (banner_h // 4, int(banner_h * 0.75)), cv2.FONT_HERSHEY_SIMPLEX,
+        # OpenCV's built-in fonts have no Vietnamese letters: the accents are dropped in this fallback.
+        cv2.putText(mask, strip_accents(text), (banner_h // 4, int(banner_h * 0.75)), cv2.FONT_HERSHEY_SIMPLEX,
                     banner_h / 40, 255, 2, cv2.LINE_AA)
     patch = np.zeros((banner_h, width, 3), np.uint8)
     patch[:] = (255, 255, 255)

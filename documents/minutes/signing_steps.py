@@ -18,13 +18,19 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.audit import record as audit
 from core.people import Role, User
+from core.settings import get_settings
 from core.units import Unit
 from documents import numbering
 from documents.clock import local_date
+from documents.filestore import store_for
 from documents.minutes.drafts import MinutesError, content_of, current_pdf, get, source_of
 from documents.minutes.models import Minutes, MinutesSignature, MinutesStatus, SignerRole
-from documents.minutes.registration import recipient_units, register_minutes
+from documents.minutes.registration import recipient_units
 from documents.minutes.remote_signing import SignedRevision, Signer, sign_revision
+from documents.outgoing import register_signed
+from documents.schemas import RecipientIn
+from documents.vocabulary import notation_for
+from documents.workflow import NumberTaken
 
 NEXT_ROLE = {MinutesStatus.draft: SignerRole.secretary, MinutesStatus.secretary_signed: SignerRole.chair,
              MinutesStatus.chair_signed: SignerRole.organisation}
@@ -36,6 +42,7 @@ WAITING_FOR = {
     SignerRole.organisation: "Chờ văn thư ký số cơ quan / the clerk adds the organisation's signature next",
 }
 NUMBER_ATTEMPTS = 3
+DOC_TYPE = "BB"  # biên bản
 
 
 @dataclass(frozen=True)
@@ -109,7 +116,7 @@ def sign(read: sessionmaker[Session], write: sessionmaker[Session], minutes_id: 
                                              otp=call.otp, signer=signer,
                                              number=str(number) if number is not None else None))
         with write() as session:
-            saved = _save(session, minutes_id, version, user, role, signer, revision, number, year, call.ip)
+            saved = _save(session, minutes_id, version, user, role, signer, revision, number, call.ip)
             if saved is None:
                 session.rollback()
                 with read() as peek_session:
@@ -122,7 +129,7 @@ def sign(read: sessionmaker[Session], write: sessionmaker[Session], minutes_id: 
 
 
 def _save(session: Session, minutes_id: int, version: int, user: User, role: SignerRole, signer: Signer,
-          revision: SignedRevision, number: int | None, year: int, ip: str) -> Minutes | None:
+          revision: SignedRevision, number: int | None, ip: str) -> Minutes | None:
     """Write the signed revision; None when the expected number was taken meanwhile (sign again)."""
     minutes = get(session, minutes_id, lock=True)
     if minutes.version != version:
@@ -131,17 +138,19 @@ def _save(session: Session, minutes_id: int, version: int, user: User, role: Sig
     digest = hashlib.sha256(revision.pdf).hexdigest()
     if role == SignerRole.organisation:
         assert number is not None
-        taken = numbering.next_number(session, minutes.unit_id, "out", year)
-        if taken != number:
-            return None
         issuer = session.get(Unit, minutes.unit_id)
         assert issuer is not None
         source = source_of(minutes)
         recipients = recipient_units(session, [a.unit_code for a in source.attendance if a.unit_code], issuer.id)
-        document = register_minutes(
-            session, issuer=issuer, number=number, year=year, subject=minutes.subject,
-            content_text=_content_text(minutes), chair_name=source.chair.full_name,
-            chair_position=source.chair.position, recipients=recipients, pdf=revision.pdf, clerk=user, ip=ip)
+        try:
+            document = register_signed(
+                session, unit=issuer, number=number, doc_type=DOC_TYPE, abstract=f"Biên bản {minutes.subject}"[:1000],
+                content=_content_text(minutes), signer_name=source.chair.full_name,
+                signer_position=source.chair.position, recipients=[RecipientIn(unit_id=u) for u in recipients],
+                pdf=revision.pdf, file_name=f"bien-ban-{number}-{notation_for(DOC_TYPE, issuer.abbr or 'UBND')}.pdf",
+                clerk=user, store=store_for(get_settings()), source="minutes", ip=ip)
+        except NumberTaken:
+            return None
         minutes.number, minutes.code, minutes.document_id = number, document.code, document.id
     minutes.signatures.append(MinutesSignature(
         role=role.value, user_id=user.id, full_name=signer.full_name, position=signer.position,

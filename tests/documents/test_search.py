@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 
 from core.db import session_scope
+from core.folding import fold, words
 from documents import search
 from documents.attachments import attach
 from documents.creation import create_incoming
-from documents.folding import fold, words
 from documents.schemas import IncomingIn
 from documents.search import SearchFilters, search_documents
 from documents.workflow import apply_action

@@ -25,7 +25,7 @@ from documents.api.deps import (
     unit_names,
     visible_document,
 )
-from documents.attachments import KINDS, attach
+from documents.attachments import add_file
 from documents.models import Attachment
 from documents.schemas import ActionIn
 from documents.scope import Viewer
@@ -84,21 +84,14 @@ async def sign(document_id: int, request: Request, file: UploadFile = File(...),
 async def upload(document_id: int, request: Request, file: UploadFile = File(...), kind: str = Form(default="main"),
                  user: User = Depends(require_roles(Role.clerk, Role.specialist, Role.secretary, Role.chair)),
                  session: Session = Depends(db)) -> dict[str, Any]:
-    if kind not in KINDS or kind == "signed":
-        raise HTTPException(422, "kind: 'main' hoặc 'attachment' (tệp đã ký được nộp khi ký) / "
-                                 "'main' or 'attachment' (the signed file comes with the sign action)")
     data = await _read_limited(file)
 
     def work() -> dict[str, Any]:
         viewer = Viewer.of(session, user)
         document = visible_document(session, viewer, document_id)
-        if not viewer.acts_for(document.unit_id) and not viewer.acts_for(document.lead_unit_id):
-            raise HTTPException(403, "Văn bản không thuộc đơn vị của bạn / not your unit's document")
-        if document.state in ("issued", "done", "returned"):
-            raise HTTPException(409, "Văn bản đã kết thúc xử lý, không thêm tệp / the document is closed")
         with refusals():
-            item = attach(session, store_of(request), document, file.filename or "", data, kind=kind,
-                          viewer=viewer, ip=client_ip(request))
+            item = add_file(session, store_of(request), document, name=file.filename or "", data=data, kind=kind,
+                            viewer=viewer, ip=client_ip(request))
         return attachment_json(item)
 
     return await run_in_threadpool(work)
