@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Integer, String, Text, select
+from sqlalchemy import DateTime, Integer, String, Text, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.db import Base
@@ -83,6 +83,17 @@ def record(
     head.last_seq, head.last_mac = seq, entry.mac
     session.flush()
     return entry
+
+
+def entries_after(session: Session, seq: int, actions: tuple[str, ...], limit: int = 500) -> list[AuditEntry]:
+    """Entries of these actions written after entry `seq`, oldest first (for readers following the log)."""
+    return list(session.execute(select(AuditEntry).where(AuditEntry.seq > seq, AuditEntry.action.in_(actions))
+                                .order_by(AuditEntry.seq).limit(limit)).scalars())
+
+
+def last_seq_before(session: Session, moment: datetime) -> int:
+    """The number of the last entry written before `moment` (0 if none): where a reader starts following."""
+    return session.execute(select(func.max(AuditEntry.seq)).where(AuditEntry.at < moment)).scalar_one() or 0
 
 
 @dataclass(frozen=True)

@@ -40,9 +40,18 @@ register({
     "auth.logout": ("Đăng xuất", "Log out"),
     "auth.username": ("Tên đăng nhập", "Username"),
     "auth.password": ("Mật khẩu", "Password"),
-    "auth.bad_credentials": ("Sai tên đăng nhập hoặc mật khẩu", "Wrong username or password"),
-    "auth.locked": ("Tài khoản tạm khóa do đăng nhập sai nhiều lần; thử lại sau {minutes} phút",
-                    "Account locked after repeated failures; try again in {minutes} minutes"),
+    "auth.bad_credentials": ("Sai tên đăng nhập hoặc mật khẩu. Sau nhiều lần sai, tài khoản bị tạm khóa một thời "
+                             "gian; nếu cần, hãy liên hệ quản trị hệ thống",
+                             "Wrong username or password. After repeated failures an account is locked for a "
+                             "while; ask an administrator if you need to"),
+    "auth.throttled": ("Có quá nhiều lần đăng nhập sai từ máy này; thử lại sau {minutes} phút",
+                       "Too many failed logins from this address; try again in {minutes} minutes"),
+    "auth.notice_title": ("Đăng nhập sai vào tài khoản của bạn", "Failed logins to your account"),
+    "auth.notice": ("Có {failed} lần đăng nhập sai vào tài khoản của bạn kể từ lần đăng nhập trước, từ: {addresses}. "
+                    "Nếu không phải bạn, hãy báo quản trị hệ thống.",
+                    "{failed} failed logins to your account since your previous login, from: {addresses}. "
+                    "If that was not you, tell the administrators."),
+    "auth.continue": ("Tiếp tục", "Continue"),
     "auth.inactive": ("Tài khoản đã bị vô hiệu hóa", "This account is disabled"),
     "home.welcome": ("Xin chào", "Welcome"),
     "home.role": ("Vai trò", "Role"),

@@ -28,7 +28,11 @@ class Settings(BaseSettings):
     media_ice_addresses: list[str] = Field(default_factory=list, description="Addresses ICE offers; empty = all")
     media_nice: int = Field(default=0, ge=-20, le=19, description="Scheduling priority of the media workers")
     session_hours: int = Field(default=12, ge=1, le=720)
+    # Wrong logins (core.login_throttle): an address waits after `throttle_failures` in 15 minutes; an account
+    # name is locked after `lockout_failures` coming from at least `lockout_addresses` addresses.
+    throttle_failures: int = Field(default=10, ge=3, le=100)
     lockout_failures: int = Field(default=10, ge=3, le=100)
+    lockout_addresses: int = Field(default=3, ge=1, le=100)
     lockout_minutes: int = Field(default=15, ge=1, le=1440)
     start_demo_fleet: bool = False
     start_demo_cameras: bool = True

@@ -105,6 +105,9 @@ class MeetingSession:
             return MeetingOver("the meeting ended")
         if code == 4000:
             return MeetingOver(f"removed from the meeting by the host{': ' + reason if reason else ''}")
+        if code == 4401:
+            self.server.token = None  # expired or revoked: the next request logs in again
+            return SessionLost("signaling socket closed (4401, login required): logging in again")
         if code == 4403:
             return FatalEndpointError("the server refuses this account on meeting sockets (4403)")
         return SessionLost(f"signaling socket closed ({code if code is not None else 'no close frame'}"

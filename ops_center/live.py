@@ -3,7 +3,8 @@
 The listener runs in the web process (started by the router's lifespan): it
 raises the alerts whose signals come from the other areas (endpoint dropped
 out of a meeting, urgent document not directed; dossiers about to be late are
-polled through the dossiers' own function), and wakes the dashboards. Camera signals
+polled through the dossiers' own function; accounts locked and addresses throttled
+after wrong logins are read from the audit log both login doors write), and wakes the dashboards. Camera signals
 come from the ingest process through the database, which the dashboards also
 re-read every couple of seconds, so the screen stays live with the in-process
 bus too.
@@ -19,7 +20,7 @@ import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.audit import entries_after, last_seq_before
 from core.bus import get_bus
 from core.db import session_scope
 from core.people import User
@@ -47,6 +49,8 @@ REFRESH_S = 2.0
 KPI_MAX_AGE_S = 15.0
 ALERT_PREFIXES = ("conference.left", "conference.joined", "conference.meeting", "documents.")
 DOSSIER_POLL_S = 300.0
+LOGIN_POLL_S = 2.0
+LOGIN_ACTIONS = ("auth.locked", "auth.throttled")
 
 
 class DashboardHub:
@@ -143,6 +147,36 @@ def check_dossiers(factory: sessionmaker[Session]) -> list[tuple[str, dict[str, 
         return apply_drafts(session, drafts)
 
 
+def check_logins(factory: sessionmaker[Session], after_seq: int) -> tuple[list[tuple[str, dict[str, Any]]], int]:
+    """Raise (or count up) an alert per account locked or address throttled since audit entry `after_seq`;
+    both login doors write these entries, whichever process they run in. Returns the bus events and the
+    last entry read."""
+    with session_scope(factory) as session:
+        entries = entries_after(session, after_seq, LOGIN_ACTIONS)
+        if not entries:
+            return [], after_seq
+        rules = load_rules(session)
+        drafts = [d for e in entries for d in evaluate(e.action, {
+            **json.loads(e.detail), "actor": e.actor, "at": e.at.isoformat()}, rules)]
+        return apply_drafts(session, drafts), entries[-1].seq
+
+
+async def poll_logins(app: FastAPI, hub: DashboardHub) -> None:
+    bus = get_bus()
+    with app.state.sessionmaker() as session:  # what happened in the last hour, if this process is new
+        seq = last_seq_before(session, datetime.now(UTC) - timedelta(hours=1))
+    while True:
+        try:
+            published, seq = await asyncio.to_thread(check_logins, app.state.write_sessionmaker, seq)
+            for topic, data in published:
+                await bus.publish(topic, data)
+            if published:
+                await hub.changed()
+        except Exception:
+            log.exception("checking login attacks failed")
+        await asyncio.sleep(LOGIN_POLL_S)
+
+
 async def poll_dossiers(app: FastAPI, hub: DashboardHub) -> None:
     bus = get_bus()
     while True:
@@ -160,7 +194,8 @@ async def poll_dossiers(app: FastAPI, hub: DashboardHub) -> None:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     hub = hub_of(app)
-    tasks = [asyncio.create_task(listen(app, hub)), asyncio.create_task(poll_dossiers(app, hub))]
+    tasks = [asyncio.create_task(listen(app, hub)), asyncio.create_task(poll_dossiers(app, hub)),
+             asyncio.create_task(poll_logins(app, hub))]
     try:
         yield
     finally:

@@ -23,8 +23,9 @@ class SigningConfig(BaseSettings):
     # Per person: authenticated requests (CSC API and TSA) per minute. A bulk run signing a few
     # documents a second stays well below; a runaway or hostile client does not.
     requests_per_minute: int = 3000
-    # Failed logins per address per minute before further attempts are refused.
-    login_failures_per_minute: int = 10
+    # Requests with a missing or wrong token per address per minute before further ones are refused (wrong
+    # passwords at auth/login are throttled by core.login_throttle, shared with the web login).
+    anonymous_per_minute: int = 60
     ca_common_name: str = "UBND tỉnh Nghệ An"
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import Request
 from sqlalchemy.orm import Session
 
-from core.login_sessions import user_for_token
+from core.login_sessions import Audience, user_for_token
 from signing.caller import Caller, audit
 from signing.errors import CSCError
 
@@ -20,8 +20,8 @@ def client_ip(request: Request) -> str:
 
 
 def current_caller(request: Request) -> Caller:
-    """FastAPI dependency: the person behind the bearer token (a CSC auth/login token or a giaoban
-    login-session token, which are the same kind), rate limited per person."""
+    """FastAPI dependency: the person behind the bearer token (a signing-audience token: from CSC auth/login,
+    or made by the web process for a person signing there), rate limited per person."""
     state = request.app.state
     ip = client_ip(request)
     header = request.headers.get("authorization", "")
@@ -29,7 +29,7 @@ def current_caller(request: Request) -> Caller:
     caller: Caller | None = None
     if token:
         with state.read_sessions() as session:
-            user = user_for_token(session, token)
+            user = user_for_token(session, token, audience=Audience.signing)
             caller = Caller.of(user, ip) if user is not None else None
     if caller is None:
         if not state.anonymous_failures.allow(ip):

@@ -1,6 +1,8 @@
 """Authentication for every request and WebSocket: a session cookie (pages) or a bearer token (API
-clients) resolves to the person in `request.state.user`. Anything not explicitly public is refused
-here, before routing, so a route that forgets its role check still cannot be reached anonymously."""
+clients; web-audience tokens only) resolves to the person in `request.state.user`. Anything not
+explicitly public is refused here, before routing, so a route that forgets its role check still cannot
+be reached anonymously. Tokens are never taken from the URL (it is written to access logs); a WebSocket
+without a login is accepted and closed with 4401, so that clients see the documented close code."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import anyio
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from core.login_sessions import user_for_token
+from core.login_sessions import Audience, user_for_token
 from core.people import User
 
 COOKIE = "giaoban_session"
@@ -32,12 +34,6 @@ def token_from(scope: Scope) -> str | None:
         name, _, value = part.strip().partition("=")
         if name == COOKIE and value:
             return value
-    if scope["type"] == "websocket":
-        # Browsers cannot set headers on a WebSocket; non-browser clients may pass the token as a query parameter.
-        for pair in scope.get("query_string", b"").decode().split("&"):
-            name, _, value = pair.partition("=")
-            if name == "access_token" and value:
-                return value
     return None
 
 
@@ -54,8 +50,6 @@ class AuthMiddleware:
         user = await anyio.to_thread.run_sync(self._lookup, token) if token else None
         state = scope.setdefault("state", {})
         state["user"] = user
-        # The caller's own session token, for areas that act for the person elsewhere (the signing service).
-        state["token"] = token if user is not None else None
         if user is None and not is_public(scope["path"]):
             await self._refuse(scope, receive, send)
             return
@@ -63,11 +57,14 @@ class AuthMiddleware:
 
     def _lookup(self, token: str) -> User | None:
         with self.factory() as session:
-            return user_for_token(session, token)
+            return user_for_token(session, token, audience=Audience.web)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
-            await send({"type": "websocket.close", "code": 4401, "reason": "login required"})
+            # Closing before the handshake would answer HTTP 403, which clients cannot tell from a wrong role.
+            if (await receive())["type"] == "websocket.connect":
+                await send({"type": "websocket.accept"})
+                await send({"type": "websocket.close", "code": 4401, "reason": "login required"})
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         wants_page = scope["method"] == "GET" and "text/html" in headers.get("accept", "")

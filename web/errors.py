@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, WebSocket, WebSocketException
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.websockets import WebSocketState
 
 log = logging.getLogger("giaoban.web")
 
@@ -21,6 +22,14 @@ def _describe(error: dict) -> str:
 
 
 def install(app: FastAPI) -> None:
+    @app.exception_handler(WebSocketException)
+    async def websocket_refused(websocket: WebSocket, exc: WebSocketException) -> None:
+        # Accept first: a socket closed during the handshake reaches the client as HTTP 403, not as the
+        # documented close code (4401 not logged in, 4403 role not allowed).
+        if websocket.client_state == WebSocketState.CONNECTING:
+            await websocket.accept()
+        await websocket.close(code=exc.code, reason=exc.reason or "")
+
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = exc.errors()

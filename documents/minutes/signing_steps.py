@@ -47,7 +47,7 @@ DOC_TYPE = "BB"  # biên bản
 
 @dataclass(frozen=True)
 class SigningCall:
-    """What the person's request brings: their PIN (and OTP), their session token for the CSC service."""
+    """What the person's request brings: their PIN (and OTP), and a signing-service token made for them."""
 
     pin: str
     otp: str | None

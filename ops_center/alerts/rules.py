@@ -21,6 +21,7 @@ class AlertKind(StrEnum):
     ENDPOINT_OFFLINE = "endpoint_offline"
     DOSSIER_DUE = "dossier_due"
     URGENT_DOCUMENT = "urgent_document"
+    LOGIN_ATTACK = "login_attack"
 
 
 class Severity(StrEnum):
@@ -36,6 +37,7 @@ KIND_TITLES = {
     AlertKind.ENDPOINT_OFFLINE: "Điểm cầu mất kết nối trong cuộc họp",
     AlertKind.DOSSIER_DUE: "Hồ sơ sắp quá hạn",
     AlertKind.URGENT_DOCUMENT: "Văn bản hỏa tốc chưa được chỉ đạo",
+    AlertKind.LOGIN_ATTACK: "Đăng nhập sai nhiều lần",
 }
 
 
@@ -67,6 +69,7 @@ DEFAULT_RULES: dict[AlertKind, RuleConfig] = {
                                       params={"within_working_days": 1}),
     AlertKind.URGENT_DOCUMENT: RuleConfig(AlertKind.URGENT_DOCUMENT, severity=Severity.CRITICAL,
                                           params={"urgencies": list(URGENT)}),
+    AlertKind.LOGIN_ATTACK: RuleConfig(AlertKind.LOGIN_ATTACK, severity=Severity.CRITICAL),
 }
 
 
@@ -149,6 +152,19 @@ def evaluate(topic: str, payload: dict[str, Any], rules: dict[AlertKind, RuleCon
                              {k: v for k, v in payload.items()
                               if k in ("code", "unit", "procedure", "due_date", "working_days_left")},
                              resolve=topic == "dossiers.resolved"))
+    elif topic in ("auth.locked", "auth.throttled"):
+        # From the audit entries both login doors write (core.authentication): an account name locked after
+        # wrong passwords from several addresses, or one address throttled after many wrong logins.
+        r = rule(AlertKind.LOGIN_ATTACK)
+        name, address = str(payload.get("actor", "")), str(payload.get("address", ""))
+        if r and topic == "auth.locked":
+            out.append(draft(r, f"login_attack:account:{name}", "auth", f"tài khoản {name} tạm khóa "
+                             f"{payload.get('minutes')} phút ({payload.get('failures')} lần sai từ "
+                             f"{payload.get('addresses')} địa chỉ)", payload))
+        elif r:
+            out.append(draft(r, f"login_attack:address:{address}", "auth", f"địa chỉ {address} tạm dừng "
+                             f"{payload.get('minutes')} phút ({payload.get('failures')} lần sai, gần nhất: {name})",
+                             payload))
     elif topic.startswith("documents.") and payload.get("register", "in") == "in":
         r = rule(AlertKind.URGENT_DOCUMENT)
         doc = payload.get("id", payload.get("document_id"))

@@ -9,10 +9,11 @@ import time
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from core.audit import AuditEntry, verify
-from core.db import engine_for, session_factory
+from core.db import engine_for, session_factory, session_scope
+from core.login_throttle import LoginFailure, LoginLock
 from signing.app import create_app
 from signing.config import SigningConfig
 from signing.pins import totp
@@ -218,12 +219,23 @@ def test_otp_is_required_when_the_credential_has_one(csc: httpx.Client, signing_
 
 def test_rate_limits_answer_429(csc: httpx.Client, signing_env: SigningEnv) -> None:
     headers = token(csc, "chutoa")
-    config = SigningConfig(requests_per_minute=3, login_failures_per_minute=2)
-    with serve(create_app(signing_env.settings, config)) as base_url, \
+    settings = signing_env.settings.model_copy(update={"throttle_failures": 2})
+
+    def forget_wrong_logins() -> None:  # every test here logs in from the same address
+        with session_scope(session_factory(engine_for(settings.database_url), write=True)) as session:
+            session.execute(delete(LoginLock))
+            session.execute(delete(LoginFailure))
+
+    with serve(create_app(settings, SigningConfig(requests_per_minute=3))) as base_url, \
             httpx.Client(base_url=f"{base_url}/csc/v1") as client:
-        assert [client.post("auth/login", auth=("thuky", "wrong")).status_code for _ in range(3)] == [401, 401, 429]
-        # Even the right password waits once the address has failed too often.
-        assert client.post("auth/login", auth=("thuky", DEMO_PASSWORD)).status_code == 429
+        forget_wrong_logins()
+        try:
+            statuses = [client.post("auth/login", auth=("thuky", "wrong")).status_code for _ in range(3)]
+            assert statuses == [401, 401, 429]
+            # Even the right password waits once the address has failed too often.
+            assert client.post("auth/login", auth=("thuky", DEMO_PASSWORD)).status_code == 429
+        finally:
+            forget_wrong_logins()
         codes = [client.post("credentials/list", headers=headers, json={}).status_code for _ in range(4)]
         assert codes == [200, 200, 200, 429]
         limited = client.post("credentials/list", headers=headers, json={})
@@ -256,3 +268,24 @@ def test_every_service_route_but_the_public_ones_needs_a_token(signing_env: Sign
             assert "error" in response.json()
             checked += 1
     assert checked >= 9
+
+
+def test_the_signing_login_is_the_web_login_and_tokens_keep_their_audience(csc: httpx.Client,
+                                                                          signing_env: SigningEnv) -> None:
+    from fastapi.testclient import TestClient
+
+    from web.app import create_app as create_web_app
+
+    assert csc.post("auth/login", auth=("vanhanh", "wrong-password")).status_code == 401
+    failed = audit_entries(signing_env, "auth.failed")[-1]
+    assert failed.actor == "vanhanh" and json.loads(failed.detail)["door"] == "signing"
+    web = TestClient(create_web_app(signing_env.settings))
+    web_login = web.post("/api/auth/login", json={"username": "vanhanh", "password": DEMO_PASSWORD}).json()
+    assert web_login["notice"]["failed_logins"] >= 1  # the wrong password at the signing service, told here
+    signing_token = token(csc, "vanhanh")
+    assert json.loads(audit_entries(signing_env, "auth.login")[-1].detail)["door"] == "signing"
+    assert web.get("/api/auth/me", headers=signing_token).status_code == 401
+    web_token = {"Authorization": f"Bearer {web_login['access_token']}"}
+    assert web.get("/api/auth/me", headers=web_token).status_code == 200
+    assert csc.post("credentials/list", headers=web_token, json={}).status_code == 401
+    assert csc.post("credentials/list", headers=signing_token, json={}).status_code == 200

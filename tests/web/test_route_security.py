@@ -77,8 +77,8 @@ def test_anonymous_requests_get_401(app) -> None:  # type: ignore[no-untyped-def
         if r.status_code != 401:
             failures.append(f"{method} {route.path}: {r.status_code}")
     for route in websocket_routes(app):
-        with pytest.raises(WebSocketDisconnect) as closed, client.websocket_connect(concrete(route.path)):
-            pass
+        with pytest.raises(WebSocketDisconnect) as closed, client.websocket_connect(concrete(route.path)) as ws:
+            ws.receive_json()  # accepted, then closed with the code
         if closed.value.code != 4401:
             failures.append(f"WS {route.path}: close {closed.value.code}")
     assert failures == []
@@ -105,10 +105,34 @@ def test_wrong_role_gets_403(app, login) -> None:  # type: ignore[no-untyped-def
             continue
         client = TestClient(app)
         login(client, DEMO_USER[outsiders[0]])
-        with pytest.raises(WebSocketDisconnect) as closed, client.websocket_connect(concrete(route.path)):
-            pass
+        with pytest.raises(WebSocketDisconnect) as closed, client.websocket_connect(concrete(route.path)) as ws:
+            ws.receive_json()  # accepted, then closed with the code
         checked += 1
         if closed.value.code != 4403:
             failures.append(f"WS {route.path}: close {closed.value.code}")
     assert failures == []
     assert checked >= 3  # the admin routes at least
+
+
+def test_a_real_server_closes_refused_sockets_with_the_documented_codes(app, login) -> None:  # type: ignore[no-untyped-def]
+    """Over uvicorn a socket closed during the handshake arrives as HTTP 403; these are accepted, then closed."""
+    import asyncio
+
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed
+
+    from tests.conftest import serve_in_thread
+
+    async def close_code(url: str, headers: dict[str, str]) -> int | None:
+        async with connect(url, additional_headers=headers) as ws:
+            try:
+                await asyncio.wait_for(ws.recv(), 10)
+            except ConnectionClosed as exc:
+                return exc.rcvd.code if exc.rcvd else None
+        return None
+
+    with serve_in_thread(app) as base:
+        token = login(TestClient(app), "motcua")["access_token"]  # the one-stop desk may not watch /ops
+        ws_url = base.replace("http", "ws") + "/ops/ws"
+        assert asyncio.run(close_code(ws_url, {})) == 4401
+        assert asyncio.run(close_code(ws_url, {"Authorization": f"Bearer {token}"})) == 4403

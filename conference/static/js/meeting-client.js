@@ -41,6 +41,10 @@ export class MeetingClient extends EventTarget {
     this.ws.addEventListener('message', (event) => this.onMessage(JSON.parse(event.data)));
     this.ws.addEventListener('close', (event) => {
       clearInterval(this.keepalive);
+      if (event.code === 4401) {  // the login expired: log in again and come back
+        location.href = `/login?next=${encodeURIComponent(location.pathname)}`;
+        return;
+      }
       this.emit('closed', { code: event.code, reason: event.reason });
       this.stopMedia();
     });

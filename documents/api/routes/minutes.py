@@ -3,6 +3,7 @@ as the logged-in person), sending to the attending units, and validating any sig
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, File, HTTPException, Request, Response, UploadFile, status
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 from core.access import require_roles, staff
 from core.audit import record as audit
 from core.i18n import language_of
+from core.login_sessions import Audience, delegated_token
 from core.people import Role, User
 from core.request_db import db, sessionmaker_of
 from core.settings import get_settings
@@ -30,8 +32,8 @@ drafters = require_roles(Role.secretary, Role.chair, Role.admin)
 editors = require_roles(Role.secretary, Role.admin)
 signers = require_roles(Role.secretary, Role.chair, Role.clerk)
 clerks = require_roles(Role.clerk)
-# The page cookie set by the web layer's login; the bearer header is used first when present.
-SESSION_COOKIE = "giaoban_session"
+# How long the signing service accepts the token made for one signing.
+SIGNING_TOKEN_LIFETIME = timedelta(minutes=10)
 
 
 class ContentUpdate(MinutesContent):
@@ -49,13 +51,6 @@ class SignBody(BaseModel):
 
 def _ip(request: Request) -> str:
     return request.client.host if request.client else ""
-
-
-def session_token(request: Request) -> str:
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer ") and header[7:].strip():
-        return header[7:].strip()
-    return request.cookies.get(SESSION_COOKIE, "")
 
 
 def _fail(exc: MinutesError | SigningRefused | record_source.RecordUnavailable | verification.VerifyRejected
@@ -136,11 +131,14 @@ def _refused(request: Request, user: User, action: str, target: str, exc: Except
 @router.post("/api/minutes/{minutes_id}/sign")
 def sign_minutes(minutes_id: int, body: SignBody, request: Request, user: User = Depends(signers)) -> dict[str, Any]:
     """Sign as the logged-in person with their PIN: secretary, then chair, then a clerk with the seal."""
-    call = signing_steps.SigningCall(pin=body.pin, otp=body.otp, token=session_token(request),
-                                     base_url=get_settings().signing_url, ip=_ip(request))
+    write = sessionmaker_of(request, write=True)
     try:
-        minutes = signing_steps.sign(sessionmaker_of(request), sessionmaker_of(request, write=True), minutes_id, user,
-                                     call)
+        # The signing service accepts only tokens of its own audience: one is made for this signing, as this person.
+        with delegated_token(write, user, audience=Audience.signing, lifetime=SIGNING_TOKEN_LIFETIME,
+                             ip=_ip(request)) as token:
+            call = signing_steps.SigningCall(pin=body.pin, otp=body.otp, token=token,
+                                             base_url=get_settings().signing_url, ip=_ip(request))
+            minutes = signing_steps.sign(sessionmaker_of(request), write, minutes_id, user, call)
     except (MinutesError, SigningRefused) as exc:
         _refused(request, user, "minutes.sign.refused", f"minutes:{minutes_id}", exc)
         raise _fail(exc) from exc

@@ -253,8 +253,10 @@
       if (saved) { periodBox.value = saved; sendPeriod(); }
     };
     ws.onmessage = (m) => { const msg = JSON.parse(m.data); if (msg.type === "state") render(msg.state); };
-    ws.onclose = () => {
+    ws.onclose = (event) => {
+      if (event.code === 4401) { location.href = "/login?next=" + encodeURIComponent(location.pathname); return; }
       conn.textContent = conn.dataset.lost; conn.className = "badge bad";
+      if (event.code === 4403) return;  // this account may not watch the screen: retrying will not help
       setTimeout(connect, delay); delay = Math.min(delay * 2, 15000);
     };
   }

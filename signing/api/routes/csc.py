@@ -14,16 +14,15 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from fastapi import APIRouter, Body, Depends, Request, Response
 from sqlalchemy import select
 
-from core.audit import record
-from core.login_sessions import close_session, open_session, user_for_token
-from core.passwords import verify_password
-from core.people import User
+from core.authentication import Door, LoginRefused, Refusal, authenticate
+from core.login_sessions import Audience, close_session, user_for_token
+from core.login_throttle import LoginPolicy
 from signing import algorithms
 from signing.authorization import authorize
 from signing.caller import Caller, audit, may_use
 from signing.errors import CSCError, bad_request
 from signing.keystore import key_kind
-from signing.models import IssuedCertificate, SigningCredential, aware
+from signing.models import IssuedCertificate, SigningCredential
 from signing.requests_ctx import audited_transaction, client_ip, current_caller
 from signing.signatures import sign_hash
 from signing.tsa import TimestampRequestError, timestamp_token
@@ -62,42 +61,29 @@ def _basic_credentials(request: Request) -> tuple[str, str]:
 
 @router.post("/auth/login")
 def login(request: Request) -> JsonBody:
-    """HTTP Basic with the person's giaoban account → a bearer access token."""
+    """HTTP Basic with the person's giaoban account → a bearer access token for this service only. The check,
+    throttling, locks and audit entries are the web login's own (core.authentication)."""
     state = request.app.state
     settings = state.settings
-    ip = client_ip(request)
     username, password = _basic_credentials(request)
-    if state.login_failures.exceeded(ip):
-        raise CSCError(429, "rate_limited", "too many failed logins from this address; wait a minute",
-                       headers={"Retry-After": str(state.login_failures.retry_after(ip))})
-    now = datetime.now(UTC)
-    with state.sessions() as session, session.begin():
-        user = session.execute(select(User).where(User.username == username[:64])).scalar_one_or_none()
-        if user is not None and user.locked_until and aware(user.locked_until) > now:
-            verify_password(None, password)
-            record(session, actor=username[:64], action="signing.login.refused", ip=ip,
-                   detail={"reason": "account_locked"}, key=settings.secret_key)
-            refusal = CSCError(423, "access_denied", "tài khoản đang bị tạm khóa / the account is locked "
-                               "after repeated failed logins; try again later")
-        elif user is None or not verify_password(user.password_hash, password) or not user.active:
-            state.login_failures.allow(ip)
-            if user is not None and user.active:
-                user.failed_logins += 1
-                if user.failed_logins >= settings.lockout_failures:
-                    user.locked_until = now + timedelta(minutes=settings.lockout_minutes)
-                    user.failed_logins = 0
-            record(session, actor=username[:64], action="signing.login.refused", ip=ip,
-                   detail={"reason": "bad_credentials"}, key=settings.secret_key)
-            refusal = CSCError(401, "authentication_error", "sai tên đăng nhập hoặc mật khẩu / "
-                               "invalid username or password", headers={"WWW-Authenticate": 'Basic realm="giaoban"'})
-        else:
-            user.failed_logins, user.locked_until = 0, None
-            hours = max(1, state.config.token_ttl_seconds // 3600)
-            token, expires = open_session(session, user, hours, ip)
-            record(session, actor=user.username, action="signing.login", ip=ip, key=settings.secret_key)
-            return {"access_token": token, "token_type": "Bearer",
-                    "expires_in": int((expires - now).total_seconds())}
-    raise refusal
+    try:
+        ok = authenticate(state.read_sessions, state.sessions, username=username, password=password,
+                          address=client_ip(request), door=Door.signing, audience=Audience.signing,
+                          lifetime=timedelta(seconds=state.config.token_ttl_seconds),
+                          policy=LoginPolicy.of(settings), key=settings.secret_key)
+    except LoginRefused as refused:
+        if refused.reason == Refusal.throttled:
+            raise CSCError(429, "rate_limited", "quá nhiều lần đăng nhập sai từ địa chỉ này / too many failed logins "
+                           "from this address; wait and retry", reason=refused.reason.value,
+                           headers={"Retry-After": str(refused.retry_after_s)}) from refused
+        if refused.reason == Refusal.inactive:
+            raise CSCError(403, "access_denied", "tài khoản đã bị vô hiệu hóa / the account is disabled",
+                           reason=refused.reason.value) from refused
+        raise CSCError(401, "authentication_error", "sai tên đăng nhập hoặc mật khẩu / invalid username or "
+                       "password", reason=refused.reason.value,
+                       headers={"WWW-Authenticate": 'Basic realm="giaoban"'}) from refused
+    return {"access_token": ok.token, "token_type": "Bearer",
+            "expires_in": int((ok.expires - datetime.now(UTC)).total_seconds())}
 
 
 @router.post("/auth/revoke")
@@ -107,7 +93,7 @@ def revoke_token(request: Request, body: JsonBody | None = Body(None),
     header = request.headers.get("authorization", "")
     token = str((body or {}).get("token") or header[7:].strip())
     with request.app.state.sessions() as session, session.begin():
-        owner = user_for_token(session, token)
+        owner = user_for_token(session, token, audience=Audience.signing)
         if owner is None or owner.id != caller.user_id:
             raise bad_request("token is not one of your access tokens")
         close_session(session, token)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from core.access import require_roles, staff
 from core.audit import AuditEntry, record, verify
+from core.login_throttle import unlock
 from core.people import Role, User
 from core.province import create_user
 from core.request_db import db
@@ -75,7 +76,7 @@ def change_user(user_id: int, body: UserChange, request: Request, session: Sessi
     if body.active is not None:
         target.active = body.active
     if body.unlock:
-        target.locked_until, target.failed_logins = None, 0
+        unlock(session, target.username)
     record(session, actor=user.username, action="user.change", target=target.username,
            detail=body.model_dump(), ip=request.client.host if request.client else "")
     return user_json(target) | {"active": target.active}

@@ -1,24 +1,23 @@
-"""Logging in and out: password check with lockout after repeated failures, sessions for pages
-(cookie) and API clients (bearer token), every outcome in the audit log."""
+"""Logging in and out at the web door: the password check, throttling and audit are core.authentication's
+(shared with the signing service's login); sessions for pages (cookie) and API clients (bearer token)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from urllib.parse import urlparse
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.access import any_user
 from core.audit import record
+from core.authentication import Authenticated, Door, LoginRefused, Refusal, authenticate
 from core.i18n import language_of, translate
-from core.login_sessions import close_session, open_session
+from core.login_sessions import Audience, close_session
+from core.login_throttle import LoginPolicy
 from core.pages import render
-from core.passwords import verify_password
 from core.people import User
 from core.request_db import db
 from web.authn import COOKIE, token_from
@@ -31,60 +30,29 @@ class LoginRequest(BaseModel):
     password: str = Field(min_length=1, max_length=256)
 
 
-class LoginRefused(Exception):
-    def __init__(self, status: int, key: str, minutes: int = 0) -> None:
-        self.status, self.key, self.minutes = status, key, minutes
+def _refusal(refused: LoginRefused, lang: str) -> tuple[int, str, dict[str, str]]:
+    """The HTTP answer to a refused login: a wrong password and a locked name answer alike (401)."""
+    if refused.reason == Refusal.throttled:
+        minutes = max(1, (refused.retry_after_s + 59) // 60)
+        return 429, translate("auth.throttled", lang).format(minutes=minutes), {
+            "Retry-After": str(refused.retry_after_s)}
+    if refused.reason == Refusal.inactive:
+        return 403, translate("auth.inactive", lang), {}
+    return 401, translate("auth.bad_credentials", lang), {}
 
 
-@dataclass(frozen=True)
-class LoginOk:
-    user: User
-    token: str
-    expires: datetime
+def _authenticate(request: Request, username: str, password: str) -> Authenticated:
+    state = request.app.state
+    settings = state.settings
+    return authenticate(state.sessionmaker, state.write_sessionmaker, username=username, password=password,
+                        address=request.client.host if request.client else "", door=Door.web,
+                        audience=Audience.web, lifetime=timedelta(hours=settings.session_hours),
+                        policy=LoginPolicy.of(settings), key=settings.secret_key)
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _check_password(request: Request, username: str, password: str) -> tuple[int | None, bool]:
-    """The slow Argon2 check, done in a read-only session so it never holds SQLite's write lock."""
-    with request.app.state.sessionmaker() as reader:
-        row = reader.execute(select(User.id, User.password_hash).where(User.username == username)).first()
-    if row is None:
-        verify_password(None, password)  # same cost as a real check, so timing does not reveal accounts
-        return None, False
-    return row.id, verify_password(row.password_hash, password)
-
-
-def authenticate(request: Request, session: Session, username: str, password: str) -> LoginOk:
-    """Check the password; count failures and lock the account after the configured number."""
-    settings = request.app.state.settings
-    ip = request.client.host if request.client else ""
-    user_id, password_ok = _check_password(request, username, password)
-    now = datetime.now(UTC)
-    user = session.get(User, user_id) if user_id is not None else None
-    if user is not None and user.locked_until and _aware(user.locked_until) > now:
-        record(session, actor=username, action="auth.refused_locked", ip=ip)
-        minutes = max(1, int((_aware(user.locked_until) - now).total_seconds() // 60) + 1)
-        raise LoginRefused(423, "auth.locked", minutes)
-    if user is None or not password_ok:
-        if user is not None:
-            user.failed_logins += 1
-            if user.failed_logins >= settings.lockout_failures:
-                user.locked_until = now + timedelta(minutes=settings.lockout_minutes)
-                user.failed_logins = 0
-                record(session, actor=username, action="auth.locked", ip=ip,
-                       detail={"minutes": settings.lockout_minutes, "after_failures": settings.lockout_failures})
-        record(session, actor=username[:64], action="auth.failed", ip=ip)
-        raise LoginRefused(401, "auth.bad_credentials")
-    if not user.active:
-        record(session, actor=username, action="auth.refused_inactive", ip=ip)
-        raise LoginRefused(403, "auth.inactive")
-    user.failed_logins, user.locked_until = 0, None
-    token, expires = open_session(session, user, settings.session_hours, ip)
-    record(session, actor=username, action="auth.login", ip=ip)
-    return LoginOk(user, token, expires)
+def _notice_text(ok: Authenticated, lang: str) -> str:
+    assert ok.notice is not None
+    return translate("auth.notice", lang).format(failed=ok.notice.failed, addresses=", ".join(ok.notice.addresses))
 
 
 def user_json(user: User) -> dict[str, object]:
@@ -93,23 +61,25 @@ def user_json(user: User) -> dict[str, object]:
             "unit_name": user.unit.short_name if user.unit else None}
 
 
-def _set_cookie(request: Request, response: Response, ok: LoginOk) -> None:
+def _set_cookie(request: Request, response: Response, ok: Authenticated) -> None:
     response.set_cookie(COOKIE, ok.token, expires=ok.expires, httponly=True, samesite="lax",
                         secure=request.url.scheme == "https")
 
 
 @router.post("/api/auth/login", tags=["auth"])
-def api_login(body: LoginRequest, request: Request, session: Session = Depends(db)) -> Response:
-    """Log in with a password: returns a bearer token for API clients and sets the page cookie."""
+def api_login(body: LoginRequest, request: Request) -> Response:
+    """Log in with a password: returns a bearer token for API clients and sets the page cookie; `notice` tells
+    of wrong logins to the account since the previous login (null if none)."""
     lang = language_of(request)
     try:
-        ok = authenticate(request, session, body.username, body.password)
+        ok = _authenticate(request, body.username, body.password)
     except LoginRefused as refused:
-        session.commit()  # failure counters and audit entries must survive the refusal
-        return JSONResponse({"detail": translate(refused.key, lang).format(minutes=refused.minutes)},
-                            status_code=refused.status)
-    response = JSONResponse({"access_token": ok.token, "token_type": "bearer",
-                             "expires_at": ok.expires.isoformat(), "user": user_json(ok.user)})
+        status, message, headers = _refusal(refused, lang)
+        return JSONResponse({"detail": message}, status_code=status, headers=headers)
+    with request.app.state.sessionmaker() as session:
+        person = user_json(session.get(User, ok.user_id))
+    response = JSONResponse({"access_token": ok.token, "token_type": "bearer", "expires_at": ok.expires.isoformat(),
+                             "user": person, "notice": ok.notice.as_json() if ok.notice else None})
     _set_cookie(request, response, ok)
     return response
 
@@ -144,16 +114,22 @@ def login_page(request: Request, next: str = "/") -> Response:
 
 @router.post("/login", include_in_schema=False)
 def login_form(request: Request, username: str = Form(max_length=64), password: str = Form(max_length=256),
-               next: str = Form(default="/"), session: Session = Depends(db)) -> Response:
+               next: str = Form(default="/")) -> Response:
     lang = language_of(request)
     try:
-        ok = authenticate(request, session, username, password)
+        ok = _authenticate(request, username, password)
     except LoginRefused as refused:
-        session.commit()
-        message = translate(refused.key, lang).format(minutes=refused.minutes)
-        return render(request, "web/login.html", {"next": _safe_next(next), "error": message, "username": username},
-                      status_code=refused.status)
-    response = RedirectResponse(_safe_next(next), status_code=303)
+        status, message, headers = _refusal(refused, lang)
+        response = render(request, "web/login.html", {"next": _safe_next(next), "error": message,
+                                                      "username": username}, status_code=status)
+        response.headers.update(headers)
+        return response
+    if ok.notice is not None:
+        # The person is told of the wrong logins before going on.
+        response = render(request, "web/login_notice.html", {"next": _safe_next(next),
+                                                             "notice": _notice_text(ok, lang)})
+    else:
+        response = RedirectResponse(_safe_next(next), status_code=303)
     _set_cookie(request, response, ok)
     return response
 
