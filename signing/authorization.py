@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from core.protocols.csc import CSCReason
 from signing.caller import Caller, audit, usable_credential
 from signing.config import SigningConfig
 from signing.errors import CSCError, bad_request
@@ -52,10 +53,10 @@ def _refuse_secret(session: Session, settings: Any, config: SigningConfig, calle
         credential.locked_at = datetime.now(UTC)
         audit(session, settings, caller, "signing.credential_locked", credential=credential.id,
               after_failures=credential.failed_pins)
-        return CSCError(403, "credential_locked", reason=f"wrong_{what.lower()}_locked", description=(
+        return CSCError(403, "credential_locked", reason=CSCReason(f"wrong_{what.lower()}_locked"), description=(
             f"Sai {what} {credential.failed_pins} lần: chứng thư số đã bị khóa / wrong {what} "
             f"{credential.failed_pins} times: the credential is now locked; an administrator must unlock it"))
-    return CSCError(400, "invalid_request", reason=f"wrong_{what.lower()}", description=(
+    return CSCError(400, "invalid_request", reason=CSCReason(f"wrong_{what.lower()}"), description=(
         f"{what} không đúng, còn {left} lần thử / invalid {what}: {left} attempt(s) left"))
 
 
@@ -65,7 +66,7 @@ def authorize(session: Session, settings: Any, config: SigningConfig, caller: Ca
     credential = usable_credential(session, caller, credential_id, lock=True)
     hashes = body.get("hash")
     if not isinstance(hashes, list) or not hashes or not all(isinstance(h, str) for h in hashes):
-        raise bad_request("SCAL 2: 'hash' must list the base64 hashes to be signed", "no_hashes")
+        raise bad_request("SCAL 2: 'hash' must list the base64 hashes to be signed", CSCReason.no_hashes)
     num = body.get("numSignatures", len(hashes))
     if not isinstance(num, int) or num != len(hashes):
         raise bad_request("numSignatures must equal the number of hashes")
@@ -75,7 +76,7 @@ def authorize(session: Session, settings: Any, config: SigningConfig, caller: Ca
     pin = body.get("PIN")
     if not isinstance(pin, str) or not pin:
         raise bad_request("Missing PIN: this credential requires explicit authorisation with its PIN",
-                          "missing_pin")
+                          CSCReason.missing_pin)
     if not verify_pin(credential.pin_hash, pin, str(settings.secret_key)):
         raise _refuse_secret(session, settings, config, caller, credential, "PIN")
     if credential.totp_secret:
@@ -103,16 +104,16 @@ def take_activation(session: Session, caller: Caller, credential: SigningCredent
         select(SignatureActivation).where(SignatureActivation.sad_hash == sad_digest(sad)).with_for_update()
     ).scalar_one_or_none() if sad else None
 
-    def refuse(reason: str, description: str) -> CSCError:
+    def refuse(reason: CSCReason, description: str) -> CSCError:
         return CSCError(400, "invalid_request", description, reason=reason)
 
     if row is None:
-        raise refuse("invalid_sad", "Invalid SAD: unknown or already used; authorise again")
+        raise refuse(CSCReason.invalid_sad, "Invalid SAD: unknown or already used; authorise again")
     if row.credential_id != credential.id or row.user_id != caller.user_id:
-        raise refuse("sad_mismatch", "this SAD was issued for another credential or person")
+        raise refuse(CSCReason.sad_mismatch, "this SAD was issued for another credential or person")
     if aware(row.expires_at) <= datetime.now(UTC):
         session.delete(row)
-        raise refuse("sad_expired", "SAD đã hết hạn / the SAD has expired; authorise again")
+        raise refuse(CSCReason.sad_expired, "SAD đã hết hạn / the SAD has expired; authorise again")
     # A multiset: two identical documents signed in one batch give the same hash twice.
     allowed: list[str] = json.loads(row.hashes)
     unauthorised = []
@@ -122,7 +123,7 @@ def take_activation(session: Session, caller: Caller, credential: SigningCredent
         else:
             unauthorised.append(value)
     if unauthorised:
-        raise refuse("hash_not_authorised",
+        raise refuse(CSCReason.hash_not_authorised,
                      f"Hash not authorised by this SAD (SCAL 2): {', '.join(u[:16] + '…' for u in unauthorised)}")
     row.hashes, row.remaining = json.dumps(allowed), len(allowed)
     if not allowed:

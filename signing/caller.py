@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from core.audit import record
 from core.people import User
+from core.protocols.csc import CSCReason
 from signing.errors import CSCError
 from signing.models import SigningCredential
 
@@ -52,15 +53,15 @@ def usable_credential(session: Session, caller: Caller, credential_id: str, *, l
     credential = session.get(SigningCredential, credential_id, with_for_update=lock) if credential_id else None
     if credential is None:
         raise CSCError(400, "invalid_request", f"Invalid parameter credentialID: {credential_id!r} not found",
-                       reason="unknown_credential")
+                       reason=CSCReason.unknown_credential)
     if not may_use(caller, credential):
         raise CSCError(403, "access_denied",
                        "Chứng thư số này không thuộc về bạn / this credential belongs to someone else",
-                       reason="not_owner")
+                       reason=CSCReason.not_owner)
     if credential.status != "active":
-        raise CSCError(400, "invalid_request", "the credential is disabled", reason="disabled")
+        raise CSCError(400, "invalid_request", "the credential is disabled", reason=CSCReason.disabled)
     if credential.locked_at is not None:
-        raise CSCError(403, "credential_locked", reason="locked", description=
+        raise CSCError(403, "credential_locked", reason=CSCReason.locked, description=
                        "Chứng thư số đã bị khóa do nhập sai PIN nhiều lần; liên hệ quản trị để mở khóa / "
                        "the credential is locked after too many wrong PINs; ask an administrator to unlock it")
     return credential

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from core.audit import record
+from core.protocols.csc import CSCReason
 from signing.errors import CSCError
 from signing.models import IssuedCertificate, SigningCredential
 
@@ -15,7 +16,7 @@ from signing.models import IssuedCertificate, SigningCredential
 def unlock_credential(session: Session, settings: Any, credential_id: str, *, actor: str, ip: str = "") -> None:
     credential = session.get(SigningCredential, credential_id)
     if credential is None:
-        raise CSCError(404, "invalid_request", f"no credential {credential_id!r}")
+        raise CSCError(404, "invalid_request", f"no credential {credential_id!r}", reason=CSCReason.unknown_credential)
     was_locked = credential.locked_at is not None
     credential.locked_at = None
     credential.failed_pins = 0
@@ -27,7 +28,7 @@ def revoke_credential(session: Session, settings: Any, credential_id: str, *, ac
     """Disable the credential for good and revoke its certificate (OCSP and the CRL report it at once)."""
     credential = session.get(SigningCredential, credential_id)
     if credential is None:
-        raise CSCError(404, "invalid_request", f"no credential {credential_id!r}")
+        raise CSCError(404, "invalid_request", f"no credential {credential_id!r}", reason=CSCReason.unknown_credential)
     now = datetime.now(UTC)
     credential.status = "disabled"
     issued = session.get(IssuedCertificate, credential.cert_serial)

@@ -11,6 +11,7 @@ from fastapi import Request
 from sqlalchemy.orm import Session
 
 from core.login_sessions import Audience, user_for_token
+from core.protocols.csc import CSCReason
 from signing.caller import Caller, audit
 from signing.errors import CSCError
 
@@ -34,15 +35,18 @@ def current_caller(request: Request) -> Caller:
     if caller is None:
         if not state.anonymous_failures.allow(ip):
             raise CSCError(429, "rate_limited", "too many unauthenticated requests; slow down",
+                           reason=CSCReason.rate_limited,
                            headers={"Retry-After": str(state.anonymous_failures.retry_after(ip))})
         with state.sessions() as session, session.begin():
-            audit(session, state.settings, None, "signing.refused", ip=ip, reason="invalid_token",
+            audit(session, state.settings, None, "signing.refused", ip=ip, reason=CSCReason.invalid_token,
                   path=request.url.path)
-        raise CSCError(401, "invalid_token", "Cần đăng nhập: thiếu hoặc sai access token / "
-                       "missing or invalid access token (use auth/login)",
+        raise CSCError(401, "invalid_token", reason=CSCReason.invalid_token,
+                       description="Cần đăng nhập: thiếu hoặc sai access token / missing or invalid access "
+                       "token (use auth/login)",
                        headers={"WWW-Authenticate": "Bearer"})
     if not state.per_person.allow(caller.username):
-        raise CSCError(429, "rate_limited", f"rate limit of {state.config.requests_per_minute} requests per "
+        raise CSCError(429, "rate_limited", reason=CSCReason.rate_limited,
+                       description=f"rate limit of {state.config.requests_per_minute} requests per "
                        "minute reached; retry later",
                        headers={"Retry-After": str(state.per_person.retry_after(caller.username))})
     return caller

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from core.protocols.csc import CSCReason
 from signing.algorithms import DIGESTS, KEY_TYPE_OIDS, SIGNATURE_ALGORITHMS
 from signing.authorization import decode_hashes, take_activation
 from signing.caller import Caller, audit, usable_credential
@@ -54,7 +55,8 @@ def sign_hash(session: Session, settings: Any, stores: KeyStores, caller: Caller
     try:
         signatures = [store.sign_digest(credential.key_ref, credential.key_spec, digest_oid, d) for d in digests]
     except KeyStoreError as exc:
-        raise CSCError(503, "temporarily_unavailable", f"key store unavailable: {exc}") from exc
+        raise CSCError(503, "temporarily_unavailable", f"key store unavailable: {exc}",
+                       reason=CSCReason.unavailable) from exc
     for value in hashes:
         audit(session, settings, caller, "signing.signature", credential=credential.id, hash=value,
               hash_algo=digest_oid, sign_algo=sign_algo, serial=credential.cert_serial)

@@ -1,14 +1,15 @@
 """A client of the signing service's CSC API v1, acting for the logged-in person.
 
-The web process forwards the person's own giaoban session token as the CSC bearer token: the signing
-service accepts the same login sessions (it resolves bearer tokens against the shared people tables),
-so the service sees, checks and audits the person, never a service account. Refusals from the service
-(wrong PIN, locked credential, expired SAD...) become `SigningRefused` with the service's own message."""
+The web process calls with a signing-audience token made for the person (core.login_sessions), so the
+service sees, checks and audits the person, never a service account. Refusals from the service (wrong
+PIN, locked credential, expired SAD...) become `SigningRefused` carrying the service's `reason` code
+(core.protocols.csc.CSCReason) and its message for people."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 import aiohttp
@@ -19,14 +20,30 @@ from pyhanko.sign.signers.csc_signer import (
     CSCServiceSessionInfo,
 )
 
-# The service's error codes and reasons → the status our API answers with.
-_STATUS = {"credential_locked": 423, "access_denied": 403, "rate_limited": 429}
+from core.protocols.csc import CSCReason
+
+
+class ClientProblem(StrEnum):
+    """Why signing failed on this side of the CSC API (the service's own reasons are CSCReason)."""
+
+    service_auth = "service_auth"  # the service did not accept the token made for the person
+    unreachable = "unreachable"
+    bad_answer = "bad_answer"  # not a CSC answer
+    no_credential = "no_credential"
+    no_root = "no_root"
+    signing_failed = "signing_failed"
+
+
+# The status our API answers with for each of the service's reasons (others: 400, or 502 for a 5xx).
+_STATUS = {CSCReason.locked: 423, CSCReason.wrong_pin_locked: 423, CSCReason.wrong_otp_locked: 423,
+           CSCReason.not_owner: 403, CSCReason.rate_limited: 429, CSCReason.sad_expired: 409,
+           CSCReason.unavailable: 503}
 
 
 class SigningRefused(Exception):
     """The signing service refused (or could not be reached); `status` is what our API should answer."""
 
-    def __init__(self, status: int, reason: str, message: str) -> None:
+    def __init__(self, status: int, reason: CSCReason | ClientProblem, message: str) -> None:
         super().__init__(message)
         self.status = status
         self.reason = reason
@@ -34,28 +51,21 @@ class SigningRefused(Exception):
 
 
 def refusal_from(status: int, body: dict[str, Any] | None) -> SigningRefused:
+    """The service's refusal, by its `reason` code (never by reading the description, which is for people)."""
     body = body or {}
-    error = str(body.get("error") or "")
     description = str(body.get("error_description") or f"the signing service answered HTTP {status}")
-    if status == 401:
-        # Our own session token was not accepted: a deployment problem, not the person's fault.
-        return SigningRefused(502, "service_auth", "Dịch vụ ký số không chấp nhận phiên đăng nhập / the signing "
-                              f"service did not accept the session: {description}")
-    if "SAD" in description and "expired" in description:
-        return SigningRefused(409, "sad_expired", description)
-    mapped = _STATUS.get(error, 400 if 400 <= status < 500 else 502)
-    return SigningRefused(mapped, _reason(error, description), description)
-
-
-def _reason(error: str, description: str) -> str:
-    """The service names the cause in its description only; keep it machine-readable for the audit log."""
-    if error == "credential_locked":
-        return "credential_locked"
-    for word, reason in (("PIN", "wrong_pin"), ("OTP", "wrong_otp"), ("SAD", "invalid_sad"),
-                         ("not authorised", "hash_not_authorised")):
-        if word in description:
-            return reason
-    return error or "refused"
+    try:
+        reason: CSCReason | ClientProblem = CSCReason(str(body.get("reason")))
+    except ValueError:
+        reason = ClientProblem.bad_answer
+    if status == 401 or reason == CSCReason.invalid_token:
+        # The token made for the person was not accepted: a deployment problem, not the person's fault.
+        return SigningRefused(502, ClientProblem.service_auth, "Dịch vụ ký số không chấp nhận phiên đăng nhập / "
+                              f"the signing service did not accept the session: {description}")
+    mapped = _STATUS.get(reason, 400) if isinstance(reason, CSCReason) and status < 500 else 502
+    if isinstance(reason, CSCReason) and reason == CSCReason.unavailable:
+        mapped = 503
+    return SigningRefused(mapped, reason, description)
 
 
 @dataclass
@@ -109,8 +119,8 @@ class CSCSession:
         except aiohttp.ClientError as exc:
             raise unreachable(exc) from exc
         except (ValueError, TypeError) as exc:
-            raise SigningRefused(502, "bad_answer", f"Dịch vụ ký số trả lời không đúng chuẩn CSC / the signing service "
-                                 f"at {self.base_url} did not answer {name} as a CSC API does") from exc
+            raise SigningRefused(502, ClientProblem.bad_answer, "Dịch vụ ký số trả lời không đúng chuẩn CSC / the "
+                                 f"signing service at {self.base_url} did not answer {name} as a CSC API does") from exc
 
     async def credentials(self) -> list[dict[str, Any]]:
         """The caller's credentials with a valid certificate, their subject and whether the key is enabled."""
@@ -141,22 +151,23 @@ class CSCSession:
             return sorted(matching, key=lambda c: not c["enabled"])[0]
         what = ("chứng thư số của cơ quan / the organisation's certificate" if organisation
                 else "chứng thư số cá nhân / a personal signing certificate")
-        raise SigningRefused(409, "no_credential", f"Không tìm thấy {what} usable by {username} on the signing "
-                             "service; ask an administrator to enroll one (giaoban signing enroll)")
+        raise SigningRefused(409, ClientProblem.no_credential, f"Không tìm thấy {what} usable by {username} on "
+                             "the signing service; ask an administrator to enroll one (giaoban signing enroll)")
 
     async def root_pem(self) -> bytes:
         try:
             async with self.http.get(f"{self.base_url}/pki/root.pem") as r:
                 if r.status != 200:
-                    raise SigningRefused(502, "no_root", "the signing service did not give its root certificate")
+                    raise SigningRefused(502, ClientProblem.no_root,
+                                         "the signing service did not give its root certificate")
                 return await r.read()
         except aiohttp.ClientError as exc:
             raise unreachable(exc) from exc
 
 
 def unreachable(exc: Exception) -> SigningRefused:
-    return SigningRefused(503, "unreachable", "Không kết nối được dịch vụ ký số / the signing service cannot be "
-                          f"reached ({exc.__class__.__name__}); try again shortly")
+    return SigningRefused(503, ClientProblem.unreachable, "Không kết nối được dịch vụ ký số / the signing service "
+                          f"cannot be reached ({exc.__class__.__name__}); try again shortly")
 
 
 class PinAuthorization(CSCAuthorizationManager):

@@ -27,6 +27,7 @@ from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 
 from documents.minutes.csc_client import (
+    ClientProblem,
     CSCSession,
     ErrorBodies,
     PinAuthorization,
@@ -150,7 +151,8 @@ async def sign_revision(pdf: bytes, *, base_url: str, token: str, pin: str, sign
                 refused = _service_refusal(errors, again)
                 if refused is not None:
                     raise refused from again
-                raise SigningRefused(502, "signing_failed", f"Không ký được / signing failed: {again}") from again
+                raise SigningRefused(502, ClientProblem.signing_failed,
+                                     f"Không ký được / signing failed: {again}") from again
     return SignedRevision(signed, credential["id"], credential["subject"], level, datetime.now(UTC))
 
 

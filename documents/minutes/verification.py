@@ -16,7 +16,7 @@ from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 
-from documents.minutes.csc_client import SigningRefused, unreachable
+from documents.minutes.csc_client import ClientProblem, SigningRefused, unreachable
 from documents.minutes.remote_signing import root_certificate
 
 MAX_BYTES = 30 * 1024 * 1024
@@ -34,7 +34,7 @@ async def _root(http: aiohttp.ClientSession, base_url: str) -> x509.Certificate:
     try:
         async with http.get(f"{base_url.rstrip('/')}/pki/root.pem") as response:
             if response.status != 200:
-                raise SigningRefused(502, "no_root", "the signing service did not give the province's root")
+                raise SigningRefused(502, ClientProblem.no_root, "the signing service did not give the province's root")
             return root_certificate(await response.read())
     except aiohttp.ClientError as exc:
         raise unreachable(exc) from exc

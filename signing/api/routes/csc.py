@@ -17,6 +17,7 @@ from sqlalchemy import select
 from core.authentication import Door, LoginRefused, Refusal, authenticate
 from core.login_sessions import Audience, close_session, user_for_token
 from core.login_throttle import LoginPolicy
+from core.protocols.csc import CSCReason
 from signing import algorithms
 from signing.authorization import authorize
 from signing.caller import Caller, audit, may_use
@@ -74,13 +75,13 @@ def login(request: Request) -> JsonBody:
     except LoginRefused as refused:
         if refused.reason == Refusal.throttled:
             raise CSCError(429, "rate_limited", "quá nhiều lần đăng nhập sai từ địa chỉ này / too many failed logins "
-                           "from this address; wait and retry", reason=refused.reason.value,
+                           "from this address; wait and retry", reason=CSCReason(refused.reason.value),
                            headers={"Retry-After": str(refused.retry_after_s)}) from refused
         if refused.reason == Refusal.inactive:
             raise CSCError(403, "access_denied", "tài khoản đã bị vô hiệu hóa / the account is disabled",
-                           reason=refused.reason.value) from refused
+                           reason=CSCReason(refused.reason.value)) from refused
         raise CSCError(401, "authentication_error", "sai tên đăng nhập hoặc mật khẩu / invalid username or "
-                       "password", reason=refused.reason.value,
+                       "password", reason=CSCReason(refused.reason.value),
                        headers={"WWW-Authenticate": 'Basic realm="giaoban"'}) from refused
     return {"access_token": ok.token, "token_type": "Bearer",
             "expires_in": int((ok.expires - datetime.now(UTC)).total_seconds())}
@@ -137,9 +138,9 @@ def credentials_info(request: Request, body: JsonBody = Body(...),
         credential = session.get(SigningCredential, credential_id) if credential_id else None
         if credential is None:
             raise CSCError(400, "invalid_request", f"Invalid parameter credentialID: {credential_id!r} not found",
-                           reason="unknown_credential")
+                           reason=CSCReason.unknown_credential)
         if not may_use(caller, credential):
-            raise CSCError(403, "access_denied", "this credential belongs to someone else", reason="not_owner")
+            raise CSCError(403, "access_denied", "this credential belongs to someone else", reason=CSCReason.not_owner)
         issued = session.get(IssuedCertificate, credential.cert_serial)
         revoked = issued is not None and issued.revoked_at is not None
     cert = x509.load_der_x509_certificate(credential.cert_der)
