@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -34,6 +35,9 @@ class Settings(BaseSettings):
     lockout_failures: int = Field(default=10, ge=3, le=100)
     lockout_addresses: int = Field(default=3, ge=1, le=100)
     lockout_minutes: int = Field(default=15, ge=1, le=1440)
+    unit_set: Literal["districts", "communes"] = Field(
+        default="districts", description="The meeting units: the seed's 26 district endpoints, or the 130 communes "
+                                         "and wards of the two-tier government since 1 July 2025 (core.unit_sets)")
     start_demo_fleet: bool = False
     start_demo_cameras: bool = True
 
