@@ -1,11 +1,14 @@
 """Demo data of the documents area: a few dozen realistic incoming and outgoing documents of the
 province in every workflow state (some urgent, one confidential, some overdue, some exchanged with
 departments through liên thông), then the dossiers' and minutes' own demo data when they have any.
+The local units writing to the province are those of the unit set: districts, or (communes set) the
+communes of the same names, which also receive the storm plan in their registers through liên thông.
 Idempotent: nothing is added when the registers already hold documents."""
 
 from __future__ import annotations
 
 import importlib
+import re
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -13,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from core.people import User
 from core.settings import Settings
+from core.unit_sets import UnitSet, local_units
 from core.units import Unit
 from documents.attachments import attach
 from documents.clock import now, today
@@ -82,6 +86,15 @@ OUTGOING = [
 ]
 STEPS_OUT = ["review", "submit", "approve", "sign", "number", "issue"]
 SPECIALISTS_FOR_VP = "VP"
+# The districts the documents name; each has a commune of the same name since 1 July 2025.
+LOCALITIES = ("Nghi Lộc", "Tương Dương", "Quỳ Hợp")
+MENTION = re.compile(r"huyện (" + "|".join(LOCALITIES) + ")")
+LOCAL_RECIPIENTS_OF = "Quyết định phê duyệt kế hoạch ứng phó bão lũ"
+
+
+def _local(text: str, unit_set: UnitSet) -> str:
+    """A district named in the text, as the commune of the same name when the unit set is communes."""
+    return text if unit_set is UnitSet.districts else MENTION.sub(r"xã \1", text)
 
 
 def _person(session: Session, username: str) -> Viewer | None:
@@ -116,8 +129,11 @@ def _seed_documents(session: Session, settings: Settings) -> list[str]:
     store = FileStore(settings.files_dir)
     units = _units(session)
     vp = units.get(SPECIALISTS_FOR_VP)
+    unit_set = UnitSet(settings.unit_set)
+    named = [u for u in local_units(session, unit_set) if u.short_name.removeprefix("Xã ") in LOCALITIES]
     incoming = 0
     for index, (doc_type, code, abstract, issuer, issuer_code, urgency, steps) in enumerate(INCOMING):
+        abstract, issuer = _local(abstract, unit_set), _local(issuer, unit_set)
         received = now() - timedelta(days=len(INCOMING) - index, hours=index % 5)
         document = create_incoming(session, clerk, IncomingIn(
             doc_type=doc_type, code=code, abstract=abstract, issuer_name=issuer, issuer_code=issuer_code,
@@ -141,9 +157,11 @@ def _seed_documents(session: Session, settings: Settings) -> list[str]:
         incoming += 1
     outgoing = 0
     for doc_type, drafting, abstract, urgency, recipients, steps in OUTGOING:
+        local = named if unit_set is UnitSet.communes and abstract.startswith(LOCAL_RECIPIENTS_OF) else []
         document = create_outgoing(session, specialist, OutgoingIn(
             doc_type=doc_type, drafting_unit=drafting, abstract=abstract, urgency=urgency,
-            recipients=[RecipientIn(unit_id=units[a].id) for a in recipients if a in units],
+            recipients=[RecipientIn(unit_id=units[a].id) for a in recipients if a in units]
+            + [RecipientIn(unit_id=u.id) for u in local],
             recipients_text="Như trên; Chủ tịch, các PCT UBND tỉnh; Lưu: VT"))
         for action in STEPS_OUT[:steps]:
             actor = {"review": secretary, "submit": specialist, "approve": chair, "sign": chair}.get(action, clerk)

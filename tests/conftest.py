@@ -34,11 +34,11 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
-def _migrate_and_seed(url: str) -> None:
+def _migrate_and_seed(url: str, unit_set: str = "districts") -> None:
     upgrade(url, areas.version_dirs())
     factory = session_factory(engine_for(url), write=True)
     with session_scope(factory) as session:
-        config = load_config()
+        config = load_config(unit_set=unit_set)
         ensure_people(session, config, ensure_units(session, config), DEMO_PASSWORD)
     engine_for(url).dispose()
 
@@ -47,24 +47,41 @@ def _pg_admin():  # type: ignore[no-untyped-def]
     return create_engine(PG_URL, isolation_level="AUTOCOMMIT")
 
 
-@pytest.fixture(scope="session")
-def _templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """One migrated, seeded database per backend; each test gets a copy (argon2 seeding is slow)."""
+def _build_templates(tmp_path_factory: pytest.TempPathFactory, unit_set: str) -> Iterator[dict[str, str]]:
     made: dict[str, str] = {}
     sqlite_file = tmp_path_factory.mktemp("tpl") / "template.db"
-    _migrate_and_seed(f"sqlite:///{sqlite_file}")
+    _migrate_and_seed(f"sqlite:///{sqlite_file}", unit_set)
     made["sqlite"] = str(sqlite_file)
     if PG_URL:
         name = f"giaoban_tpl_{uuid.uuid4().hex[:10]}"
         admin = _pg_admin()
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
-        _migrate_and_seed(make_url(PG_URL).set(database=name).render_as_string(hide_password=False))
+        _migrate_and_seed(make_url(PG_URL).set(database=name).render_as_string(hide_password=False), unit_set)
         made["postgresql"] = name
     yield made
     if PG_URL:
         with _pg_admin().connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{made["postgresql"]}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def _templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """One migrated, seeded database per backend; each test gets a copy (argon2 seeding is slow)."""
+    yield from _build_templates(tmp_path_factory, "districts")
+
+
+@pytest.fixture(scope="session")
+def _communes_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """The same seeded with the communes unit set (130 communes and wards, no district level)."""
+    yield from _build_templates(tmp_path_factory, "communes")
+
+
+@pytest.fixture
+def unit_set() -> str:
+    """The unit set of the test's database and settings; a test module overrides this fixture to run on the
+    communes set (GIAOBAN_UNIT_SET=communes)."""
+    return "districts"
 
 
 @contextmanager
@@ -92,15 +109,17 @@ def database_copy(backend: str, templates: dict[str, str], tmp: Path, prefix: st
 
 
 @pytest.fixture(params=BACKENDS)
-def db_url(request: pytest.FixtureRequest, _templates: dict[str, str], tmp_path: Path) -> Iterator[str]:
-    with database_copy(request.param, _templates, tmp_path) as url:
+def db_url(request: pytest.FixtureRequest, unit_set: str, tmp_path: Path) -> Iterator[str]:
+    templates = request.getfixturevalue("_templates" if unit_set == "districts" else "_communes_templates")
+    with database_copy(request.param, templates, tmp_path) as url:
         yield url
 
 
 @pytest.fixture
-def settings(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+def settings(db_url: str, unit_set: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
     """Settings seen by everything in the process (get_settings included) for this test."""
     monkeypatch.setenv("GIAOBAN_DATABASE_URL", db_url)
+    monkeypatch.setenv("GIAOBAN_UNIT_SET", unit_set)
     monkeypatch.setenv("GIAOBAN_VAR_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("GIAOBAN_SECRET_KEY", "test-secret-" + uuid.uuid4().hex)
     monkeypatch.setenv("GIAOBAN_START_DEMO_CAMERAS", "false")

@@ -16,7 +16,7 @@ from core.audit import verify
 from core.db import engine_for, session_factory, session_scope
 from core.migrate import upgrade
 from core.people import ROLE_LABELS, Role, User
-from core.province import create_user
+from core.province import create_user, endpoints, load_config
 from core.settings import get_settings
 from core.units import Unit
 from web import areas
@@ -67,7 +67,8 @@ def _display_url(url: str) -> str:
 
 @demo_app.command("seed")
 def demo_seed() -> None:
-    """Load the province's units, 26 endpoints and one demo account per role (only what is missing)."""
+    """Load the province's units, the unit set's endpoints (GIAOBAN_UNIT_SET: the 26 districts' or the 130
+    communes' and wards') and one demo account per role (only what is missing)."""
     migrate()
     for line in seed(get_settings()):
         typer.echo(line)
@@ -82,7 +83,9 @@ def print_accounts() -> None:
         for person in people:
             vi, en = ROLE_LABELS[Role(person.role)]
             typer.echo(f"  {person.username:<12} {vi} / {en} — {person.full_name}")
-        typer.echo("  dc-vinh ... dc-tttt: 26 tài khoản điểm cầu / endpoint accounts, cùng mật khẩu / same password")
+        ends = endpoints(load_config(unit_set=settings.unit_set))
+        typer.echo(f"  {ends[0].username} ... {ends[-1].username}: {len(ends)} tài khoản điểm cầu / endpoint accounts, "
+                   "cùng mật khẩu / same password")
 
 
 @user_app.command("create")

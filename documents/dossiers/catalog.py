@@ -9,12 +9,21 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.unit_sets import UnitSet
 from core.units import Unit
 from documents.dossiers.models import Procedure
 
 CATALOG = Path(__file__).parent / "data" / "procedures.json"
 LEVELS = {"toan_trinh": ("Toàn trình", "Fully online"), "mot_phan": ("Một phần", "Partly online")}
 TIERS = {"province": "Cấp tỉnh", "district": "Cấp huyện", "commune": "Cấp xã"}
+
+
+def performing_kind(tier: str, unit_set: UnitSet | str) -> str | None:
+    """The kind of unit that performs a procedure of `tier` (None: the procedure names its department).
+    Without a district level (communes set, since 1 July 2025) communes perform the district procedures."""
+    if tier == "district":
+        return UnitSet(unit_set).local_kind.value
+    return "commune" if tier == "commune" else None
 
 
 def catalog_entries(path: Path = CATALOG) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from core.people import User
 from core.settings import Settings
+from core.unit_sets import UnitSet, members
 from core.units import Unit
 from documents.dossiers import seedgen
 from documents.dossiers.calendar import WorkCalendar, default_calendar
@@ -20,7 +21,9 @@ from documents.dossiers.models import Dossier
 from documents.dossiers.stats import bounds
 from documents.dossiers.workflow import apologise, receive, transition
 
-LIVE = [  # procedure, district (for district procedures), applicant, working days ago, actions
+# procedure, district (for district procedures; in the communes set a commune of its area), applicant,
+# working days ago, actions
+LIVE = [
     ("H41.SGTVT.01", None, "Nguyễn Thị Hồng", 0, []),
     ("H41.SKHĐT.01", None, "Công ty TNHH Thương mại Lam Hồng", 1, ["start"]),
     ("H41.HUYEN.01", "000.00.31.H41", "Trần Văn Quang", 2, ["start", "submit"]),
@@ -43,17 +46,18 @@ def seed(session: Session, settings: Settings) -> list[str]:
     have = session.execute(select(func.count()).select_from(Dossier).where(
         Dossier.received_at >= start, Dossier.received_at < end)).scalar_one()
     if not have:
-        loaded = seedgen.load(session, history=False)
+        loaded = seedgen.load(session, history=False, unit_set=settings.unit_set)
         lines.append(f"dossiers: {loaded['dossiers']} dossiers of 10/12/2019 - 10/3/2020 (the I-Gate report)")
     people = {u.username: u for u in session.execute(select(User).where(
         User.username.in_(["motcua", "chuyenvien", "chutoa"]))).scalars()}
     if len(people) == 3 and not session.execute(select(Dossier.id).where(
             Dossier.received_at >= datetime.now(UTC) - timedelta(days=30)).limit(1)).first():
-        lines.append(f"dossiers: {_live(session, people)} live dossiers at the one-stop desk")
+        lines.append(f"dossiers: {_live(session, people, UnitSet(settings.unit_set))} live dossiers at the "
+                     "one-stop desk")
     return lines
 
 
-def _live(session: Session, people: dict[str, User]) -> int:
+def _live(session: Session, people: dict[str, User], unit_set: UnitSet) -> int:
     cal = default_calendar()
     now = datetime.now(UTC)
     today = cal.working_day_on_or_after(now.astimezone(VN_TIME).date())
@@ -62,6 +66,8 @@ def _live(session: Session, people: dict[str, User]) -> int:
         procedure = procedure_by_code(session, code)
         if procedure is None:
             continue
+        if unit_code and unit_set is UnitSet.communes:
+            unit_code = _commune_in_area(unit_code)
         unit = session.execute(select(Unit).where(Unit.code == unit_code)).scalar_one_or_none() if unit_code else None
         day = today
         for _ in range(days_ago):
@@ -78,6 +84,12 @@ def _live(session: Session, people: dict[str, User]) -> int:
                       now=now)
         count += 1
     return count
+
+
+def _commune_in_area(district_code: str) -> str:
+    """The first commune or ward (by statistical code) of a former district's area."""
+    area = district_code.split(".")[2]
+    return next(m.code for m in members(UnitSet.communes) if m.area == area)
 
 
 def _previous_working_day(cal: WorkCalendar, day: date) -> date:

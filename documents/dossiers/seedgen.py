@@ -18,9 +18,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.unit_sets import UnitSet, current
 from core.units import Unit
 from documents.dossiers.bulk import copy_rows, next_id, resync_sequence
 from documents.dossiers.calendar import WorkCalendar, default_calendar
+from documents.dossiers.catalog import performing_kind
 from documents.dossiers.deadlines import VN_TIME, Outcome, Pause, classify, due_date, local_date, start_day
 from documents.dossiers.models import Dossier, DossierCounter, DossierEvent, DossierPause, Procedure
 from documents.dossiers.numbering import format_code
@@ -70,20 +72,31 @@ class Desk:
     procedures: list[Procedure]
 
 
-def desks(session: Session) -> list[Desk]:
-    """Which units receive which procedures, weighted by how busy such a desk is."""
+# How busy a desk is: a department's, a district's; the communes of the communes set share the districts' load.
+DEPARTMENT_WEIGHT, DISTRICT_WEIGHT, COMMUNE_WEIGHT = 6.0, 30.0, 1.0
+DISTRICTS = 21
+
+
+def desks(session: Session, unit_set: UnitSet | str | None = None) -> list[Desk]:
+    """Which units receive which procedures, weighted by how busy such a desk is. In the communes set the
+    communes perform the district procedures too and take the districts' share of the volume."""
+    chosen = current() if unit_set is None else UnitSet(unit_set)
     procs = list(session.execute(select(Procedure).where(Procedure.active)).scalars())
-    by_tier: dict[str, list[Procedure]] = defaultdict(list)
+    by_kind: dict[str, list[Procedure]] = defaultdict(list)
     for p in procs:
-        by_tier[p.tier].append(p)
+        by_kind[performing_kind(p.tier, chosen) or "department"].append(p)
+    units = list(session.execute(select(Unit).order_by(Unit.code)).scalars())
+    weight = {"district": DISTRICT_WEIGHT, "commune": COMMUNE_WEIGHT}
+    if chosen is UnitSet.communes:
+        weight["commune"] = DISTRICT_WEIGHT * DISTRICTS / max(1, sum(u.kind == "commune" for u in units))
     result = []
-    for unit in session.execute(select(Unit).order_by(Unit.code)).scalars():
+    for unit in units:
         if unit.kind == "department":
-            own = [p for p in by_tier["province"] if p.unit_id == unit.id]
+            own = [p for p in by_kind["department"] if p.unit_id == unit.id]
             if own:
-                result.append(Desk(unit.id, unit.code, 6.0, own))
-        elif unit.kind in ("district", "commune") and by_tier[unit.kind]:
-            result.append(Desk(unit.id, unit.code, 30.0 if unit.kind == "district" else 1.0, by_tier[unit.kind]))
+                result.append(Desk(unit.id, unit.code, DEPARTMENT_WEIGHT, own))
+        elif unit.kind in weight and by_kind[unit.kind]:
+            result.append(Desk(unit.id, unit.code, weight[unit.kind], by_kind[unit.kind]))
     if not result:
         raise ValueError("no unit has procedures: load the catalog (ensure_procedures) first")
     return result
@@ -91,10 +104,10 @@ def desks(session: Session) -> list[Desk]:
 
 class Generator:
     def __init__(self, session: Session, volume: Volume = SEED, seed: int = 20200310,
-                 cal: WorkCalendar | None = None) -> None:
+                 cal: WorkCalendar | None = None, unit_set: UnitSet | str | None = None) -> None:
         self.session, self.volume, self.rng = session, volume, random.Random(seed)
         self.cal = cal or default_calendar()
-        self.desks = desks(session)
+        self.desks = desks(session, unit_set)
         self.weights = [d.weight for d in self.desks]
         day, self.days = volume.first, []
         while day <= volume.last:
@@ -203,9 +216,10 @@ DOSSIER_COLUMNS = ("id", "code", "procedure_id", "unit_id", "channel", "status",
                    "apology_at", "updated_at")
 
 
-def load(session: Session, volume: Volume = SEED, seed: int = 20200310, history: bool = True) -> dict[str, int]:
+def load(session: Session, volume: Volume = SEED, seed: int = 20200310, history: bool = True,
+         unit_set: UnitSet | str | None = None) -> dict[str, int]:
     """Generate and bulk-insert the volume; codes continue any existing daily sequences."""
-    gen = Generator(session, volume, seed)
+    gen = Generator(session, volume, seed, unit_set=unit_set)
     rows = gen.rows()
     rows.sort(key=lambda r: r["submitted"])
     conn = session.connection()

@@ -14,8 +14,10 @@ from sqlalchemy.orm import Session
 
 from core.audit import record
 from core.people import Role, User
+from core.unit_sets import current
 from core.units import Unit
 from documents.dossiers.calendar import CalendarRangeError
+from documents.dossiers.catalog import performing_kind
 from documents.dossiers.deadlines import Pause, classify, due_date, local_date, new_return_date
 from documents.dossiers.models import Dossier, DossierEvent, DossierPause, Procedure
 from documents.dossiers.numbering import next_code
@@ -87,7 +89,7 @@ def receive(session: Session, *, actor: User, procedure: Procedure, unit: Unit |
     if unit is None:
         raise DossierError(422, f"unit_code: thủ tục cấp {procedure.tier} cần mã đơn vị tiếp nhận "
                                 "/ name the district or commune receiving it")
-    wanted = {"district": "district", "commune": "commune"}.get(procedure.tier)
+    wanted = performing_kind(procedure.tier, current())
     if (wanted and unit.kind != wanted) or (procedure.unit_id is not None and unit.id != procedure.unit_id):
         raise DossierError(422, f"unit_code: đơn vị {unit.code} không giải quyết thủ tục {procedure.code} "
                                 "/ this unit does not handle that procedure")
