@@ -95,35 +95,38 @@ def run(
 @app.command("fleet")
 def fleet(
     server: str = typer.Option(..., help="The giaoban server, e.g. http://127.0.0.1:8000"),
-    count: int = typer.Option(26, min=1, max=26, help="How many of the province's endpoints"),
-    processes: int = typer.Option(3, min=1, max=26, help="Processes to spread the endpoints over"),
+    count: int | None = typer.Option(None, min=1, help="How many of the unit set's endpoints (default: all)"),
+    processes: int = typer.Option(3, min=1, max=130, help="Processes to spread the endpoints over"),
     log_level: str = typer.Option("info", help="debug, info, warning"),
 ) -> None:
-    """Run the province's endpoints (demo accounts, demo password from GIAOBAN_DEMO_PASSWORD)."""
+    """Run the endpoints of the unit set (GIAOBAN_UNIT_SET: the 26 district endpoints, or the 130 communes and
+    wards; demo accounts, demo password from GIAOBAN_DEMO_PASSWORD)."""
     from core.settings import get_settings
     from endpoints.fleet import Fleet
 
     _logging(log_level)
     settings = get_settings()
     try:
-        group = Fleet(server, count, processes, settings.var_dir)
+        group = Fleet(server, count, processes, settings.var_dir, unit_set=settings.unit_set)
     except ValueError as exc:
         typer.echo(f"lỗi / error: {exc}", err=True)
         raise typer.Exit(2) from exc
+    size = sum(len(part) for part in group.parts)
     group.run_until_signalled(lambda: typer.echo(
-        f"{count} điểm cầu trong {len(group.parts)} tiến trình / endpoints in {len(group.parts)} processes "
-        f"→ {server} (Ctrl-C để dừng / to stop)"))
+        f"{size} điểm cầu ({settings.unit_set}) trong {len(group.parts)} tiến trình / endpoints in "
+        f"{len(group.parts)} processes → {server} (Ctrl-C để dừng / to stop)"))
 
 
 @app.command("fleet-part", hidden=True)
 def fleet_part(server: str = typer.Option(...), ids: str = typer.Option(...),
-               var_dir: Path = typer.Option(Path("var")), log_level: str = typer.Option("info")) -> None:
+               var_dir: Path = typer.Option(Path("var")), log_level: str = typer.Option("info"),
+               unit_set: str = typer.Option("districts")) -> None:
     """One process of the fleet (started by `fleet`)."""
     from endpoints.fleet import fleet_members, run_part
 
     _logging(log_level)
     wanted = ids.split(",")
-    members = [m for m in fleet_members(26) if m.endpoint_id in wanted]
+    members = [m for m in fleet_members(None, unit_set) if m.endpoint_id in wanted]
     sys.exit(asyncio.run(run_part(server, members, var_dir)))
 
 

@@ -1,6 +1,7 @@
 """The province's whole fleet in a few processes: each process runs several endpoint agents on one
 asyncio loop (pre-encoded test scene, counting sink), the parent starts the processes, restarts one
-that dies, and stops them all on Ctrl-C or SIGTERM."""
+that dies, and stops them all on Ctrl-C or SIGTERM. The fleet is the endpoints of a unit set: the 26
+district endpoints, or the 130 communes and wards (`GIAOBAN_UNIT_SET`)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from core.province import endpoints as configured_endpoints
 from core.province import load_config
+from core.unit_sets import UnitSet, current
 from endpoints.agent import AgentOptions, EndpointAgent
 from endpoints.credentials import Credentials
 from endpoints.server_client import ServerClient
@@ -37,10 +39,13 @@ class FleetMember:
     slot: int
 
 
-def fleet_members(count: int) -> list[FleetMember]:
-    specs = configured_endpoints(load_config())
+def fleet_members(count: int | None = None, unit_set: UnitSet | str | None = None) -> list[FleetMember]:
+    """The first `count` endpoints (all when None) of a unit set (default: the current one)."""
+    chosen = current() if unit_set is None else UnitSet(unit_set)
+    specs = configured_endpoints(load_config(unit_set=chosen))
+    count = len(specs) if count is None else count
     if count > len(specs):
-        raise ValueError(f"the province has {len(specs)} endpoints; --count {count} is too many")
+        raise ValueError(f"the unit set {chosen.value} has {len(specs)} endpoints; --count {count} is too many")
     return [FleetMember(spec.username, spec.name, index) for index, spec in enumerate(specs[:count])]
 
 
@@ -97,19 +102,20 @@ async def _staggered(agent: EndpointAgent, delay: float) -> int:
     return await agent.run()
 
 
-def part_argv(server: str, members: list[FleetMember], var_dir: Path) -> list[str]:
+def part_argv(server: str, members: list[FleetMember], var_dir: Path, unit_set: UnitSet) -> list[str]:
     ids = ",".join(m.endpoint_id for m in members)
     return [sys.executable, "-m", "endpoints.cli", "fleet-part", "--server", server, "--ids", ids,
-            "--var-dir", str(var_dir)]
+            "--var-dir", str(var_dir), "--unit-set", unit_set.value]
 
 
 class Fleet:
     """The parent of the fleet processes (also used by the resilience bench)."""
 
-    def __init__(self, server: str, count: int, processes: int, var_dir: Path, log_dir: Path | None = None,
-                 members: list[FleetMember] | None = None) -> None:
+    def __init__(self, server: str, count: int | None, processes: int, var_dir: Path, log_dir: Path | None = None,
+                 members: list[FleetMember] | None = None, unit_set: UnitSet | str | None = None) -> None:
         self.server, self.var_dir = server, var_dir
-        self.parts = split(members if members is not None else fleet_members(count), processes)
+        self.unit_set = current() if unit_set is None else UnitSet(unit_set)
+        self.parts = split(members if members is not None else fleet_members(count, self.unit_set), processes)
         self.log_dir = log_dir
         self.children: list[subprocess.Popen[bytes] | None] = [None] * len(self.parts)
         self.restarts = 0
@@ -120,7 +126,7 @@ class Fleet:
         if self.log_dir is not None:
             self.log_dir.mkdir(parents=True, exist_ok=True)
             out = open(self.log_dir / f"fleet-{index}.log", "ab")  # noqa: SIM115 - handed to the child
-        self.children[index] = subprocess.Popen(part_argv(self.server, self.parts[index], self.var_dir),
+        self.children[index] = subprocess.Popen(part_argv(self.server, self.parts[index], self.var_dir, self.unit_set),
                                                 stdout=out, stderr=subprocess.STDOUT if out else None, env=self.env)
         if out is not None:
             out.close()

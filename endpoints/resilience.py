@@ -25,6 +25,7 @@ import psutil
 from core.db import make_engine, session_factory, session_scope
 from core.province import ensure_people, ensure_units, load_config
 from core.settings import get_settings
+from core.unit_sets import UnitSet
 from endpoints.fleet import Fleet, demo_password, fleet_members, prepare_clips
 from endpoints.netcut import NetnsUnavailable, NetworkNamespace
 
@@ -260,7 +261,7 @@ def seed(env: dict[str, str], run_dir: Path) -> None:
 
 def run_resilience(districts: int, cut_seconds: float, workers: int) -> dict[str, Any]:
     settings = get_settings()
-    members = fleet_members(districts)
+    members = fleet_members(districts, UnitSet.districts)
     run_dir = settings.var_dir / "bench" / f"resilience-{int(time.time())}"
     (run_dir / "log").mkdir(parents=True, exist_ok=True)
     log.info("preparing clips for %d endpoints (cached in %s)", len(members), settings.var_dir)
@@ -293,7 +294,8 @@ def run_resilience(districts: int, cut_seconds: float, workers: int) -> dict[str
         meeting_id = meeting["id"]
         observer.post("thuky", f"/api/meetings/{meeting_id}/start")
         in_fleet = members[:-1] if netns else members
-        fleet = Fleet(server.url, len(in_fleet), 3, settings.var_dir, log_dir=run_dir / "log", members=in_fleet)
+        fleet = Fleet(server.url, len(in_fleet), 3, settings.var_dir, log_dir=run_dir / "log", members=in_fleet,
+                      unit_set=UnitSet.districts)
         fleet.env = env
         fleet.start()
         if netns:

@@ -35,6 +35,7 @@ def run(settings) -> None:  # type: ignore[no-untyped-def]
     server = f"http://{host}:{settings.port}"
     while not _server_up(server):
         time.sleep(1)
-    fleet = Fleet(server, 26, 3, settings.var_dir, log_dir=settings.var_dir / "log")
-    fleet.run_until_signalled(lambda: log.info("demo fleet: 26 endpoints → %s (logs in %s)", server,
-                                               settings.var_dir / "log"))
+    fleet = Fleet(server, None, 3, settings.var_dir, log_dir=settings.var_dir / "log", unit_set=settings.unit_set)
+    size = sum(len(part) for part in fleet.parts)
+    fleet.run_until_signalled(lambda: log.info("demo fleet: %d endpoints (%s) → %s (logs in %s)", size,
+                                               settings.unit_set, server, settings.var_dir / "log"))
