@@ -58,4 +58,10 @@ register({
     "ops.map": ("Sơ đồ đơn vị cấp huyện", "District-level units"),
     "ops.map_hint": ("Vị trí gần đúng. Xanh: điểm cầu đang kết nối; đỏ: vắng mặt; viền cam: camera mất tín hiệu.",
                      "Approximate positions. Green: endpoint connected; red: missing; orange ring: camera offline."),
+    "ops.map_communes": ("Sơ đồ xã, phường", "Communes and wards"),
+    "ops.map_hint_communes": ("Mỗi ô một xã, phường, xếp theo khu vực huyện cũ (vị trí gần đúng); tên in nghiêng là "
+                              "phường. Xanh: điểm cầu đang kết nối; đỏ: vắng mặt; viền cam: camera mất tín hiệu.",
+                              "One tile per commune or ward, grouped by former district (approximate positions); "
+                              "wards in italics. Green: endpoint connected; red: missing; orange ring: camera "
+                              "offline."),
 })

@@ -29,6 +29,7 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from core import unit_sets
 from core.audit import entries_after, last_seq_before
 from core.bus import get_bus
 from core.db import session_scope
@@ -213,11 +214,23 @@ def _seats() -> dict[str, list[float]]:
 
 
 def unit_map(session: Session) -> list[dict[str, Any]]:
-    """The district-level units with the approximate position of their seat, for the schematic map."""
+    """The unit set's local units for the schematic map: each district-level unit at the approximate position
+    of its seat; in the communes set each commune and ward with its area (the former district it lies in)
+    at that area's seat, which the page lays out as a tile map."""
     seats = _seats()
-    units = session.execute(select(Unit).where(Unit.code.in_(list(seats))).order_by(Unit.code)).scalars()
-    return [{"code": u.code, "name": u.short_name, "lon": seats[u.code][0], "lat": seats[u.code][1]}
-            for u in units]
+    chosen = unit_sets.current()
+    if chosen is unit_sets.UnitSet.districts:
+        units = session.execute(select(Unit).where(Unit.code.in_(list(seats))).order_by(Unit.code)).scalars()
+        return [{"code": u.code, "name": u.short_name, "lon": seats[u.code][0], "lat": seats[u.code][1]}
+                for u in units]
+    seeded = {u.code for u in unit_sets.local_units(session, chosen)}
+    out = []
+    for m in unit_sets.members(chosen):
+        if m.code in seeded:
+            seat = seats[f"000.00.{m.area}.{m.code[-3:]}"]
+            out.append({"code": m.code, "name": m.short_name, "label": m.label, "ward": m.division == "phường",
+                        "area": m.area, "area_name": m.area_name, "lon": seat[0], "lat": seat[1]})
+    return out
 
 
 def dashboard_state(session: Session, hub: DashboardHub, period: str | None = None) -> dict[str, Any]:

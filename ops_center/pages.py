@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import unit_sets
 from core.pages import render
 from core.people import Role, User
 from core.request_db import db
@@ -24,7 +25,8 @@ def _can_operate(user: User) -> bool:
 
 @router.get("/ops", response_class=HTMLResponse)
 def dashboard_page(request: Request, user: User = Depends(viewers)) -> HTMLResponse:
-    return render(request, "ops_center/dashboard.html", {"can_operate": _can_operate(user)})
+    return render(request, "ops_center/dashboard.html", {"can_operate": _can_operate(user),
+                                                         "unit_set": unit_sets.current().value})
 
 
 @router.get("/ops/wall", response_class=HTMLResponse)

@@ -194,6 +194,7 @@
       for (const e of eps.connected) if (e.unit) status[e.unit] = "connected";
     }
     const camsDown = new Set(cameras.filter((c) => c.unit && c.health.state !== "online").map((c) => c.unit.code));
+    if (window.UnitTiles && units[0].area) { UnitTiles.render(box, units, status, camsDown); return; }  // communes set
     const lons = units.map((u) => u.lon), lats = units.map((u) => u.lat);
     const [x0, x1, y0, y1] = [Math.min(...lons) - 0.1, Math.max(...lons) + 0.4, Math.min(...lats) - 0.08, Math.max(...lats) + 0.08];
     const W = 460, H = Math.round(W * (y1 - y0) / (x1 - x0));
