@@ -60,7 +60,7 @@ register({
 })
 
 register({
-    "home.meetings_hint": ("Lịch họp, phòng họp và 26 điểm cầu", "Schedule, meeting room and the 26 endpoints"),
+    "home.meetings_hint": ("Lịch họp, phòng họp và các điểm cầu", "Schedule, meeting room and the endpoints"),
     "home.ops_hint": ("Camera, cảnh báo, cuộc họp, văn bản và hồ sơ trên một màn hình",
                       "Cameras, alerts, the meeting, documents and dossiers on one screen"),
     "home.documents_hint": ("Sổ văn bản đến, văn bản đi, xử lý và tìm kiếm",
