@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.units import unit_order
+
 from .journal import Attendance, SpeakingTurn, aware
 from .models import Meeting, MeetingStatus
 
@@ -60,8 +62,8 @@ def snapshot(session: Session, now: datetime | None = None) -> dict[str, Any]:
                     "started_at": aware(meeting.started_at).isoformat() if meeting.started_at else None},
         "next_meeting": None,
         "endpoints": {"invited": len(meeting.invitations),
-                      "connected": sorted(connected, key=lambda c: c["unit"] or ""),
-                      "missing": sorted(missing, key=lambda m: m["unit"] or "")},
+                      "connected": sorted(connected, key=lambda c: unit_order(c["unit"])),
+                      "missing": sorted(missing, key=lambda m: unit_order(m["unit"]))},
         "link_quality": quality,
         "speaking": speaking,
     }

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.people import User
-from core.units import Unit
+from core.units import Unit, unit_order
 
 from .journal import Attendance, MeetingAction, SpeakingTurn, aware
 from .models import Meeting
@@ -145,9 +145,9 @@ def meeting_record(session: Session, meeting_id: int, now: datetime | None = Non
             reconnects=len(intervals) - len({i.participant for i in intervals})))
     invited_units = [inv.user.unit for inv in meeting.invitations]
     attended_unit_ids = {r.unit_id for r in rows}
-    invited = sorted((_unit(u) for u in invited_units), key=lambda u: u.code or "")
+    invited = sorted((_unit(u) for u in invited_units), key=lambda u: unit_order(u.code))
     absent = sorted((_unit(u) for u in invited_units if u is None or u.id not in attended_unit_ids),
-                    key=lambda u: u.code or "")
+                    key=lambda u: unit_order(u.code))
 
     turns = session.execute(select(SpeakingTurn).where(SpeakingTurn.meeting_id == meeting_id)
                             .order_by(SpeakingTurn.started_at, SpeakingTurn.id)).scalars().all()

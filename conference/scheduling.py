@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from core.audit import record
 from core.people import Role, User
-from core.units import Unit
+from core.units import Unit, unit_order
 
 from .journal import add_action, close_all_attendance, stop_speaking
 from .models import AgendaItem, Invitation, Meeting, MeetingStatus
@@ -136,7 +136,7 @@ def meeting_json(meeting: Meeting, units: dict[int, Unit] | None = None) -> dict
         "chair": person(meeting.chair), "secretary": person(meeting.secretary),
         "agenda": [{"position": a.position, "title": a.title, "presenter": a.presenter, "minutes": a.minutes}
                    for a in meeting.agenda],
-        "invited": sorted((invited(i) for i in meeting.invitations), key=lambda e: e["unit"] or ""),
+        "invited": sorted((invited(i) for i in meeting.invitations), key=lambda e: unit_order(e["unit"])),
     }
 
 

@@ -41,3 +41,9 @@ class Unit(Base):
 
 def valid_unit_code(code: str) -> bool:
     return bool(UNIT_CODE.match(code))
+
+
+def unit_order(code: str | None) -> tuple[str, ...]:
+    """Sort key putting units in the order of the hierarchy: a QCVN 102 code is written lowest level
+    first, so sorting the text would list every area's commune 01 before any commune 02."""
+    return tuple(reversed((code or "").split(".")))

@@ -11,7 +11,7 @@ from core.people import Role, User
 from core.province import ensure_people, ensure_units, load_config
 from core.settings import Settings
 from core.unit_sets import UnitSet, local_units, members
-from core.units import Unit, valid_unit_code
+from core.units import Unit, unit_order, valid_unit_code
 from tests.conftest import DEMO_PASSWORD
 
 
@@ -52,6 +52,15 @@ def test_members_of_each_set() -> None:
     vinh = [m.label for m in communes if m.area == "31"]
     assert vinh == ["Thành Vinh", "Trường Vinh", "Vinh Phú", "Vinh Lộc", "Cửa Lò", "Vinh Hưng"]
     assert {m.division for m in communes} == {"xã", "phường"}
+
+
+def test_units_sort_by_hierarchy_not_by_text() -> None:
+    """Lists sorted by unit code keep a former district's communes together (the text would not)."""
+    communes = [m.code for m in members(UnitSet.communes)]
+    assert sorted(communes, key=unit_order) == communes
+    assert sorted(communes)[:2] == ["000.01.31.H41", "000.01.33.H41"]
+    districts = [m.code for m in members(UnitSet.districts)] + ["000.00.00.H41", "000.00.11.H41"]
+    assert sorted(districts, key=unit_order) == sorted(districts)
 
 
 def test_unknown_unit_set_is_refused_with_the_choices(monkeypatch) -> None:  # type: ignore[no-untyped-def]
