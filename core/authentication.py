@@ -122,7 +122,8 @@ def authenticate(read: sessionmaker[Session], write: sessionmaker[Session], *, u
         else:
             inactive = False
             previous = count_login(session, user_id=user.id, address=address, now=now)
-            failed, addresses = failures_since(session, name, previous or now - timedelta(days=30))
+            failed, addresses = failures_since(session, name, previous or now - timedelta(days=30),
+                                               address=address, now=now)
             notice = Notice(failed, addresses, previous) if failed else None
             token, expires = open_session(session, user, audience=audience, lifetime=lifetime, ip=address)
             record(session, actor=name, action="auth.login", ip=address, key=key,

@@ -159,10 +159,18 @@ def count_login(session: Session, *, user_id: int, address: str, now: datetime) 
     return aware(previous) if previous is not None else None
 
 
-def failures_since(session: Session, username: str, since: datetime) -> tuple[int, list[str]]:
-    """Wrong logins for a name since a moment: how many, and from which addresses."""
+# Wrong passwords typed at the same address just before a successful login are the person's own typing,
+# not news to tell them about.
+OWN_TYPING = timedelta(minutes=10)
+
+
+def failures_since(session: Session, username: str, since: datetime, *, address: str,
+                   now: datetime) -> tuple[int, list[str]]:
+    """Wrong logins for a name since a moment, leaving out the person's own typing at `address` just now:
+    how many, and from which addresses."""
+    own = (LoginFailure.address == address) & (LoginFailure.at > now - OWN_TYPING)
     rows = session.execute(select(LoginFailure.address, func.count()).where(
-        LoginFailure.username == username, LoginFailure.at > since).group_by(LoginFailure.address)).all()
+        LoginFailure.username == username, LoginFailure.at > since, ~own).group_by(LoginFailure.address)).all()
     return sum(n for _, n in rows), sorted(address for address, _ in rows)
 
 
