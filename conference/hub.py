@@ -1,5 +1,5 @@
 """The web process's side of live meetings: the running meetings, the connection to the media
-workers (their `MediaRouter` control channel) and the events they push (speaker changes, slot
+workers (their `MediaClient` control channel) and the events they push (speaker changes, slot
 layouts, connection states, link statistics), which become socket messages, bus events and rows
 of the meeting's record."""
 
@@ -33,8 +33,9 @@ from core.protocols.signaling import (
 from .journal import close_attendance, from_epoch, speaker_changed, stop_speaking, store_stats
 from .linkstats import LinkMeter
 from .live import Connection, LiveMeeting
-from .media.client import MediaRouter
+from .media.client import MediaClient
 from .media.errors import MediaError
+from .media.messages import ConnectionEvent, Event, LayoutEvent, SpeakerEvent, StatsEvent, WorkerLostEvent
 from .media.service import media_run_dir
 from .models import Meeting
 
@@ -53,7 +54,7 @@ class Hub:
         self._read, self._write = read, write
         self.meetings: dict[int, LiveMeeting] = {}
         self.meter = LinkMeter()
-        self._router: MediaRouter | None = None
+        self._router: MediaClient | None = None
         self._router_lock = asyncio.Lock()
         self._pump: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -161,11 +162,11 @@ class Hub:
 
     # -- media workers ---------------------------------------------------------------------------
 
-    async def media(self) -> MediaRouter:
+    async def media(self) -> MediaClient:
         """The control channel to the media workers, connected on first use (raises MediaError)."""
         async with self._router_lock:
             if self._router is None:
-                router = MediaRouter(media_run_dir(self.settings.var_dir), self.settings.media_workers)
+                router = MediaClient(media_run_dir(self.settings.var_dir), self.settings.media_workers)
                 try:
                     await router.connect(timeout=MEDIA_CONNECT_SECONDS)
                 except MediaError:
@@ -175,7 +176,7 @@ class Hub:
                 self._pump = asyncio.ensure_future(self._pump_events(router))
             return self._router
 
-    async def media_failed(self, router: MediaRouter) -> None:
+    async def media_failed(self, router: MediaClient) -> None:
         """A call found `router` closed: connect afresh next time. Only that router is dropped: a
         newer one serves everyone else, and dropping it would fail all their calls in flight."""
         async with self._router_lock:
@@ -197,38 +198,36 @@ class Hub:
             async with self._router_lock:
                 await self._drop_router()
 
-    async def _pump_events(self, router: MediaRouter) -> None:
+    async def _pump_events(self, router: MediaClient) -> None:
         async for event in router.events():
             try:
                 await self.on_media_event(event)
             except Exception:
-                log.exception("media event %s failed", event.get("event"))
+                log.exception("media event %s failed", event.event)
 
-    async def on_media_event(self, event: dict[str, Any]) -> None:
-        if event.get("event") == "worker_lost":
-            self._on_worker_lost(int(event["worker"]), float(event.get("at") or time.time()))
+    async def on_media_event(self, event: Event) -> None:
+        if isinstance(event, WorkerLostEvent):
+            self._on_worker_lost(event.worker, event.at)
             return
-        live = self.by_room(str(event.get("room", "")))
+        live = self.by_room(event.room)
         if live is None:
             return
-        kind = event.get("event")
-        if kind == "speaker":
-            await self._on_speaker(live, event.get("participant"), event.get("previous"),
-                                   float(event.get("at") or time.time()))
-        elif kind == "layout":
-            conn = live.connections.get(event.get("participant", ""))
+        if isinstance(event, SpeakerEvent):
+            await self._on_speaker(live, event.participant, event.previous, event.at)
+        elif isinstance(event, LayoutEvent):
+            conn = live.connections.get(event.participant)
             if conn is not None:
-                conn.send(Layout(slots=[LayoutSlot(**slot) for slot in event.get("slots", [])]))
-        elif kind == "connection":
-            conn = live.connections.get(event.get("participant", ""))
+                conn.send(Layout(slots=[LayoutSlot(**slot.model_dump()) for slot in event.slots]))
+        elif isinstance(event, ConnectionEvent):
+            conn = live.connections.get(event.participant)
             if conn is not None and conn.in_media:
-                conn.media_state = str(event.get("state"))
+                conn.media_state = event.state
                 live.broadcast(MediaState(participant=conn.participant, state=conn.media_state))
                 if conn.media_state == "failed":
                     conn.presence.lose_media(time.time())
                     conn.send(Renegotiate(reason="media_failed"))
-        elif kind == "stats":
-            await self._on_stats(live, event.get("participants") or [])
+        elif isinstance(event, StatsEvent):
+            await self._on_stats(live, [sample.model_dump() for sample in event.participants])
 
     def _on_worker_lost(self, worker: int, at: float) -> None:
         """Everyone whose media session was on that worker lost it when it died: say so, and once
@@ -252,7 +251,7 @@ class Hub:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    async def _renegotiate_when_back(self, router: MediaRouter, worker: int, lost: list[Connection]) -> None:
+    async def _renegotiate_when_back(self, router: MediaClient, worker: int, lost: list[Connection]) -> None:
         try:
             await router.reconnect(worker, timeout=WORKER_RESTART_WAIT_SECONDS)
         except MediaError:

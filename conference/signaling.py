@@ -24,7 +24,7 @@ from .hub import Hub, hub_for
 from .journal import close_attendance, close_stale, from_epoch, open_attendance, stop_speaking
 from .live import Connection, LiveMeeting, PendingOffer, Person
 from .media.errors import MediaError
-from .media.room import AUDIO_STREAMS_PER_SUBSCRIBER
+from .media.views import AUDIO_DOWNTRACKS_PER_SUBSCRIBER
 from .models import Meeting, MeetingStatus
 from .offers import OfferProblem, add_candidates, check_offer
 from .refusals import Refusal
@@ -191,7 +191,7 @@ async def join(hub: Hub, conn: Connection, message: p.Join) -> None:
         raise
     districts = min(MAX_DISTRICT_SLOTS, len(live.invited))
     slots = p.Slots(video=2 if message.role == "district" else 1 + districts,
-                    audio=AUDIO_STREAMS_PER_SUBSCRIBER)
+                    audio=AUDIO_DOWNTRACKS_PER_SUBSCRIBER)
     publish = {"host": ["audio", "high"], "district": ["audio", "high", "low"], "observer": []}[message.role]
     conn.send(p.Welcome(
         ref=message.ref, you=conn.info(live), meeting=live.info(), publish=publish, slots=slots,  # type: ignore[arg-type]

@@ -1,9 +1,10 @@
-"""`MediaRouter`: the API the meeting/signaling layer uses to drive the media workers.
+"""`MediaClient`: the web process's side of the control channel, the one way the meeting and
+signaling layer drives the media workers.
 
-It connects to every worker's control socket (JSON lines: `{"id", "op", "args"}` requests,
-`{"id", "ok", "result"|"error"}` replies, and `{"event": ...}` lines pushed by the workers),
-sends each request to the worker that owns the participant or the room, and merges the
-workers' events into one stream.
+It connects to every worker's control socket (`messages.py` has the lines it exchanges), sends
+each call to the worker that holds the participant or is the room's home (`placement.py`), and
+merges the workers' events into one stream. It imports neither aiortc nor the worker: the web
+process stays free of the media stack.
 """
 
 from __future__ import annotations
@@ -11,25 +12,57 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import json
+import logging
 import time
 from collections.abc import AsyncIterator
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from .errors import MediaError
+from pydantic import TypeAdapter
+
+from .errors import MediaError, MediaErrorCode
+from .messages import (
+    AddParticipant,
+    Answer,
+    Call,
+    CloseRoom,
+    Event,
+    GetLinkStats,
+    GetRoomState,
+    GetWorkerStats,
+    LinkStats,
+    Mute,
+    RemoveParticipant,
+    Reply,
+    Request,
+    SetSpotlight,
+    WorkerLostEvent,
+    WorkerStats,
+    decode_reply_or_event,
+    encode_line,
+)
 from .payloads import VP8
-from .worker import control_path, place
+from .placement import control_path, home_of_room, worker_for_participant
+from .views import RoomState
+
+logger = logging.getLogger(__name__)
+REPLY_SECONDS = 30.0
 
 
-class MediaRouter:
+@cache
+def _result_adapter(result_type: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(result_type)
+
+
+class MediaClient:
     def __init__(self, run_dir: Path, workers: int) -> None:
         self.run_dir = Path(run_dir)
         self.count = workers
         self._conns: list[tuple[asyncio.StreamReader, asyncio.StreamWriter] | None] = []
-        self._pending: dict[int, tuple[int, asyncio.Future]] = {}
+        self._pending: dict[int, tuple[int, asyncio.Future[Reply]]] = {}
         self._ids = itertools.count(1)
-        self._events: asyncio.Queue[dict] = asyncio.Queue(maxsize=10000)
+        self._events: asyncio.Queue[Event] = asyncio.Queue(maxsize=10000)
         self._readers: list[asyncio.Task] = []
         self._connecting: dict[int, asyncio.Lock] = {}  # one reconnect per worker, or events come twice
 
@@ -48,17 +81,21 @@ class MediaRouter:
                 break
             except (FileNotFoundError, ConnectionRefusedError):
                 if asyncio.get_running_loop().time() > deadline:
-                    raise MediaError(f"media worker {index} is not running ({path})") from None
+                    raise MediaError(MediaErrorCode.WORKER_UNAVAILABLE,
+                                     f"media worker {index} is not running ({path})") from None
                 await asyncio.sleep(0.1)
         self._conns[index] = (reader, writer)
         self._readers.append(asyncio.ensure_future(self._read(index, reader)))
 
     async def reconnect(self, worker: int, timeout: float) -> None:
-        """Wait for a worker that went away to listen again and connect to it (MediaError if it
-        is not back within `timeout`)."""
-        if not self._conns:
-            raise MediaError("MediaRouter is not connected")
+        """Wait for a worker that went away to listen again and connect to it (MediaError
+        WORKER_UNAVAILABLE if it is not back within `timeout`)."""
+        self._require_connected()
         await self._ensure_worker(worker, timeout)
+
+    def _require_connected(self) -> None:
+        if not self._conns:
+            raise MediaError(MediaErrorCode.CLIENT_CLOSED, "the media client is closed or not connected")
 
     def _open(self, worker: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
         """The connection to that worker, unless it is gone or going."""
@@ -82,12 +119,12 @@ class MediaRouter:
                 conn[1].close()
         self._conns = []
         # A call in flight would otherwise wait out its whole timeout for a reply no reader will
-        # deliver (ending a meeting closes the router while its participants are being removed).
+        # deliver (ending a meeting closes the client while its participants are being removed).
         for _, future in list(self._pending.values()):
             if not future.done():
-                future.set_exception(MediaError("MediaRouter connection closed"))
+                future.set_exception(MediaError(MediaErrorCode.CLIENT_CLOSED, "the media client was closed"))
 
-    async def __aenter__(self) -> MediaRouter:
+    async def __aenter__(self) -> MediaClient:
         await self.connect()
         return self
 
@@ -97,70 +134,70 @@ class MediaRouter:
     # -- placement -----------------------------------------------------------------------------
 
     def worker_for_participant(self, participant_id: str) -> int:
-        return place(participant_id, self.count)
+        return worker_for_participant(participant_id, self.count)
 
     def home_of(self, room_id: str) -> int:
-        return place("room:" + room_id, self.count)
+        return home_of_room(room_id, self.count)
 
-    # -- operations ----------------------------------------------------------------------------
+    # -- calls ---------------------------------------------------------------------------------
 
     async def add_participant(self, room_id: str, participant_id: str, role: str, sdp_offer: str,
                               *, video_codec: str = VP8) -> str:
         """Negotiate `participant_id`'s session; returns the SDP answer (ICE candidates included).
 
-        Raises `MediaError` (with a message for the client) on bad SDP, no common codec, an
-        unknown role or a participant already connected."""
-        result = await self._call(self.worker_for_participant(participant_id), "add_participant", {
-            "room": room_id, "participant": participant_id, "role": role, "sdp": sdp_offer,
-            "video_codec": video_codec})
-        return result["sdp"]
+        Raises `MediaError`: BAD_SDP, NO_SUPPORTED_CODEC, TOO_MANY_TRACKS, UNKNOWN_ROLE,
+        ALREADY_CONNECTED, and the channel's own codes."""
+        answer: Answer = await self._call(self.worker_for_participant(participant_id), AddParticipant(
+            room=room_id, participant=participant_id, role=role, sdp=sdp_offer, video_codec=video_codec))
+        return answer.sdp
 
     async def remove_participant(self, room_id: str, participant_id: str) -> None:
-        await self._call(self.worker_for_participant(participant_id), "remove_participant",
-                         {"room": room_id, "participant": participant_id}, wait_for_restart=False)
+        """NOT_CONNECTED if it has no session (a worker that is gone took its sessions with it:
+        then this returns at once)."""
+        await self._call(self.worker_for_participant(participant_id),
+                         RemoveParticipant(room=room_id, participant=participant_id), wait_for_restart=False)
 
     async def set_spotlight(self, room_id: str, participant_id: str | None) -> None:
         """Show this district as "speaker" to everyone (grant the floor); None returns to voice."""
-        await self._call(self.home_of(room_id), "set_spotlight", {"room": room_id, "participant": participant_id})
+        await self._call(self.home_of(room_id), SetSpotlight(room=room_id, participant=participant_id))
 
     async def mute(self, room_id: str, participant_id: str, muted: bool = True) -> None:
         """Stop (or resume) forwarding a participant's audio to everyone."""
-        await self._call(self.home_of(room_id), "mute", {"room": room_id, "participant": participant_id,
-                                                         "muted": muted})
+        await self._call(self.home_of(room_id), Mute(room=room_id, participant=participant_id, muted=muted))
 
-    async def room_state(self, room_id: str) -> dict:
-        return await self._call(self.home_of(room_id), "room_state", {"room": room_id})
+    async def room_state(self, room_id: str) -> RoomState:
+        return await self._call(self.home_of(room_id), GetRoomState(room=room_id))
 
-    async def link_stats(self, room_id: str) -> list[dict]:
-        parts = await asyncio.gather(*(self._call(i, "link_stats", {"room": room_id}) for i in range(self.count)))
+    async def link_stats(self, room_id: str) -> list[LinkStats]:
+        parts = await asyncio.gather(*(self._call(i, GetLinkStats(room=room_id)) for i in range(self.count)))
         return [entry for part in parts for entry in part]
 
     async def close_room(self, room_id: str) -> None:
-        await asyncio.gather(*(self._call(i, "close_room", {"room": room_id}, wait_for_restart=False)
+        await asyncio.gather(*(self._call(i, CloseRoom(room=room_id), wait_for_restart=False)
                                for i in range(self.count)))
 
-    async def worker_stats(self) -> list[dict]:
-        return list(await asyncio.gather(*(self._call(i, "worker_stats", {}) for i in range(self.count))))
+    async def worker_stats(self) -> list[WorkerStats]:
+        return list(await asyncio.gather(*(self._call(i, GetWorkerStats()) for i in range(self.count))))
 
-    async def events(self) -> AsyncIterator[dict]:
-        """Events from all workers: speaker, layout, connection, stats (see package docstring)."""
+    async def events(self) -> AsyncIterator[Event]:
+        """Events from all workers (`messages.Event`: speaker, layout, publish_hint, connection,
+        stats) and this client's own `WorkerLostEvent`s."""
         while True:
             yield await self._events.get()
 
     # -- wire ----------------------------------------------------------------------------------
 
-    async def _call(self, worker: int, op: str, args: dict[str, Any], *, wait_for_restart: bool = True) -> Any:
+    async def _call(self, worker: int, call: Call, *, wait_for_restart: bool = True) -> Any:
         """`wait_for_restart=False` for removals: a worker that is gone took its sessions with it,
         so there is nothing to remove and no reason to wait up to 10 s for it to come back (the
         whole server stopping would wait that long for every participant)."""
-        if not self._conns:
-            raise MediaError("MediaRouter is not connected")
+        self._require_connected()
         if not wait_for_restart and self._open(worker) is None:
             return None
         request_id = next(self._ids)
-        future = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = (worker, future)
-        line = (json.dumps({"id": request_id, "op": op, "args": args}) + "\n").encode()
+        line = encode_line(Request(id=request_id, call=call))
         try:
             for attempt in (1, 2):
                 # A worker that restarted (the service brings it back): connect to the new one.
@@ -174,13 +211,18 @@ class MediaRouter:
                     # the restarted worker once is safe.
                     conn[1].close()
                     if attempt == 2:
-                        raise MediaError(f"media worker {worker} went away") from exc
-            reply = await asyncio.wait_for(future, 30)
+                        raise MediaError(MediaErrorCode.WORKER_UNAVAILABLE, f"media worker {worker} went away") \
+                            from exc
+            try:
+                reply = await asyncio.wait_for(future, REPLY_SECONDS)
+            except TimeoutError:
+                raise MediaError(MediaErrorCode.WORKER_UNAVAILABLE,
+                                 f"media worker {worker} did not answer {call.op} within {REPLY_SECONDS:.0f} s") \
+                    from None
         finally:
             self._pending.pop(request_id, None)
-        if not reply["ok"]:
-            raise MediaError(reply["error"])
-        return reply["result"]
+        reply.raise_for_error()
+        return _result_adapter(call.result).validate_python(reply.result)
 
     async def _read(self, worker: int, reader: asyncio.StreamReader) -> None:
         with contextlib.suppress(ConnectionError):
@@ -190,21 +232,25 @@ class MediaRouter:
             self._conns[worker] = None
         for owner, future in list(self._pending.values()):
             if owner == worker and not future.done():
-                future.set_exception(MediaError(f"media worker {worker} went away"))
+                future.set_exception(MediaError(MediaErrorCode.WORKER_UNAVAILABLE, f"media worker {worker} went away"))
         # Its participants' media sessions died with it; the service restarts the worker.
-        self._push({"event": "worker_lost", "worker": worker, "at": time.time()})
+        self._push(WorkerLostEvent(worker=worker, at=time.time()))
 
     async def _read_lines(self, reader: asyncio.StreamReader) -> None:
         while line := await reader.readline():
-            message = json.loads(line)
-            if "event" in message:
+            try:
+                message = decode_reply_or_event(line)
+            except ValueError:  # pydantic's ValidationError too: a worker of another version
+                logger.exception("unreadable line from a media worker")
+                continue
+            if not isinstance(message, Reply):
                 self._push(message)
                 continue
-            entry = self._pending.get(message.get("id"))
+            entry = self._pending.get(message.id) if message.id is not None else None
             if entry is not None and not entry[1].done():
                 entry[1].set_result(message)
 
-    def _push(self, event: dict) -> None:
+    def _push(self, event: Event) -> None:
         if self._events.full():  # a stalled consumer loses the oldest events, not the newest
             with contextlib.suppress(asyncio.QueueEmpty):
                 self._events.get_nowait()

@@ -1,4 +1,4 @@
-"""Per-leg history of sent packets, so a subscriber's NACK is answered from the relay itself."""
+"""Per-DownTrack history of sent packets, so a subscriber's NACK is answered from the relay itself."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ _RTX_HEADER = struct.Struct("!BBHII")
 
 
 class PacketHistory:
-    """The last `size` packets sent on one leg, by outgoing sequence number (unencrypted bytes)."""
+    """The last `size` packets sent by one DownTrack, by outgoing sequence number (unencrypted bytes)."""
 
     __slots__ = ("_size", "_slots")
 

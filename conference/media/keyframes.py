@@ -10,6 +10,15 @@ one source are merged:
   the publisher's answer, not a whole `interval` (the speaker-switch figure's worst case).
 Under a storm of requests the publisher sends at most one keyframe per `min_gap` plus its own
 answer time.
+
+Who asks, all ending in the publisher's `UpTrack.request_keyframe`, the one place requests merge:
+- a DownTrack bound to a new source (its `Forwarder` says when, and again every 0.6 s while the
+  keyframe has not come: `DownTrack.maintain` from the room's 100 ms tick);
+- a subscriber's PLI or FIR (`Transport` -> `DownTrack.on_keyframe_request`);
+- a worker that starts feeding the track to another worker (`Room.on_want`).
+A DownTrack on another worker asks its `RemoteUpTrack`, which sends one `KeyframeRequest` over
+the mesh per loop iteration however many asked; the owner's room passes it to the UpTrack. The
+room's tick also calls `poll()`, so a request that had to wait goes out when it may.
 """
 
 from __future__ import annotations
@@ -19,7 +28,7 @@ from collections.abc import Callable
 
 
 class KeyframeRequestLimiter:
-    """`request()` from subscribers, `keyframe_received()` from the publisher's stream, `poll()`
+    """`request()` from subscribers, `keyframe_received()` from the publisher's track, `poll()`
     from a timer: a request that had to wait is not lost, `poll()` sends it when it may."""
 
     __slots__ = ("_send", "_interval", "_min_gap", "_clock", "_last_sent", "_pending", "_outstanding",

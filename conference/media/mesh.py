@@ -1,16 +1,16 @@
 """The worker mesh: Unix stream sockets between media workers on one host.
 
-Media messages carry one forwarded packet, already decrypted and reduced to what a relay leg
-needs (sequence number, timestamp, marker, audio level, capture time, payload): the receiving
-worker does not parse RTP again. Control messages carry JSON (room state, keyframe requests,
-which streams a worker wants).
+Media frames carry one forwarded packet, already decrypted and reduced to what a `DownTrack`
+needs (sequence number, timestamp, marker, audio level, capture time, payload) in a fixed
+binary header: the receiving worker does not parse RTP again. A `MeshFeed` is the `Sink` that
+sends a local track's packets to the workers that want it. Control frames carry the typed
+messages of `messages.py` as JSON (room state, keyframe requests, which tracks a worker wants).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import socket
@@ -18,6 +18,8 @@ import struct
 from collections.abc import Callable
 from pathlib import Path
 
+from .messages import MeshMessage, decode_mesh, encode_mesh
+from .placement import mesh_path
 from .rtp import RtpView
 
 logger = logging.getLogger(__name__)
@@ -26,25 +28,46 @@ _LENGTH = struct.Struct("!I")
 # Media older than a few tens of milliseconds is useless to a live meeting: when a peer worker
 # falls this far behind, further media for it is dropped (and counted) instead of queued.
 MAX_BUFFERED_MEDIA = 96 * 1024
-_MEDIA = struct.Struct("!cBIHIBBQ")  # kind, sender, stream number, seq, ts, marker|pt, level, capture
+_MEDIA = struct.Struct("!cBIHIBBQ")  # kind, sender, feed number, seq, ts, marker|pt, level, capture
 MEDIA = b"M"
 CONTROL = b"C"
 
 
-def mesh_path(run_dir: Path, index: int) -> Path:
-    return run_dir / f"mesh-{index}.sock"
+NO_LEVEL = 255
 
 
-def pack_media(sender: int, number: int, view: RtpView, level: int, capture: bytes | None) -> bytes:
+def pack_media(sender: int, number: int, packet: RtpView) -> bytes:
+    capture = packet.capture_time
     capture_value = int.from_bytes(capture[:8].ljust(8, b"\0"), "big") if capture else 0
-    return _MEDIA.pack(MEDIA, sender, number, view.sequence_number, view.timestamp,
-                       (view.marker << 7) | view.payload_type, level, capture_value) + view.payload
+    level = NO_LEVEL if packet.audio_level is None else packet.audio_level
+    return _MEDIA.pack(MEDIA, sender, number, packet.sequence_number, packet.timestamp,
+                       (packet.marker << 7) | packet.payload_type, level, capture_value) + packet.payload
 
 
-def unpack_media(data: bytes) -> tuple[int, int, RtpView, int, bytes | None]:
+def unpack_media(data: bytes) -> tuple[int, int, RtpView]:
+    """(sending worker, its feed number, the packet)."""
     _, sender, number, seq, ts, marker_pt, level, capture = _MEDIA.unpack_from(data)
-    view = RtpView(marker_pt & 0x7F, marker_pt >> 7, seq, ts, 0, data[_MEDIA.size:])
-    return sender, number, view, level, capture.to_bytes(8, "big") if capture else None
+    packet = RtpView(marker_pt & 0x7F, marker_pt >> 7, seq, ts, 0, data[_MEDIA.size:], {},
+                     None if level == NO_LEVEL else level, capture.to_bytes(8, "big") if capture else None)
+    return sender, number, packet
+
+
+class MeshFeed:
+    """A `Sink` carrying one local track to every other worker that wants it: packed once,
+    written once per worker. The room adds it to the track while `workers` is not empty."""
+
+    __slots__ = ("sender", "number", "workers", "_send")
+
+    def __init__(self, sender: int, number: int, send: Callable[[int, bytes], None]) -> None:
+        self.sender = sender
+        self.number = number
+        self.workers: set[int] = set()
+        self._send = send
+
+    def forward(self, packet: RtpView, now: float, send_time: bytes) -> None:
+        frame = pack_media(self.sender, self.number, packet)
+        for worker in self.workers:
+            self._send(worker, frame)
 
 
 class _Link(asyncio.Protocol):
@@ -85,7 +108,7 @@ class Mesh:
     workers that are alive."""
 
     def __init__(self, run_dir: Path, index: int, count: int,
-                 on_media: Callable[[bytes], None], on_control: Callable[[dict], None]) -> None:
+                 on_media: Callable[[bytes], None], on_control: Callable[[MeshMessage], None]) -> None:
         self.index = index
         self.count = count
         self._paths = [str(mesh_path(run_dir, i)) for i in range(count)]
@@ -119,8 +142,8 @@ class Mesh:
     def send_media(self, worker: int, datagram: bytes) -> None:
         self._send(worker, datagram)
 
-    def send_control(self, worker: int, message: dict) -> None:
-        self._send(worker, CONTROL + json.dumps(message, separators=(",", ":")).encode())
+    def send_control(self, worker: int, message: MeshMessage) -> None:
+        self._send(worker, CONTROL + encode_mesh(message))
 
     def _send(self, worker: int, body: bytes) -> None:
         link = self._links.get(worker)
@@ -178,6 +201,6 @@ class Mesh:
             if data[:1] == MEDIA:
                 self._on_media(data)
             else:
-                self._on_control(json.loads(data[1:]))
+                self._on_control(decode_mesh(data[1:]))
         except Exception:
             logger.exception("mesh message failed")

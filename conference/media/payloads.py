@@ -1,5 +1,5 @@
 """What the relay needs to know about VP8, H.264 and Opus payloads without decoding them:
-where a keyframe starts (to gate a switched stream) and how to renumber VP8 picture ids."""
+where a keyframe starts (to hold back video after a switch) and how to renumber VP8 picture ids."""
 
 from __future__ import annotations
 
@@ -124,7 +124,7 @@ def is_keyframe_start(codec: str, payload: bytes) -> bool:
 
 
 class Vp8PictureIdRewriter:
-    """Keeps a leg's VP8 picture ids and TL0PICIDX continuous when its source changes.
+    """Keeps a DownTrack's VP8 picture ids and TL0PICIDX continuous when its source changes.
 
     A receiver reads a jump in picture id as lost frames, so each switch rebases the new source
     to follow the last id sent; ids move on by the source's own steps (which keeps its gaps, and

@@ -1,66 +1,185 @@
-"""A meeting's media on one worker: its local participants, the streams they can be fed from
-(local `UpTrack`s and `RemoteUpTrack`s from other workers), and the binding of every local slot.
+"""A meeting's media on one worker (what mediasoup calls a Router): the participants this worker
+holds, the tracks their DownTracks can be fed from (local `UpTrack`s, and `RemoteUpTrack`s for
+tracks published on other workers), and which source each local DownTrack is bound to.
 
-The room's home worker (chosen by the room id) owns the `RoomState`: membership, dominant
-speaker, spotlight, mutes. Other workers get copies and only bind their own slots.
+The room's home worker (chosen by the room id, `placement.home_of_room`) owns the `RoomState`:
+membership, dominant speaker, spotlight, mutes. Rooms on other workers report to it (`Join`,
+`Publish`, `Leave`), get copies of the state (`State`) and only bind their own DownTracks; each
+tells the owners of the tracks it needs (`Want`), and they feed those over the mesh.
+
+A room knows its worker only as a `RoomHost`, and its participants know it only as their
+`ParticipantListener`, so its decisions run in tests with a fake host and no sockets.
 """
 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from .downtrack import DownTrack
+from .errors import MediaError, MediaErrorCode
+from .mesh import MeshFeed
+from .messages import (
+    ConnectionEvent,
+    Join,
+    KeyframeRequest,
+    LayoutEntry,
+    LayoutEvent,
+    Leave,
+    LinkStats,
+    Nack,
+    Publish,
+    PublishHintEvent,
+    RoomMessage,
+    SpeakerEvent,
+    State,
+    Want,
+)
 from .participant import Participant
 from .speaker import DominantSpeakerDetector
 from .uptrack import RemoteUpTrack, UpTrack, UpTrackBase
-from .views import MemberInfo, RoomState, assign_audio
+from .views import AUDIO_DOWNTRACKS_PER_SUBSCRIBER, MemberInfo, RoomState, TrackInfo, assign_audio
 
-if TYPE_CHECKING:
-    from .worker import MediaWorker
 
-AUDIO_STREAMS_PER_SUBSCRIBER = 3
+class RoomHost(Protocol):
+    """What a room needs of the worker it lives on (`worker.MediaWorker` implements it)."""
+
+    index: int  # this worker's number
+
+    def send(self, worker: int, message: RoomMessage) -> None:
+        """To the room on that worker (this one included), in order."""
+
+    def emit(self, event: SpeakerEvent | LayoutEvent | PublishHintEvent | ConnectionEvent) -> None:
+        """To the control channel's clients (the signaling layer)."""
+
+    def open_feed(self) -> MeshFeed:
+        """A new feed carrying a track published here to the workers that will want it."""
+
+    def listen(self, track: RemoteUpTrack) -> None:
+        """Deliver the mesh media of `track.owner`'s feed `track.number` to `track`."""
+
+    def forget(self, track: RemoteUpTrack) -> None: ...
 
 
 class Room:
-    def __init__(self, worker: MediaWorker, room_id: str, video_codec: str) -> None:
-        self.worker = worker
+    def __init__(self, host: RoomHost, room_id: str, video_codec: str, home: int) -> None:
+        self.host = host
         self.room_id = room_id
         self.video_codec = video_codec
-        self.home = worker.home_of(room_id)
+        self.home = home
         self.participants: dict[str, Participant] = {}
-        self.streams: dict[str, UpTrackBase] = {}
+        self.uptracks: dict[str, UpTrackBase] = {}  # by track id: this worker's UpTracks and RemoteUpTracks
+        self._feeds: dict[str, MeshFeed] = {}  # of this worker's UpTracks, by track id
         self.state = RoomState(epoch=time.time())
         self.detector = DominantSpeakerDetector()
-        self._wanted: dict[int, set[str]] = {}
-        self._layouts: dict[str, list] = {}
-        self.created = time.time()
+        self._wanted: dict[int, set[str]] = {}  # what this worker last told each owner it wants
+        self._layouts: dict[str, list[tuple]] = {}  # what each participant was last told
+        self._hinted: dict[str, bool] = {}  # whether each local video track was last said to be in use
 
     @property
     def is_home(self) -> bool:
-        return self.home == self.worker.index
+        return self.home == self.host.index
 
-    # -- local participants --------------------------------------------------------------------
+    @property
+    def idle(self) -> bool:
+        """Nothing left here: no participant, and the room's state lives on another worker."""
+        return not self.participants and not self.is_home
 
-    def add(self, participant: Participant) -> None:
-        self.participants[participant.participant_id] = participant
+    # -- admission and leaving ---------------------------------------------------------------------
+
+    async def admit(self, participant: Participant, offer_sdp: str) -> str:
+        """Negotiate the participant's session and make it a member; the SDP answer. Raises
+        `MediaError` (ALREADY_CONNECTED, or the offer's refusal); a refusal changes nothing."""
+        pid = participant.participant_id
+        if pid in self.participants:
+            raise MediaError(MediaErrorCode.ALREADY_CONNECTED,
+                             f"participant {pid!r} is already connected to room {self.room_id!r}")
+        self.participants[pid] = participant  # claimed before the await: a second offer is refused
+        try:
+            answer = await participant.negotiate(offer_sdp)
+        except BaseException:
+            if self.participants.get(pid) is participant:
+                del self.participants[pid]
+            await participant.close()
+            raise
+        if self.participants.get(pid) is not participant:  # removed while negotiating
+            raise MediaError(MediaErrorCode.NOT_CONNECTED, f"participant {pid!r} left while negotiating")
         self._announce_member(participant)
+        return answer
 
-    def publish(self, participant: Participant, track: UpTrack) -> None:
-        self.streams[track.stream_id] = track
+    async def remove(self, participant_id: str) -> None:
+        participant = self.participants.pop(participant_id, None)
+        if participant is None:
+            raise MediaError(MediaErrorCode.NOT_CONNECTED,
+                             f"participant {participant_id!r} has no media session in room {self.room_id!r} "
+                             f"on worker {self.host.index}")
+        for track in participant.uptracks.values():
+            self._drop_track(track.track_id)
+            self._feeds.pop(track.track_id, None)
+            self._hinted.pop(track.track_id, None)
+        self._layouts.pop(participant_id, None)
+        await participant.close()
+        self._to_home(Leave(room=self.room_id, codec=self.video_codec, participant=participant_id))
+        if not self.participants:
+            self._announce_wants()  # nothing left here to feed: owners stop sending
+
+    async def close(self) -> None:
+        """Drop every session and forget every track (the meeting ended, or the worker stops)."""
+        for pid in list(self.participants):
+            await self.remove(pid)
+        self.release()
+
+    def release(self) -> None:
+        """Forget the tracks of a room that has no participants left on this worker."""
+        for track_id, track in list(self.uptracks.items()):
+            if isinstance(track, RemoteUpTrack):
+                self.host.forget(track)
+            self._drop_track(track_id)
+
+    def _drop_track(self, track_id: str) -> None:
+        track = self.uptracks.pop(track_id, None)
+        if track is None:
+            return
+        for participant in self.participants.values():
+            for downtrack in (*participant.video_downtracks, *participant.audio_downtracks):
+                if downtrack.source is track:
+                    downtrack.bind(None)
+        track.sinks.clear()
+
+    # -- what the participants report (ParticipantListener) ------------------------------------------
+
+    def on_publish(self, participant: Participant, track: UpTrack) -> None:
+        if self.participants.get(participant.participant_id) is not participant:
+            return
+        self.uptracks[track.track_id] = track
         track.on_level = self._on_level
-        track.forward_remote = self.worker.forward_media
-        self.worker.register_stream(self, track)
-        self._announce_stream(participant, track)
+        self._feeds[track.track_id] = self.host.open_feed()
+        self._announce_track(participant, track)
+
+    def on_subscribe(self, participant: Participant, downtrack: DownTrack) -> None:
+        if self.participants.get(participant.participant_id) is participant:
+            self.rebind()
+
+    def on_connection_state(self, participant: Participant, state: str) -> None:
+        self.host.emit(ConnectionEvent(room=self.room_id, participant=participant.participant_id, state=state))
+
+    def _on_level(self, participant_id: str, level: int) -> None:
+        self.detector.add_level(participant_id, level)
+
+    # -- reports to the home worker -------------------------------------------------------------------
+
+    def _to_home(self, message: RoomMessage) -> None:
+        self.host.send(self.home, message)
 
     def _announce_member(self, participant: Participant) -> None:
-        self.worker.to_home(self, {"t": "join", "participant": participant.participant_id,
-                                   "role": participant.role, "worker": self.worker.index,
-                                   "joined_at": participant.joined_at})
+        self._to_home(Join(room=self.room_id, codec=self.video_codec, participant=participant.participant_id,
+                           role=participant.role, worker=self.host.index, joined_at=participant.joined_at))
 
-    def _announce_stream(self, participant: Participant, track: UpTrack) -> None:
-        self.worker.to_home(self, {"t": "stream", "participant": participant.participant_id,
-                                   "layer": track.layer, "stream": self.worker.describe(track)})
+    def _announce_track(self, participant: Participant, track: UpTrack) -> None:
+        info = TrackInfo(owner=self.host.index, number=self._feeds[track.track_id].number, kind=track.kind,
+                         codec=track.codec, clock_rate=track.clock_rate)
+        self._to_home(Publish(room=self.room_id, codec=self.video_codec, participant=participant.participant_id,
+                              layer=track.layer, track=info))
 
     def home_restarted(self) -> None:
         """The home worker came back without the room's state: tell it again who is here and what
@@ -69,52 +188,24 @@ class Room:
         for participant in self.participants.values():
             self._announce_member(participant)
             for track in participant.uptracks.values():
-                if track.stream_id in self.streams:
-                    self._announce_stream(participant, track)
+                if track.track_id in self.uptracks:
+                    self._announce_track(participant, track)
 
-    def subscribe(self, participant: Participant, leg: DownTrack) -> None:
-        self.rebind()
+    # -- the home worker's decisions ------------------------------------------------------------------
 
-    async def remove(self, participant_id: str) -> None:
-        participant = self.participants.pop(participant_id, None)
-        if participant is None:
-            return
-        for track in participant.uptracks.values():
-            self._drop_stream(track.stream_id)
-            self.worker.unregister_stream(track)
-        self._layouts.pop(participant_id, None)
-        await participant.close()
-        self.worker.to_home(self, {"t": "leave", "participant": participant_id})
-        if not self.participants:
-            self._announce_wants()  # nothing left here to feed: owners stop sending
-
-    def release(self) -> None:
-        """Forget the streams of a room that has no participants left on this worker."""
-        for stream_id, track in list(self.streams.items()):
-            if isinstance(track, RemoteUpTrack):
-                self.worker.unregister_remote(track)
-            self._drop_stream(stream_id)
-
-    def _drop_stream(self, stream_id: str) -> None:
-        track = self.streams.pop(stream_id, None)
-        if track is not None:
-            for leg in list(track.downtracks):
-                leg.attach(None)
-
-    # -- home worker: room decisions -----------------------------------------------------------
-
-    def apply(self, message: dict) -> None:
+    def apply(self, message: Join | Publish | Leave) -> None:
         """A membership change reported to the home worker."""
         state = self.state
-        t = message["t"]
-        pid = message["participant"]
-        if t == "join":
-            state.members[pid] = MemberInfo(message["role"], message["worker"], message["joined_at"])
+        pid = message.participant
+        if isinstance(message, Join):
+            state.members[pid] = MemberInfo(message.role, message.worker, message.joined_at)
             if pid not in state.order:
                 state.order.append(pid)
-        elif t == "stream" and pid in state.members:
-            state.members[pid].streams[message["layer"]] = message["stream"]
-        elif t == "leave":
+        elif isinstance(message, Publish):
+            if pid not in state.members:
+                return
+            state.members[pid].tracks[message.layer] = message.track
+        else:
             state.members.pop(pid, None)
             state.order = [p for p in state.order if p != pid]
             state.featured = [p for p in state.featured if p != pid]
@@ -128,19 +219,27 @@ class Room:
     def forget_worker(self, worker: int) -> None:
         """A worker restarted, so the participants it held are gone."""
         for pid in [p for p, m in self.state.members.items() if m.worker == worker]:
-            self.apply({"t": "leave", "participant": pid})
+            self.apply(Leave(room=self.room_id, codec=self.video_codec, participant=pid))
 
     def set_spotlight(self, participant_id: str | None) -> None:
+        if participant_id is not None:
+            self._require_member(participant_id)
         self.state.spotlight = participant_id
         if participant_id is not None:
             self._feature(participant_id)
         self.publish_state()
 
     def set_muted(self, participant_id: str, muted: bool) -> None:
+        self._require_member(participant_id)
         muted_set = set(self.state.muted)
         (muted_set.add if muted else muted_set.discard)(participant_id)
         self.state.muted = sorted(muted_set)
         self.publish_state()
+
+    def _require_member(self, participant_id: str) -> None:
+        if participant_id not in self.state.members:
+            raise MediaError(MediaErrorCode.UNKNOWN_PARTICIPANT,
+                             f"participant {participant_id!r} is not in room {self.room_id!r}")
 
     def _feature(self, participant_id: str) -> None:
         member = self.state.members.get(participant_id)
@@ -155,143 +254,178 @@ class Room:
         self.state.dominant = changed
         self._feature(changed)
         self.publish_state()
-        self.worker.emit({"event": "speaker", "room": self.room_id, "participant": changed,
-                          "previous": previous, "at": time.time()})
+        self.host.emit(SpeakerEvent(room=self.room_id, participant=changed, previous=previous, at=time.time()))
 
     def publish_state(self) -> None:
         self.state.version += 1
-        workers = {m.worker for m in self.state.members.values()} | {self.worker.index}
-        self.worker.broadcast_state(self, workers, self.state.to_dict())
+        for worker in {m.worker for m in self.state.members.values()} | {self.host.index}:
+            self.host.send(worker, State(room=self.room_id, codec=self.video_codec, state=self.state))
 
-    # -- every worker --------------------------------------------------------------------------
+    # -- every worker ----------------------------------------------------------------------------------
 
-    def on_state(self, data: dict) -> None:
-        stale = data["version"] < self.state.version and data.get("epoch") == self.state.epoch
-        if stale and not self.is_home:
-            return
+    def on_state(self, state: RoomState) -> None:
         if not self.is_home:
-            self.state = RoomState.from_dict(data)
-            self.detector.dominant = self.state.dominant
+            if state.version < self.state.version and state.epoch == self.state.epoch:
+                return  # an older copy overtaken by a newer one
+            self.state = state
+            self.detector.dominant = state.dominant
         muted = set(self.state.muted)
         for pid, participant in self.participants.items():
             for track in participant.uptracks.values():
                 track.muted = track.kind == "audio" and pid in muted
-        self._sync_remote_streams()
+        self._sync_remote_tracks()
         self.rebind()
 
-    def _sync_remote_streams(self) -> None:
+    def _sync_remote_tracks(self) -> None:
         present = set()
         for pid, member in self.state.members.items():
-            for layer, desc in member.streams.items():
-                stream_id = f"{pid}/{layer}"
-                present.add(stream_id)
-                if desc["owner"] != self.worker.index and stream_id not in self.streams:
-                    proxy = RemoteUpTrack(
-                        stream_id=stream_id, participant_id=pid, kind=desc["kind"], layer=layer,
-                        codec=desc["codec"], clock_rate=desc["clock_rate"], owner=desc["owner"],
-                        request=self._request_upstream)
-                    proxy.on_level = self._on_level
-                    self.streams[stream_id] = proxy
-                    self.worker.register_remote(self, proxy, desc)
-        for stream_id in [s for s, t in self.streams.items() if isinstance(t, RemoteUpTrack) and s not in present]:
-            proxy = self.streams[stream_id]
-            self.worker.unregister_remote(proxy)
-            self._drop_stream(stream_id)
+            for layer, info in member.tracks.items():
+                if info.owner == self.host.index:
+                    continue
+                track_id = f"{pid}/{layer}"
+                present.add(track_id)
+                known = self.uptracks.get(track_id)
+                if isinstance(known, RemoteUpTrack) and (known.owner, known.number) == (info.owner, info.number):
+                    continue
+                if known is not None:  # published again (its worker restarted): a new feed
+                    self._forget_remote(track_id)
+                track = RemoteUpTrack(track_id=track_id, participant_id=pid, kind=info.kind, layer=layer,
+                                      codec=info.codec, clock_rate=info.clock_rate, owner=info.owner,
+                                      number=info.number, upstream=self)
+                track.on_level = self._on_level
+                self.uptracks[track_id] = track
+                self.host.listen(track)
+        for track_id in [t for t, track in self.uptracks.items()
+                         if isinstance(track, RemoteUpTrack) and t not in present]:
+            self._forget_remote(track_id)
 
-    def _request_upstream(self, owner: int, message: dict) -> None:
-        self.worker.to_worker(owner, {**message, "room": self.room_id})
+    def _forget_remote(self, track_id: str) -> None:
+        track = self.uptracks.get(track_id)
+        if isinstance(track, RemoteUpTrack):
+            self.host.forget(track)
+        self._drop_track(track_id)
 
     def rebind(self) -> None:
+        """Bind every local DownTrack to the source the state says it shows."""
         for pid, participant in self.participants.items():
-            sources = self.state.video_sources(pid, len(participant.video_slots))
-            for leg, source in zip(participant.video_slots, sources, strict=True):
-                leg.attach(self.streams.get(f"{source[0]}/{source[1]}") if source else None)
+            downtracks = participant.video_downtracks
+            sources = self.state.video_sources(pid, len(downtracks))
+            for downtrack, source in zip(downtracks, sources, strict=True):
+                downtrack.bind(self.uptracks.get(f"{source[0]}/{source[1]}") if source else None)
         self.select_audio()
         self._announce_wants()
         self._announce_layouts()
 
     def select_audio(self) -> None:
+        """Each participant hears the loudest voice-active others (the floor holder always
+        among them); a voice that stays chosen stays on its DownTrack."""
         muted = set(self.state.muted)
-        ranked = [pid for pid in self.detector.loudest(AUDIO_STREAMS_PER_SUBSCRIBER + 1)
-                  if pid not in muted and f"{pid}/audio" in self.streams]
+        ranked = [pid for pid in self.detector.loudest(AUDIO_DOWNTRACKS_PER_SUBSCRIBER + 1)
+                  if pid not in muted and f"{pid}/audio" in self.uptracks]
         for pid, participant in self.participants.items():
-            if not participant.audio_slots:
+            downtracks = participant.audio_downtracks
+            if not downtracks:
                 continue
-            chosen = [p for p in ranked if p != pid][: len(participant.audio_slots)]
-            current = [leg.source.participant_id if leg.source else None for leg in participant.audio_slots]
-            for leg, source in zip(participant.audio_slots, assign_audio(current, chosen), strict=True):
-                leg.attach(self.streams.get(f"{source}/audio") if source else None)
-
-    def _on_level(self, participant_id: str, level: int) -> None:
-        self.detector.add_level(participant_id, level)
+            chosen = [p for p in ranked if p != pid][: len(downtracks)]
+            current = [d.source.participant_id if d.source else None for d in downtracks]
+            for downtrack, source in zip(downtracks, assign_audio(current, chosen), strict=True):
+                downtrack.bind(self.uptracks.get(f"{source}/audio") if source else None)
 
     def _announce_wants(self) -> None:
-        """Tell each owner worker which of its streams this worker needs: what local slots are
-        bound to, and all audio (every worker ranks loudness and the home detects the speaker)."""
+        """Tell each owner worker which of its tracks this worker needs: those local DownTracks
+        are bound to, and all audio (every worker ranks loudness and the home detects the
+        speaker)."""
         wanted: dict[int, set[str]] = {}
-        for stream_id, track in self.streams.items():
-            if not self.participants and not self.is_home:
-                break
-            if isinstance(track, RemoteUpTrack) and (track.kind == "audio" or track.downtracks):
-                wanted.setdefault(track.owner, set()).add(stream_id)
-        owners = set(wanted) | set(self._wanted)
-        for owner in owners:
-            streams = wanted.get(owner, set())
-            if streams != self._wanted.get(owner, set()):
-                self.worker.to_worker(owner, {"t": "want", "room": self.room_id, "worker": self.worker.index,
-                                              "streams": sorted(streams)})
+        if self.participants or self.is_home:
+            for track_id, track in self.uptracks.items():
+                if isinstance(track, RemoteUpTrack) and (track.kind == "audio" or track.sinks):
+                    wanted.setdefault(track.owner, set()).add(track_id)
+        for owner in set(wanted) | set(self._wanted):
+            tracks = wanted.get(owner, set())
+            if tracks != self._wanted.get(owner, set()):
+                self.host.send(owner, Want(room=self.room_id, worker=self.host.index, tracks=sorted(tracks)))
         self._wanted = wanted
 
-    def on_want(self, worker: int, streams: list[str]) -> None:
-        wanted = set(streams)
-        for stream_id, track in self.streams.items():
-            if isinstance(track, UpTrack):
-                if stream_id in wanted:
-                    if worker not in track.remote_workers:
-                        track.remote_workers.add(worker)
-                        track.request_keyframe()
-                else:
-                    track.remote_workers.discard(worker)
+    def on_want(self, worker: int, tracks: list[str]) -> None:
+        """`worker` needs these of this worker's tracks (and no others) from now on."""
+        wanted = set(tracks)
+        for track_id, feed in self._feeds.items():
+            track = self.uptracks.get(track_id)
+            if not isinstance(track, UpTrack):
+                continue
+            if track_id in wanted:
+                if worker not in feed.workers:
+                    feed.workers.add(worker)
+                    track.add_sink(feed)
+                    track.request_keyframe()
+            elif worker in feed.workers:
+                feed.workers.discard(worker)
+                if not feed.workers:
+                    track.remove_sink(feed)
 
-    def _announce_layouts(self) -> None:
-        for pid, participant in self.participants.items():
-            layout = [{"mid": leg.params.mid, "kind": leg.params.kind,
-                       "source": leg.source.participant_id if leg.source else None,
-                       "layer": leg.source.layer if leg.source else None}
-                      for leg in (*participant.video_slots, *participant.audio_slots)]
-            if layout != self._layouts.get(pid):
-                self._layouts[pid] = layout
-                self.worker.emit({"event": "layout", "room": self.room_id, "participant": pid, "slots": layout})
+    # -- requests toward publishers on other workers (Upstream), and from other workers ---------------
 
-    def tick(self) -> None:
-        """Every 100 ms: speaker decision (home) and audio stream selection (everyone)."""
+    def keyframe_request(self, track: RemoteUpTrack) -> None:
+        self.host.send(track.owner, KeyframeRequest(room=self.room_id, track=track.track_id))
+
+    def nack_request(self, track: RemoteUpTrack, sequence_numbers: list[int]) -> None:
+        self.host.send(track.owner, Nack(room=self.room_id, track=track.track_id,
+                                         sequence_numbers=sequence_numbers))
+
+    def on_keyframe_request(self, track_id: str) -> None:
+        track = self.uptracks.get(track_id)
+        if isinstance(track, UpTrack):
+            track.request_keyframe()
+
+    def on_nack(self, track_id: str, sequence_numbers: list[int]) -> None:
+        track = self.uptracks.get(track_id)
+        if isinstance(track, UpTrack):
+            track.nack(sequence_numbers)
+
+    # -- timers ------------------------------------------------------------------------------------------
+
+    def tick(self, now: float) -> None:
+        """Every 100 ms: speaker decision (home), audio selection, keyframe retries and merged
+        requests, what to tell the signaling layer."""
         if self.is_home:
             self.decide_speaker()
         self.select_audio()
         self._announce_wants()
         self._announce_layouts()
-        now = time.monotonic()
         for participant in self.participants.values():
-            for leg in participant.video_slots:
-                leg.maintain(now)
+            for downtrack in participant.video_downtracks:
+                downtrack.maintain(now)
             self._publish_hints(participant)
-        for track in self.streams.values():
+        for track in self.uptracks.values():
             if isinstance(track, UpTrack):
                 track.keyframes.poll()
 
+    def _announce_layouts(self) -> None:
+        for pid, participant in self.participants.items():
+            layout = [(d.params.mid, d.params.kind, d.source.participant_id if d.source else None,
+                       d.source.layer if d.source else None)
+                      for d in (*participant.video_downtracks, *participant.audio_downtracks)]
+            if layout != self._layouts.get(pid):
+                self._layouts[pid] = layout
+                self.host.emit(LayoutEvent(room=self.room_id, participant=pid, slots=[
+                    LayoutEntry(mid=mid, kind=kind, source=source, layer=layer)
+                    for mid, kind, source, layer in layout]))
+
     def _publish_hints(self, participant: Participant) -> None:
-        """Tell the signaling layer when nobody watches a published video track, so the client may
-        pause it (saving its uplink) and resume it when asked; the relay works either way."""
+        """Tell the signaling layer when nobody receives a published video track, so the client
+        may pause it (saving its uplink) and resume it when asked; the relay works either way."""
         for track in participant.uptracks.values():
-            if track.kind != "video":
+            if track.kind != "video" or track.track_id not in self.uptracks:
                 continue
-            in_use = bool(track.downtracks or track.remote_workers)
-            if in_use != track.hinted_in_use:
-                track.hinted_in_use = in_use
-                self.worker.emit({"event": "publish_hint", "room": self.room_id,
-                                  "participant": participant.participant_id, "layer": track.layer,
-                                  "active": in_use})
+            in_use = bool(track.sinks)
+            if in_use != self._hinted.get(track.track_id):
+                self._hinted[track.track_id] = in_use
+                self.host.emit(PublishHintEvent(room=self.room_id, participant=participant.participant_id,
+                                                layer=track.layer, active=in_use))
 
     def periodic_rtcp(self) -> None:
         for participant in self.participants.values():
             participant.periodic_rtcp()
+
+    def link_stats(self) -> list[LinkStats]:
+        return [participant.link_stats() for participant in self.participants.values()]

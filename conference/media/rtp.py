@@ -1,4 +1,4 @@
-"""RTP packets as bytes: the few header fields the relay reads and the header it writes per leg.
+"""RTP packets as bytes: the few header fields the relay reads and the header it writes per DownTrack.
 
 aiortc's `RtpPacket` parses every field and extension into Python objects; the relay only needs
 the fixed header, the header extensions it forwards and the payload, so it works on the bytes.
@@ -57,7 +57,11 @@ class ExtensionIds:
 
 @dataclass(slots=True)
 class RtpView:
-    """One received RTP packet, parsed just enough to forward it."""
+    """One received RTP packet, parsed just enough to forward it.
+
+    The last three fields are what the relay learned about it on the way in (the publisher's
+    header extensions are gone once it crossed the worker mesh): its RFC 6464 audio level
+    (0..127), its abs-capture-time value, and whether it starts a video keyframe."""
 
     payload_type: int
     marker: int
@@ -66,6 +70,9 @@ class RtpView:
     ssrc: int
     payload: bytes
     extensions: dict[int, bytes] = field(default_factory=dict)
+    audio_level: int | None = None
+    capture_time: bytes | None = None
+    keyframe: bool = False
 
 
 def is_rtcp(data: bytes) -> bool:

@@ -69,7 +69,7 @@ class DominantSpeakerDetector:
         frames = state.frames
         while frames and frames[0][0] < horizon:
             frames.popleft()
-        # Loudness for choosing which audio streams to forward: smoothed, in dB above silence.
+        # Loudness for choosing which audio tracks to forward: smoothed, in dB above silence.
         state.loudness += 0.1 * ((SILENT_LEVEL - level) - state.loudness)
         if active:
             state.last_active = now

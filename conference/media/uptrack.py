@@ -1,8 +1,9 @@
-"""A published stream as the relay receives it: one publisher's audio, high or low video.
+"""A published track as the relay receives it: one publisher's audio, high or low video.
 
-An `UpTrack` lives on the worker that owns the publisher's transport; workers that forward the
-stream to their own subscribers hold a `RemoteUpTrack` fed over the worker mesh. Both fan a
-packet out to the `DownTrack`s currently bound to them.
+An `UpTrack` lives on the worker that holds the publisher's transport; a worker that forwards
+the track to its own subscribers holds a `RemoteUpTrack` for it, fed over the worker mesh. Both
+are `Source`s: they hand each packet to the `Sink`s bound to them (`DownTrack`s, the `MeshFeed`
+toward other workers).
 """
 
 from __future__ import annotations
@@ -10,25 +11,21 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from aiortc.rtp import (
-    RTCP_PSFB_APP,
     RTCP_PSFB_PLI,
     RTCP_RTPFB_NACK,
     RtcpPsfbPacket,
     RtcpReceiverInfo,
     RtcpRrPacket,
     RtcpRtpfbPacket,
-    pack_remb_fci,
 )
 
 from .keyframes import KeyframeRequestLimiter
 from .payloads import is_keyframe_start
 from .rtp import RtpView, abs_send_time_now, seq_newer
-
-if TYPE_CHECKING:
-    from .downtrack import DownTrack
+from .streams import Sink
 
 
 class ReceiveStatistics:
@@ -94,51 +91,62 @@ class ReceiveStatistics:
 
 
 class UpTrackBase:
-    """What a `DownTrack` needs from its source, local or remote."""
+    """The `Source` side common to local and remote tracks: the sinks and the fan-out."""
 
-    def __init__(self, *, stream_id: str, participant_id: str, kind: str, layer: str, codec: str,
+    def __init__(self, *, track_id: str, participant_id: str, kind: str, layer: str, codec: str,
                  clock_rate: int) -> None:
-        self.stream_id = stream_id
+        self.track_id = track_id
         self.participant_id = participant_id
         self.kind = kind  # "audio" or "video"
         self.layer = layer  # "audio", "high" or "low"
         self.codec = codec
         self.clock_rate = clock_rate
-        self.downtracks: list[DownTrack] = []
+        self.sinks: list[Sink] = []
         self.packets = 0
         self.bytes = 0
         self.on_level: Callable[[str, int], None] | None = None
+        self._video = kind == "video"
 
-    def dispatch(self, view: RtpView, capture_time: bytes | None, audio_level: int | None) -> None:
-        """Hand one packet to every bound leg (the relay's hot path)."""
+    def add_sink(self, sink: Sink) -> None:
+        if sink not in self.sinks:
+            self.sinks.append(sink)
+
+    def remove_sink(self, sink: Sink) -> None:
+        if sink in self.sinks:
+            self.sinks.remove(sink)
+
+    def dispatch(self, packet: RtpView) -> None:
+        """Hand one packet to every sink (the relay's hot path)."""
         self.packets += 1
-        self.bytes += len(view.payload)
-        if audio_level is not None and self.on_level is not None:
-            self.on_level(self.participant_id, audio_level)
-        keyframe = self.kind == "video" and is_keyframe_start(self.codec, view.payload)
-        if keyframe:
+        self.bytes += len(packet.payload)
+        level = packet.audio_level
+        if level is not None and self.on_level is not None:
+            self.on_level(self.participant_id, level)
+        if self._video and is_keyframe_start(self.codec, packet.payload):
+            packet.keyframe = True
             self.on_keyframe()
+        now = time.monotonic()
         send_time = abs_send_time_now()
-        for leg in self.downtracks:
-            leg.forward(view, keyframe, send_time, capture_time, audio_level)
+        for sink in self.sinks:
+            sink.forward(packet, now, send_time)
 
     def request_keyframe(self) -> None:
         raise NotImplementedError
 
     def on_keyframe(self) -> None:
-        """A keyframe from the publisher starts (before any leg sees it)."""
+        """A keyframe from the publisher starts (before any sink sees it)."""
 
     def nack(self, sequence_numbers: list[int]) -> None:
-        """Ask the publisher to resend packets a subscriber missed and the leg no longer holds."""
+        """Ask the publisher to resend packets a subscriber missed and the relay no longer holds."""
 
 
 class UpTrack(UpTrackBase):
-    """A stream received on this worker from its publisher."""
+    """A track received on this worker from its publisher."""
 
     def __init__(
         self,
         *,
-        stream_id: str,
+        track_id: str,
         participant_id: str,
         kind: str,
         layer: str,
@@ -152,7 +160,7 @@ class UpTrack(UpTrackBase):
         capture_time_id: int,
         max_bitrate: int,
     ) -> None:
-        super().__init__(stream_id=stream_id, participant_id=participant_id, kind=kind, layer=layer, codec=codec,
+        super().__init__(track_id=track_id, participant_id=participant_id, kind=kind, layer=layer, codec=codec,
                          clock_rate=clock_rate)
         self.ssrc = ssrc
         self.rtx_ssrc = rtx_ssrc
@@ -163,33 +171,26 @@ class UpTrack(UpTrackBase):
         self._send_rtcp = send_rtcp
         self.stats = ReceiveStatistics(clock_rate)
         self.keyframes = KeyframeRequestLimiter(self._send_pli)
-        self.remote_workers: set[int] = set()
-        self.forward_remote: Callable[[UpTrack, RtpView, int, bytes | None], None] | None = None
-        self.mesh_number = 0
         self.last_sr_ntp_mid = 0
         self.last_sr_time = 0.0
         self.muted = False
-        self.hinted_in_use: bool | None = None
         self._missing: dict[int, int] = {}
         self._last_seq: int | None = None
 
-    def receive(self, view: RtpView) -> None:
+    def receive(self, packet: RtpView) -> None:
         """A decrypted packet from the publisher (RTX already unwrapped)."""
-        now = time.time()
-        newer = self.stats.add(view.sequence_number, view.timestamp, now)
-        if self.kind == "video":
-            self._track_gaps(view.sequence_number, newer)
-        level = None
+        newer = self.stats.add(packet.sequence_number, packet.timestamp, time.time())
+        if self._video:
+            self._track_gaps(packet.sequence_number, newer)
         if self.audio_level_id:
-            raw = view.extensions.get(self.audio_level_id)
+            raw = packet.extensions.get(self.audio_level_id)
             if raw:
-                level = raw[0] & 0x7F
+                packet.audio_level = raw[0] & 0x7F
         if self.muted:
             return
-        capture = view.extensions.get(self.capture_time_id) if self.capture_time_id else None
-        if self.remote_workers and self.forward_remote is not None:
-            self.forward_remote(self, view, 255 if level is None else level, capture)
-        self.dispatch(view, capture, level)
+        if self.capture_time_id:
+            packet.capture_time = packet.extensions.get(self.capture_time_id)
+        self.dispatch(packet)
 
     def _track_gaps(self, seq: int, newer: bool) -> None:
         missing = self._missing
@@ -221,7 +222,7 @@ class UpTrack(UpTrackBase):
         self._send_rtcp(bytes(packet))
 
     def request_keyframe(self) -> None:
-        if self.kind == "video":
+        if self._video:
             self.keyframes.request()
 
     def on_keyframe(self) -> None:
@@ -243,31 +244,39 @@ class UpTrack(UpTrackBase):
                                   reports=[self.stats.report(self.ssrc, self.last_sr_ntp_mid, dlsr)]))
 
 
-def remb(rtcp_ssrc: int, tracks: list[UpTrack]) -> bytes | None:
-    """One REMB for a publisher's whole transport (REMB is a per-transport estimate, not per
-    stream): the sum of what the relay takes of each of its video tracks."""
-    video = [t for t in tracks if t.kind == "video" and t.ssrc is not None and t.max_bitrate]
-    if not video:
-        return None
-    return bytes(RtcpPsfbPacket(fmt=RTCP_PSFB_APP, ssrc=rtcp_ssrc, media_ssrc=0,
-                                fci=pack_remb_fci(sum(t.max_bitrate for t in video), [t.ssrc for t in video])))
+class Upstream(Protocol):
+    """Where a `RemoteUpTrack` sends what its sinks ask of the publisher on the owner worker
+    (its room, which passes the request over the mesh)."""
+
+    def keyframe_request(self, track: RemoteUpTrack) -> None: ...
+
+    def nack_request(self, track: RemoteUpTrack, sequence_numbers: list[int]) -> None: ...
 
 
 class RemoteUpTrack(UpTrackBase):
-    """A stream whose publisher is on another worker; packets arrive over the mesh."""
+    """A track whose publisher is on another worker (`owner`), fed over the mesh."""
 
-    def __init__(self, *, stream_id: str, participant_id: str, kind: str, layer: str, codec: str,
-                 clock_rate: int, owner: int, request: Callable[[int, dict], None]) -> None:
-        super().__init__(stream_id=stream_id, participant_id=participant_id, kind=kind, layer=layer, codec=codec,
+    def __init__(self, *, track_id: str, participant_id: str, kind: str, layer: str, codec: str,
+                 clock_rate: int, owner: int, number: int, upstream: Upstream) -> None:
+        super().__init__(track_id=track_id, participant_id=participant_id, kind=kind, layer=layer, codec=codec,
                          clock_rate=clock_rate)
         self.owner = owner
-        self._request = request
+        self.number = number  # the track's number on the owner's mesh feed
+        self._upstream = upstream
+        self._keyframe_asked = False
 
     def request_keyframe(self) -> None:
         # Deferred, so that the "want" this worker announces in the same rebind reaches the
-        # owner first: a keyframe sent before the owner forwards the stream would be lost.
-        if self.kind == "video":
-            asyncio.get_running_loop().call_soon(self._request, self.owner, {"t": "pli", "stream": self.stream_id})
+        # owner first (a keyframe sent before the owner forwards the track would be lost), and
+        # sent once for all the sinks that ask in the same loop iteration. The owner's
+        # `KeyframeRequestLimiter` merges the rest.
+        if self._video and not self._keyframe_asked:
+            self._keyframe_asked = True
+            asyncio.get_running_loop().call_soon(self._ask_keyframe)
+
+    def _ask_keyframe(self) -> None:
+        self._keyframe_asked = False
+        self._upstream.keyframe_request(self)
 
     def nack(self, sequence_numbers: list[int]) -> None:
-        self._request(self.owner, {"t": "nack", "stream": self.stream_id, "seqs": sequence_numbers})
+        self._upstream.nack_request(self, sequence_numbers)

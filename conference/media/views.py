@@ -1,15 +1,31 @@
-"""Who sees whom: the video each participant's slots carry, from the replicated room state.
+"""Who sees whom: the source of each participant's video `DownTrack`s, from the replicated room
+state.
 
-- A district sees the host (first video slot) and the current speaker (second slot): the
+- A district sees the host (first video DownTrack) and the current speaker (second): the
   spotlit district if the host set one, else the district that last held the floor - never
   itself (then the district before it).
-- The host and observers see the current speaker's high track (first slot) and every
-  district's low track as a tile (following slots, in join order).
+- The host and observers see the current speaker's high track (first video DownTrack) and every
+  district's low track as a tile (the following ones, in join order).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+# Everyone hears this many voices at most: the loudest voice-active others, the floor holder
+# always among them.
+AUDIO_DOWNTRACKS_PER_SUBSCRIBER = 3
+
+
+@dataclass(frozen=True)
+class TrackInfo:
+    """A published track as the room knows it: where its packets come from on the mesh."""
+
+    owner: int  # the worker holding the publisher's transport
+    number: int  # the track's feed number on that worker's mesh
+    kind: str
+    codec: str
+    clock_rate: int
 
 
 @dataclass
@@ -17,12 +33,13 @@ class MemberInfo:
     role: str
     worker: int
     joined_at: float
-    streams: dict[str, dict] = field(default_factory=dict)  # layer -> stream description
+    tracks: dict[str, TrackInfo] = field(default_factory=dict)  # by layer
 
 
 @dataclass
 class RoomState:
-    """The room as the home worker decides it; every worker holding a participant has a copy."""
+    """The room as the home worker decides it; every worker holding a participant has a copy
+    (replicated as `messages.State`)."""
 
     members: dict[str, MemberInfo] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)
@@ -32,23 +49,6 @@ class RoomState:
     muted: list[str] = field(default_factory=list)
     version: int = 0
     epoch: float = 0.0  # when the home worker created the room: a restarted home starts over
-
-    def to_dict(self) -> dict:
-        return {
-            "members": {pid: {"role": m.role, "worker": m.worker, "joined_at": m.joined_at, "streams": m.streams}
-                        for pid, m in self.members.items()},
-            "order": self.order, "dominant": self.dominant, "spotlight": self.spotlight,
-            "featured": self.featured, "muted": self.muted, "version": self.version, "epoch": self.epoch,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict) -> RoomState:
-        return cls(
-            members={pid: MemberInfo(m["role"], m["worker"], m["joined_at"], m["streams"])
-                     for pid, m in data["members"].items()},
-            order=list(data["order"]), dominant=data["dominant"], spotlight=data["spotlight"],
-            featured=list(data["featured"]), muted=list(data["muted"]), version=data["version"],
-            epoch=data.get("epoch", 0.0))
 
     def districts(self) -> list[str]:
         return [pid for pid in self.order if pid in self.members and self.members[pid].role == "district"]
@@ -65,11 +65,11 @@ class RoomState:
                 return pid
         return None
 
-    def video_sources(self, viewer: str, slots: int) -> list[tuple[str, str] | None]:
-        """(participant, layer) for each of `viewer`'s video slots, None for an idle slot."""
+    def video_sources(self, viewer: str, count: int) -> list[tuple[str, str] | None]:
+        """(participant, layer) for each of `viewer`'s `count` video DownTracks, None for an idle one."""
         member = self.members.get(viewer)
         if member is None:
-            return [None] * slots
+            return [None] * count
         speaker = self.speaker_for(viewer)
         if member.role == "district":
             host = self.host()
@@ -80,12 +80,12 @@ class RoomState:
         else:
             wanted = [(speaker, "high") if speaker else None]
             wanted += [(pid, "low") for pid in self.districts()]
-        wanted = wanted[:slots] + [None] * max(0, slots - len(wanted))
-        return [w if w is None or w[1] in self.members[w[0]].streams else None for w in wanted]
+        wanted = wanted[:count] + [None] * max(0, count - len(wanted))
+        return [w if w is None or w[1] in self.members[w[0]].tracks else None for w in wanted]
 
 
 def assign_audio(current: list[str | None], chosen: list[str]) -> list[str | None]:
-    """Put `chosen` sources on audio slots, leaving a source on the slot it already has."""
+    """Put `chosen` sources on audio DownTracks, leaving a source on the DownTrack it already has."""
     result: list[str | None] = [pid if pid in chosen else None for pid in current]
     missing = [pid for pid in chosen if pid not in result]
     for i, pid in enumerate(result):

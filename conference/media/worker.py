@@ -1,45 +1,65 @@
 """A media worker process: one asyncio loop on one core, holding some participants' sessions.
 
-Participants are spread over the workers by their id; a room's state lives on its home worker
-(by room id). A worker serves the control protocol (JSON lines on a Unix socket, see
-`control.py`) to `MediaRouter` clients and exchanges packets and room state with the other
-workers over the mesh.
+Participants are spread over the workers by their id and a room's state lives on its home worker
+(`placement.py`). A worker serves the control channel (`control.py`) to `MediaClient`s, and
+exchanges packets (`MeshFeed`s) and room messages with the other workers over the mesh. It is
+each of its rooms' `RoomHost`: rooms reach other workers, the control channel's clients and the
+mesh only through it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import resource
-import zlib
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
 
 from . import aiortc_hooks
-from .errors import MediaError
-from .mesh import Mesh, pack_media, unpack_media
+from .control import ControlServer
+from .errors import MediaError, MediaErrorCode
+from .mesh import Mesh, MeshFeed, unpack_media
+from .messages import (
+    AddParticipant,
+    Answer,
+    Call,
+    CloseRoom,
+    GetLinkStats,
+    GetRoomState,
+    GetWorkerStats,
+    Hello,
+    Join,
+    KeyframeRequest,
+    Leave,
+    MeshMessage,
+    Mute,
+    Nack,
+    Publish,
+    RemoveParticipant,
+    RoomMessage,
+    SetSpotlight,
+    State,
+    StatsEvent,
+    Want,
+    WorkerStats,
+)
 from .participant import Participant
 from .payloads import H264, VP8
+from .placement import control_path, home_of_room
 from .room import Room
-from .rtp import RtpView
-from .uptrack import RemoteUpTrack, UpTrack
+from .uptrack import RemoteUpTrack
 
 logger = logging.getLogger(__name__)
 
 TICK_SECONDS = 0.1
 RTCP_SECONDS = 1.0
 STATS_SECONDS = 3.0
-
-
-def control_path(run_dir: Path, index: int) -> Path:
-    return run_dir / f"worker-{index}.sock"
-
-
-def place(key: str, count: int) -> int:
-    """Which worker holds a participant or is home to a room: stable across processes."""
-    return zlib.crc32(key.encode()) % count
 
 
 def restrict_ice_addresses(addresses: list[str]) -> None:
@@ -55,242 +75,152 @@ class MediaWorker:
         self.count = count
         self.run_dir = run_dir
         self.rooms: dict[str, Room] = {}
-        self.mesh = Mesh(run_dir, index, count, self._on_mesh_media, self._on_mesh_control)
-        self._local_streams: dict[int, UpTrack] = {}
-        self._remote_streams: dict[tuple[int, int], RemoteUpTrack] = {}
-        self._next_stream = 1
-        self._clients: set[asyncio.StreamWriter] = set()
-        self._server: asyncio.AbstractServer | None = None
+        self.mesh = Mesh(run_dir, index, count, self._on_mesh_media, self._on_mesh_message)
+        self.control = ControlServer(control_path(run_dir, index), self)
+        self._remote_tracks: dict[tuple[int, int], RemoteUpTrack] = {}  # by (owner, feed number)
+        self._next_feed = 1
         self._tasks: list[asyncio.Task] = []
         self.loop_lag_max = 0.0
 
-    # -- placement -----------------------------------------------------------------------------
+    # -- rooms ---------------------------------------------------------------------------------
 
     def home_of(self, room_id: str) -> int:
-        return place("room:" + room_id, self.count)
+        return home_of_room(room_id, self.count)
 
-    def room(self, room_id: str, video_codec: str = VP8, create: bool = False) -> Room:
+    def _room(self, room_id: str, video_codec: str) -> Room:
+        """The room, made on first use (by its first participant here, or a message about it)."""
         room = self.rooms.get(room_id)
         if room is None:
-            if not create:
-                raise MediaError(f"no media for room {room_id!r} on worker {self.index}")
             if video_codec not in (VP8, H264):
-                raise MediaError(f"video codec must be vp8 or h264, not {video_codec!r}")
-            room = self.rooms[room_id] = Room(self, room_id, video_codec)
+                raise MediaError(MediaErrorCode.BAD_VIDEO_CODEC,
+                                 f"video codec must be vp8 or h264, not {video_codec!r}")
+            room = self.rooms[room_id] = Room(self, room_id, video_codec, self.home_of(room_id))
         return room
 
-    # -- messages between workers --------------------------------------------------------------
+    def _home_room(self, room_id: str) -> Room:
+        room = self.rooms.get(room_id)
+        if room is None or not room.is_home:
+            raise MediaError(MediaErrorCode.NO_ROOM, f"room {room_id!r} has no media here "
+                                                     f"(its home is worker {self.home_of(room_id)})")
+        return room
 
-    def to_worker(self, worker: int, message: dict) -> None:
+    # -- RoomHost ------------------------------------------------------------------------------
+
+    def send(self, worker: int, message: RoomMessage) -> None:
         if worker == self.index:
-            asyncio.get_running_loop().call_soon(self._on_mesh_control, message)
+            asyncio.get_running_loop().call_soon(self._on_mesh_message, message)
         else:
             self.mesh.send_control(worker, message)
 
-    def to_home(self, room: Room, message: dict) -> None:
-        self.to_worker(room.home, {**message, "room": room.room_id, "codec": room.video_codec})
+    def emit(self, event: BaseModel) -> None:
+        self.control.emit(event)
 
-    def broadcast_state(self, room: Room, workers: set[int], state: dict) -> None:
-        for worker in workers:
-            self.to_worker(worker, {"t": "state", "room": room.room_id, "codec": room.video_codec,
-                                    "state": state})
+    def open_feed(self) -> MeshFeed:
+        feed = MeshFeed(self.index, self._next_feed, self.mesh.send_media)
+        self._next_feed += 1
+        return feed
 
-    def register_stream(self, room: Room, track: UpTrack) -> None:
-        track.mesh_number = self._next_stream
-        self._next_stream += 1
-        self._local_streams[track.mesh_number] = track
+    def listen(self, track: RemoteUpTrack) -> None:
+        self._remote_tracks[(track.owner, track.number)] = track
 
-    def unregister_stream(self, track: UpTrack) -> None:
-        self._local_streams.pop(track.mesh_number, None)
+    def forget(self, track: RemoteUpTrack) -> None:
+        if self._remote_tracks.get((track.owner, track.number)) is track:
+            del self._remote_tracks[(track.owner, track.number)]
 
-    def describe(self, track: UpTrack) -> dict:
-        return {"owner": self.index, "number": track.mesh_number, "kind": track.kind,
-                "codec": track.codec, "clock_rate": track.clock_rate}
-
-    def register_remote(self, room: Room, proxy: RemoteUpTrack, desc: dict) -> None:
-        proxy.mesh_number = desc["number"]
-        self._remote_streams[(desc["owner"], desc["number"])] = proxy
-
-    def unregister_remote(self, proxy: RemoteUpTrack) -> None:
-        self._remote_streams.pop((proxy.owner, proxy.mesh_number), None)
-
-    def forward_media(self, track: UpTrack, view: RtpView, level: int, capture: bytes | None) -> None:
-        datagram = pack_media(self.index, track.mesh_number, view, level, capture)
-        for worker in track.remote_workers:
-            self.mesh.send_media(worker, datagram)
+    # -- the mesh ------------------------------------------------------------------------------
 
     def _on_mesh_media(self, data: bytes) -> None:
-        sender, number, view, level, capture = unpack_media(data)
-        proxy = self._remote_streams.get((sender, number))
-        if proxy is not None:
-            proxy.dispatch(view, capture, None if level == 255 else level)
+        sender, number, packet = unpack_media(data)
+        track = self._remote_tracks.get((sender, number))
+        if track is not None:
+            track.dispatch(packet)
 
-    def _on_mesh_control(self, message: dict) -> None:
-        t = message["t"]
-        if t == "hello":  # that worker (re)started empty
+    def _on_mesh_message(self, message: MeshMessage) -> None:
+        if isinstance(message, Hello):  # that worker (re)started empty
             for room in self.rooms.values():
                 if room.is_home:
-                    room.forget_worker(message["worker"])
-                elif room.home == message["worker"]:
+                    room.forget_worker(message.worker)
+                elif room.home == message.worker:
                     room.home_restarted()
             return
-        room_id = message["room"]
-        if t in ("join", "stream", "leave"):
-            self.room(room_id, message.get("codec", VP8), create=True).apply(message)
-        elif t == "state":
-            room = self.rooms.get(room_id)
-            if room is None and any(m["worker"] == self.index for m in message["state"]["members"].values()):
-                room = self.room(room_id, message.get("codec", VP8), create=True)
+        if isinstance(message, (Join, Publish, Leave)):
+            self._room(message.room, message.codec).apply(message)
+            return
+        if isinstance(message, State):
+            room = self.rooms.get(message.room)
+            if room is None and any(m.worker == self.index for m in message.state.members.values()):
+                room = self._room(message.room, message.codec)
             if room is not None:
-                room.on_state(message["state"])
-        elif t == "want":
-            room = self.rooms.get(room_id)
-            if room is not None:
-                room.on_want(message["worker"], message["streams"])
-        elif t in ("pli", "nack"):
-            room = self.rooms.get(room_id)
-            track = room.streams.get(message["stream"]) if room else None
-            if isinstance(track, UpTrack):
-                if t == "pli":
-                    track.request_keyframe()
-                else:
-                    track.nack(message["seqs"])
-        elif t == "spotlight":
-            self.room(room_id).set_spotlight(message["participant"])
-        elif t == "mute":
-            self.room(room_id).set_muted(message["participant"], message["muted"])
+                room.on_state(message.state)
+            return
+        room = self.rooms.get(message.room)
+        if room is None:
+            return
+        if isinstance(message, Want):
+            room.on_want(message.worker, message.tracks)
+        elif isinstance(message, KeyframeRequest):
+            room.on_keyframe_request(message.track)
+        elif isinstance(message, Nack):
+            room.on_nack(message.track, message.sequence_numbers)
 
-    # -- events to control clients -------------------------------------------------------------
+    # -- the control channel (ControlHandler) ----------------------------------------------------
 
-    def emit(self, event: dict) -> None:
-        line = (json.dumps(event, separators=(",", ":")) + "\n").encode()
-        for writer in list(self._clients):
-            if writer.is_closing():
-                self._clients.discard(writer)
-                continue
-            writer.write(line)
-
-    # -- control requests ----------------------------------------------------------------------
-
-    async def handle(self, op: str, args: dict) -> object:
-        if op == "add_participant":
-            return await self._add_participant(args)
-        if op == "remove_participant":
-            room = self.rooms.get(args["room"])
-            if room is None or args["participant"] not in room.participants:
-                raise MediaError(f"participant {args['participant']!r} is not on worker {self.index}")
-            await room.remove(args["participant"])
-            if not room.participants and not room.is_home:
+    async def call(self, call: Call) -> Any:
+        if isinstance(call, AddParticipant):
+            room = self._room(call.room, call.video_codec)
+            participant = Participant(call.participant, call.role, room.video_codec, room)
+            return Answer(sdp=await room.admit(participant, call.sdp), worker=self.index)
+        if isinstance(call, RemoveParticipant):
+            room = self.rooms.get(call.room)
+            if room is None:
+                raise MediaError(MediaErrorCode.NOT_CONNECTED,
+                                 f"participant {call.participant!r} has no media session on worker {self.index}")
+            await room.remove(call.participant)
+            if room.idle:
                 room.release()
-                self.rooms.pop(room.room_id, None)
+                del self.rooms[room.room_id]
             return None
-        if op == "set_spotlight":
-            room = self._home_only(args["room"])
-            pid = args.get("participant")
-            if pid is not None and pid not in room.state.members:
-                raise MediaError(f"participant {pid!r} is not in room {args['room']!r}")
-            room.set_spotlight(pid)
+        if isinstance(call, SetSpotlight):
+            self._home_room(call.room).set_spotlight(call.participant)
             return None
-        if op == "mute":
-            room = self._home_only(args["room"])
-            if args["participant"] not in room.state.members:
-                raise MediaError(f"participant {args['participant']!r} is not in room {args['room']!r}")
-            room.set_muted(args["participant"], bool(args.get("muted", True)))
+        if isinstance(call, Mute):
+            self._home_room(call.room).set_muted(call.participant, call.muted)
             return None
-        if op == "room_state":
-            return self._home_only(args["room"]).state.to_dict()
-        if op == "link_stats":
-            room = self.rooms.get(args["room"])
-            return [] if room is None else [p.link_stats() for p in room.participants.values()]
-        if op == "close_room":
-            room = self.rooms.pop(args["room"], None)
+        if isinstance(call, GetRoomState):
+            return self._home_room(call.room).state
+        if isinstance(call, GetLinkStats):
+            room = self.rooms.get(call.room)
+            return [] if room is None else room.link_stats()
+        if isinstance(call, CloseRoom):
+            room = self.rooms.pop(call.room, None)
             if room is not None:
-                for pid in list(room.participants):
-                    await room.remove(pid)
+                await room.close()
             return None
-        if op == "worker_stats":
+        if isinstance(call, GetWorkerStats):
             return self.worker_stats()
-        raise MediaError(f"unknown operation {op!r}")
+        raise MediaError(MediaErrorCode.MALFORMED_REQUEST, f"no operation {call.op!r}")  # pragma: no cover
 
-    def _home_only(self, room_id: str) -> Room:
-        room = self.rooms.get(room_id)
-        if room is None or not room.is_home:
-            raise MediaError(f"room {room_id!r} has no media here (its home is worker {self.home_of(room_id)})")
-        return room
-
-    async def _add_participant(self, args: dict) -> dict:
-        room_id, pid, role = args["room"], args["participant"], args["role"]
-        room = self.room(room_id, args.get("video_codec", VP8), create=True)
-        if pid in room.participants:
-            raise MediaError(f"participant {pid!r} is already connected to room {room_id!r}")
-        participant = Participant(room, pid, role)
-        participant.on_state = self._participant_state
-        room.participants[pid] = participant
-        try:
-            answer = await participant.negotiate(args["sdp"])
-        except Exception:
-            room.participants.pop(pid, None)
-            await participant.close()
-            raise
-        room.add(participant)
-        return {"sdp": answer, "worker": self.index}
-
-    def _participant_state(self, participant: Participant, state: str) -> None:
-        self.emit({"event": "connection", "room": participant.room.room_id,
-                   "participant": participant.participant_id, "state": state})
-
-    def _take_lag(self) -> float:
-        lag, self.loop_lag_max = self.loop_lag_max, 0.0
-        return lag
-
-    def worker_stats(self) -> dict:
+    def worker_stats(self) -> WorkerStats:
         usage = resource.getrusage(resource.RUSAGE_SELF)
-        legs = [leg for room in self.rooms.values() for p in room.participants.values()
-                for leg in (*p.video_slots, *p.audio_slots)]
-        return {
-            "worker": self.index,
-            "pid": os.getpid(),
-            "cpu_seconds": usage.ru_utime + usage.ru_stime,
-            "cpu_user_seconds": usage.ru_utime,
-            "cpu_system_seconds": usage.ru_stime,
-            "forwarded_packets": sum(leg.packets for leg in legs),
-            "retransmitted_packets": sum(leg.retransmitted for leg in legs),
-            "received_packets": sum(t.packets for t in self._local_streams.values()),
-            "mesh_sent": self.mesh.sent,
-            "mesh_received": self.mesh.received,
-            "mesh_dropped": self.mesh.dropped,
-            "participants": sum(len(r.participants) for r in self.rooms.values()),
-            "loop_lag_ms_max": round(self._take_lag() * 1000, 1),
+        participants = [p for room in self.rooms.values() for p in room.participants.values()]
+        downtracks = [d for p in participants for d in (*p.video_downtracks, *p.audio_downtracks)]
+        lag, self.loop_lag_max = self.loop_lag_max, 0.0
+        return WorkerStats(
+            worker=self.index,
+            pid=os.getpid(),
+            cpu_seconds=usage.ru_utime + usage.ru_stime,
+            cpu_user_seconds=usage.ru_utime,
+            cpu_system_seconds=usage.ru_stime,
+            forwarded_packets=sum(d.packets for d in downtracks),
+            retransmitted_packets=sum(d.retransmitted for d in downtracks),
+            received_packets=sum(t.packets for p in participants for t in p.uptracks.values()),
+            mesh_sent=self.mesh.sent,
+            mesh_received=self.mesh.received,
+            mesh_dropped=self.mesh.dropped,
+            participants=len(participants),
+            loop_lag_ms_max=round(lag * 1000, 1),
             **aiortc_hooks.codec_counts(),
-        }
-
-    async def _serve_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._clients.add(writer)
-        try:
-            while line := await reader.readline():
-                asyncio.ensure_future(self._answer(line, writer))
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
-        finally:
-            self._clients.discard(writer)
-            writer.close()
-
-    async def _answer(self, line: bytes, writer: asyncio.StreamWriter) -> None:
-        request_id = None
-        try:
-            request = json.loads(line)
-            request_id = request.get("id")
-            result = await self.handle(request["op"], request.get("args", {}))
-            reply = {"id": request_id, "ok": True, "result": result}
-        except MediaError as exc:
-            reply = {"id": request_id, "ok": False, "error": str(exc)}
-        except (KeyError, TypeError, ValueError) as exc:
-            reply = {"id": request_id, "ok": False, "error": f"malformed request: {exc}"}
-        except Exception as exc:
-            logger.exception("control request failed")
-            reply = {"id": request_id, "ok": False, "error": f"internal error: {type(exc).__name__}"}
-        if not writer.is_closing():
-            writer.write((json.dumps(reply, separators=(",", ":")) + "\n").encode())
+        )
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -300,11 +230,8 @@ class MediaWorker:
         await self.mesh.open()
         for other in range(self.count):
             if other != self.index:
-                self.mesh.send_control(other, {"t": "hello", "worker": self.index})
-        path = control_path(self.run_dir, self.index)
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)
-        self._server = await asyncio.start_unix_server(self._serve_client, path=str(path), limit=1 << 22)
+                self.mesh.send_control(other, Hello(worker=self.index))
+        await self.control.start()
         self._tasks = [asyncio.ensure_future(self._every(TICK_SECONDS, self._tick)),
                        asyncio.ensure_future(self._every(RTCP_SECONDS, self._rtcp)),
                        asyncio.ensure_future(self._every(STATS_SECONDS, self._stats))]
@@ -313,12 +240,11 @@ class MediaWorker:
         for task in self._tasks:
             task.cancel()
         for room_id in list(self.rooms):
-            await self.handle("close_room", {"room": room_id})
-        if self._server is not None:
-            self._server.close()
+            await self.rooms.pop(room_id).close()
+        self.control.close()
         self.mesh.close()
 
-    async def _every(self, seconds: float, action) -> None:
+    async def _every(self, seconds: float, action: Callable[[], None]) -> None:
         loop = asyncio.get_running_loop()
         while True:
             due = loop.time() + seconds
@@ -332,8 +258,9 @@ class MediaWorker:
                 logger.exception("periodic media task failed")
 
     def _tick(self) -> None:
+        now = time.monotonic()
         for room in list(self.rooms.values()):
-            room.tick()
+            room.tick(now)
 
     def _rtcp(self) -> None:
         for room in list(self.rooms.values()):
@@ -342,8 +269,7 @@ class MediaWorker:
     def _stats(self) -> None:
         for room in list(self.rooms.values()):
             if room.participants:
-                self.emit({"event": "stats", "room": room.room_id, "worker": self.index,
-                           "participants": [p.link_stats() for p in room.participants.values()]})
+                self.emit(StatsEvent(room=room.room_id, worker=self.index, participants=room.link_stats()))
 
 
 def set_priority(nice: int) -> None:

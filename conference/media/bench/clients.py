@@ -8,7 +8,8 @@ import time
 from pathlib import Path
 
 from .. import aiortc_hooks
-from ..client import MediaRouter
+from ..client import MediaClient
+from ..messages import PublishHintEvent
 from ..worker import restrict_ice_addresses, set_priority
 from .clip import FPS, load_clip
 from .loadclient import LoadPeer, decode_samples
@@ -18,8 +19,8 @@ ROOM = "bench"
 
 async def _run(spec: dict, conn) -> dict:
     clip = load_clip(Path(spec["var_dir"]))
-    router = MediaRouter(Path(spec["run_dir"]), spec["workers"])
-    await router.connect()
+    media = MediaClient(Path(spec["run_dir"]), spec["workers"])
+    await media.connect()
     peers = []
     for pid, role in spec["peers"]:
         # The chair and observers see the speaker and every district's tile; a district sees
@@ -30,16 +31,16 @@ async def _run(spec: dict, conn) -> dict:
                               sample=pid in spec["sample"], publish=role != "observer"))
 
     async def negotiate(pid: str, role: str, sdp: str) -> str:
-        return await router.add_participant(ROOM, pid, role, sdp)
+        return await media.add_participant(ROOM, pid, role, sdp)
 
     for peer in peers:
         await peer.connect(negotiate)
     by_id = {p.participant_id: p for p in peers}
 
     async def follow_hints() -> None:
-        async for event in router.events():
-            if event["event"] == "publish_hint" and event["participant"] in by_id:
-                by_id[event["participant"]].publish_hint(event["layer"], event["active"])
+        async for event in media.events():
+            if isinstance(event, PublishHintEvent) and event.participant in by_id:
+                by_id[event.participant].publish_hint(event.layer, event.active)
 
     hints = asyncio.ensure_future(follow_hints()) if spec["pause_unwatched"] else None
     deadline = time.time() + 30
@@ -113,7 +114,7 @@ async def _run(spec: dict, conn) -> dict:
     decoded, failed = decode_samples(peers)
     for peer in peers:
         await peer.pc.close()
-    await router.close()
+    await media.close()
     return {"peers": results, "sample_decoded_frames": decoded, "sample_decode_failures": failed,
             "cpu_seconds": client_cpu}
 

@@ -17,7 +17,8 @@ import statistics
 import time
 from pathlib import Path
 
-from ..client import MediaRouter
+from ..client import MediaClient
+from ..messages import SpeakerEvent
 from ..service import WorkerPool
 from .baseline import BaselineClient, run_baseline_server
 from .clients import run_client_process
@@ -63,14 +64,14 @@ def run_bench(districts: int, seconds: int, var_dir: Path, workers: int, baselin
 
 async def _main_run(districts: int, seconds: int, var_dir: Path, run_dir: Path, workers: int,
                     pause_unwatched: bool, nice: int, observers: int) -> dict:
-    router = MediaRouter(run_dir, workers)
-    await router.connect()
+    media = MediaClient(run_dir, workers)
+    await media.connect()
     speaker_events: list[dict] = []
 
     async def collect() -> None:
-        async for event in router.events():
-            if event["event"] == "speaker":
-                speaker_events.append(event)
+        async for event in media.events():
+            if isinstance(event, SpeakerEvent):
+                speaker_events.append(event.model_dump())
 
     collector = asyncio.ensure_future(collect())
     participants = ([("chu-toa", "host")] + [(f"dc-{i:02d}", "district") for i in range(1, districts + 1)]
@@ -109,10 +110,10 @@ async def _main_run(districts: int, seconds: int, var_dir: Path, run_dir: Path, 
         parent.send((t0, window_start, window_end, schedule))
 
     await asyncio.sleep(max(0.0, window_start - time.time()))
-    before = await router.worker_stats()
+    before = [s.model_dump() for s in await media.worker_stats()]
     await asyncio.sleep(max(0.0, window_end - time.time()))
-    after = await router.worker_stats()
-    stats = await router.link_stats("bench")
+    after = [s.model_dump() for s in await media.worker_stats()]
+    stats = [s.model_dump() for s in await media.link_stats("bench")]
 
     results = []
     for parent in pipes:
@@ -123,7 +124,7 @@ async def _main_run(districts: int, seconds: int, var_dir: Path, run_dir: Path, 
     for proc in procs:
         proc.join(10)
     collector.cancel()
-    await router.close()
+    await media.close()
     result = _summarise(districts, seconds, ready, before, after, results, speaker_events, window_start,
                         window_end, stats, schedule, t0)
     result["observers"] = observers
@@ -223,9 +224,10 @@ def _summarise(districts: int, seconds: int, ready: int, before: list[dict], aft
         "relay_loss_in_pct_max": max((s["loss_in_pct"] for s in link_stats), default=None),
         "method": (
             "SFU CPU = user+system time of the media worker processes (getrusage) over the measured window; "
-            "forwarded = RTP packets sent by the relay legs in that window. Load clients are separate processes "
-            "using aiortc for ICE/DTLS/SRTP, sending pre-encoded VP8/Opus and counting/reassembling frames from "
-            "RTP headers without decoding; a sample of frames per client is decoded with libvpx afterwards. "
+            "forwarded = RTP packets sent by the relay (all DownTracks) in that window. Load clients are separate "
+            "processes using aiortc for ICE/DTLS/SRTP, sending pre-encoded VP8/Opus and counting/reassembling "
+            "frames from RTP headers without decoding; a sample of frames per client is decoded with libvpx "
+            "afterwards. "
             "Latency = publisher send time (abs-capture-time, carried through the relay) to the subscriber "
             "holding the frame's last packet. Switch = relay's speaker decision to the first complete keyframe "
             "on each subscriber's speaker slot. All processes share this 2-core machine with other work; "

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conference.media.client import MediaRouter
+from conference.media.client import MediaClient
 from conference.media.service import WorkerPool
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
@@ -74,21 +74,21 @@ async def test_chromium_host_and_district_decode_each_other(tmp_path: Path, page
 
     pool = WorkerPool(tmp_path / "media", 2)
     pool.start()
-    router = MediaRouter(tmp_path / "media", 2)
+    media = MediaClient(tmp_path / "media", 2)
     try:
-        await router.connect()
+        await media.connect()
         async with async_playwright() as p:
             browser = await p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
                 "--no-sandbox", "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"])
             page = await browser.new_page()
             await page.goto(page_origin)
             host, offer = await page.evaluate(OFFER, [2, False])
-            await page.evaluate(ANSWER, [host, await router.add_participant("rb", "chair", "host", offer,
+            await page.evaluate(ANSWER, [host, await media.add_participant("rb", "chair", "host", offer,
                                                                               video_codec=codec)])
             district, offer = await page.evaluate(OFFER, [2, True])
-            await page.evaluate(ANSWER, [district, await router.add_participant("rb", "dc-a", "district", offer,
+            await page.evaluate(ANSWER, [district, await media.add_participant("rb", "dc-a", "district", offer,
                                                                                   video_codec=codec)])
-            await router.set_spotlight("rb", "dc-a")
+            await media.set_spotlight("rb", "dc-a")
             for _ in range(150):
                 host_frames = await page.evaluate(DECODED, host)
                 district_frames = await page.evaluate(DECODED, district)
@@ -100,12 +100,12 @@ async def test_chromium_host_and_district_decode_each_other(tmp_path: Path, page
             else:
                 details = {"host": await page.evaluate(DETAILS, host),
                            "district": await page.evaluate(DETAILS, district),
-                           "workers": await router.worker_stats()}
+                           "workers": await media.worker_stats()}
                 pytest.fail(f"frames decoded: host {host_frames}, district {district_frames}; {details}")
             await browser.close()
-        stats = await router.worker_stats()
-        assert sum(s["decoded_frames"] + s["encoded_frames"] for s in stats) == 0
-        assert sum(s["forwarded_packets"] for s in stats) > 90
+        stats = await media.worker_stats()
+        assert sum(s.decoded_frames + s.encoded_frames for s in stats) == 0
+        assert sum(s.forwarded_packets for s in stats) > 90
     finally:
-        await router.close()
+        await media.close()
         pool.stop()

@@ -14,10 +14,11 @@ import pytest
 from aiortc import RTCBundlePolicy, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import AudioStreamTrack, MediaStreamTrack
 
-from conference.media.client import MediaRouter
-from conference.media.errors import MediaError
+from conference.media.client import MediaClient
+from conference.media.errors import MediaError, MediaErrorCode
+from conference.media.messages import ConnectionEvent, LayoutEvent, PublishHintEvent
+from conference.media.placement import place
 from conference.media.service import WorkerPool
-from conference.media.worker import place
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -73,9 +74,9 @@ class Peer:
 
         asyncio.ensure_future(pump())
 
-    async def join(self, router: MediaRouter, room: str, pid: str, role: str, codec: str) -> None:
+    async def join(self, media: MediaClient, room: str, pid: str, role: str, codec: str) -> None:
         await self.pc.setLocalDescription(await self.pc.createOffer())
-        answer = await router.add_participant(room, pid, role, self.pc.localDescription.sdp, video_codec=codec)
+        answer = await media.add_participant(room, pid, role, self.pc.localDescription.sdp, video_codec=codec)
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
 
 
@@ -97,21 +98,21 @@ async def test_relay_through_two_workers_without_decoding(tmp_path, monkeypatch,
     monkeypatch.setattr(aioice.ice, "get_host_addresses", lambda use_ipv4, use_ipv6: ["127.0.0.1"])
     pool = WorkerPool(tmp_path / "media", 2, ["127.0.0.1"])
     pool.start()
-    router = MediaRouter(tmp_path / "media", 2)
+    media = MediaClient(tmp_path / "media", 2)
     host = district = None
     try:
-        await router.connect()
+        await media.connect()
         events: list[dict] = []
 
         async def collect() -> None:
-            async for event in router.events():
+            async for event in media.events():
                 events.append(event)
 
         collector = asyncio.ensure_future(collect())
         host_id, district_id = _ids_on_different_workers()
         host, district = Peer(publish_video=1, video_slots=2), Peer(publish_video=2, video_slots=2)
-        await host.join(router, "r1", host_id, "host", codec)
-        await district.join(router, "r1", district_id, "district", codec)
+        await host.join(media, "r1", host_id, "host", codec)
+        await district.join(media, "r1", district_id, "district", codec)
 
         # The district's first slot carries the host, decoded by the district's own decoder.
         await _wait(lambda: district.frames.get(_mid(district, 0), 0) >= 10)
@@ -119,66 +120,71 @@ async def test_relay_through_two_workers_without_decoding(tmp_path, monkeypatch,
 
         # Nobody watches the district's high track until it has the floor.
         def hint(layer: str) -> bool | None:
-            hints = [e["active"] for e in events if e["event"] == "publish_hint"
-                     and e["participant"] == district_id and e["layer"] == layer]
+            hints = [e.active for e in events if isinstance(e, PublishHintEvent)
+                     and e.participant == district_id and e.layer == layer]
             return hints[-1] if hints else None
 
         await _wait(lambda: hint("high") is False and hint("low") is True)
 
         # Give the district the floor: the host's speaker slot switches to its high track and
         # its tile shows the low track.
-        await router.set_spotlight("r1", district_id)
+        await media.set_spotlight("r1", district_id)
         await _wait(lambda: host.frames.get(_mid(host, 0), 0) >= 10 and host.frames.get(_mid(host, 1), 0) >= 5)
         await _wait(lambda: hint("high") is True)
-        layouts = [e for e in events if e["event"] == "layout" and e["participant"] == host_id]
-        assert layouts[-1]["slots"][0] == {"mid": _mid(host, 0), "kind": "video", "source": district_id,
+        layouts = [e for e in events if isinstance(e, LayoutEvent) and e.participant == host_id]
+        assert layouts[-1].slots[0].model_dump() == {"mid": _mid(host, 0), "kind": "video", "source": district_id,
                                            "layer": "high"}
-        state = await router.room_state("r1")
-        assert state["spotlight"] == district_id and set(state["members"]) == {host_id, district_id}
+        state = await media.room_state("r1")
+        assert state.spotlight == district_id and set(state.members) == {host_id, district_id}
 
         # Hostile input gets an error and the running session keeps its media.
-        with pytest.raises(MediaError, match="SDP"):
-            await router.add_participant("r1", "dc-bad", "district", "v=0\r\nthis is not sdp\r\n")
-        with pytest.raises(MediaError, match="already connected"):
-            await router.add_participant("r1", district_id, "district", district.pc.localDescription.sdp)
-        with pytest.raises(MediaError, match=codec.upper()):
-            await router.add_participant("r1", "dc-other", "district",
+        with pytest.raises(MediaError) as refused:
+            await media.add_participant("r1", "dc-bad", "district", "v=0\r\nthis is not sdp\r\n")
+        assert refused.value.code is MediaErrorCode.BAD_SDP
+        with pytest.raises(MediaError) as refused:
+            await media.add_participant("r1", district_id, "district", district.pc.localDescription.sdp)
+        assert refused.value.code is MediaErrorCode.ALREADY_CONNECTED
+        with pytest.raises(MediaError) as refused:
+            await media.add_participant("r1", "dc-other", "district",
                                          _only_other_codec(district.pc.localDescription.sdp, codec))
+        assert refused.value.code is MediaErrorCode.NO_SUPPORTED_CODEC and codec.upper() in refused.value.message
         greedy = RTCPeerConnection(RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
         for _ in range(9):
             greedy.addTransceiver("audio", direction="recvonly")
         await greedy.setLocalDescription(await greedy.createOffer())
-        with pytest.raises(MediaError, match="at most 8"):
-            await router.add_participant("r1", "dc-greedy", "district", greedy.localDescription.sdp)
+        with pytest.raises(MediaError) as refused:
+            await media.add_participant("r1", "dc-greedy", "district", greedy.localDescription.sdp)
+        assert refused.value.code is MediaErrorCode.TOO_MANY_TRACKS
         await greedy.close()
         before = district.frames[_mid(district, 0)]
         await _wait(lambda: district.frames[_mid(district, 0)] >= before + 5)
 
-        stats = await router.worker_stats()
-        assert sum(s["decoded_frames"] for s in stats) == 0
-        assert sum(s["encoded_frames"] for s in stats) == 0
+        stats = await media.worker_stats()
+        assert sum(s.decoded_frames for s in stats) == 0
+        assert sum(s.encoded_frames for s in stats) == 0
         # Every frame the peers decoded came through the relay as at least one forwarded packet,
         # and over the mesh, since the two peers sit on different workers.
         decoded_by_peers = sum(host.frames.values()) + sum(district.frames.values())
-        assert sum(s["forwarded_packets"] for s in stats) >= decoded_by_peers
-        assert sum(s["mesh_sent"] for s in stats) >= decoded_by_peers
-        links = {s["participant"]: s for s in await router.link_stats("r1")}
-        assert links[district_id]["packets_in"] > 0 and links[host_id]["packets_out"] > 0
-        assert any(e["event"] == "connection" and e["state"] == "connected" for e in events)
+        assert sum(s.forwarded_packets for s in stats) >= decoded_by_peers
+        assert sum(s.mesh_sent for s in stats) >= decoded_by_peers
+        links = {s.participant: s for s in await media.link_stats("r1")}
+        assert links[district_id].packets_in > 0 and links[host_id].packets_out > 0
+        assert any(isinstance(e, ConnectionEvent) and e.state == "connected" for e in events)
 
-        # The district leaves: the room forgets it and the host's slots go idle.
-        await router.remove_participant("r1", district_id)
-        assert set((await router.room_state("r1"))["members"]) == {host_id}
-        await _wait(lambda: [e for e in events if e["event"] == "layout" and e["participant"] == host_id][-1]
-                    ["slots"][0]["source"] is None)
-        with pytest.raises(MediaError):
-            await router.remove_participant("r1", district_id)
+        # The district leaves: the room forgets it and the host's DownTracks go idle.
+        await media.remove_participant("r1", district_id)
+        assert set((await media.room_state("r1")).members) == {host_id}
+        await _wait(lambda: [e for e in events if isinstance(e, LayoutEvent) and e.participant == host_id][-1]
+                    .slots[0].source is None)
+        with pytest.raises(MediaError) as refused:
+            await media.remove_participant("r1", district_id)
+        assert refused.value.code is MediaErrorCode.NOT_CONNECTED
         collector.cancel()
     finally:
         for peer in (host, district):
             if peer is not None:
                 await peer.pc.close()
-        await router.close()
+        await media.close()
         pool.stop()
 
 
@@ -217,37 +223,37 @@ async def test_a_crashed_worker_is_replaced_and_its_participants_leave_the_room(
     monkeypatch.setattr(aioice.ice, "get_host_addresses", lambda use_ipv4, use_ipv6: ["127.0.0.1"])
     pool = WorkerPool(tmp_path / "media", 2, ["127.0.0.1"])
     pool.start()
-    router = MediaRouter(tmp_path / "media", 2)
+    media = MediaClient(tmp_path / "media", 2)
     peers = []
     try:
-        await router.connect()
+        await media.connect()
         host_id, district_id = _ids_on_different_workers()
-        home = router.home_of("r2")
+        home = media.home_of("r2")
         # The participant on the worker that is not the room's home is the one that crashes.
         survivor, victim = (host_id, district_id) if place(host_id, 2) == home else (district_id, host_id)
         for pid in (survivor, victim):
             peer = Peer(publish_video=1, video_slots=2)
-            await peer.join(router, "r2", pid, "host" if pid == host_id else "district", "vp8")
+            await peer.join(media, "r2", pid, "host" if pid == host_id else "district", "vp8")
             peers.append(peer)
-        await _wait_async(lambda: _members(router, "r2"), {survivor, victim})
+        await _wait_async(lambda: _members(media, "r2"), {survivor, victim})
 
         crashed = pool.processes[place(victim, 2)]
         crashed.kill()
         crashed.join(5)
         pool.check()  # what the service loop does every second
-        await _wait_async(lambda: _members(router, "r2"), {survivor})
+        await _wait_async(lambda: _members(media, "r2"), {survivor})
         # The new worker answers on the same control socket.
-        stats = await router.worker_stats()
-        assert [s["participants"] for s in stats][place(victim, 2)] == 0
+        stats = await media.worker_stats()
+        assert [s.participants for s in stats][place(victim, 2)] == 0
     finally:
         for peer in peers:
             await peer.pc.close()
-        await router.close()
+        await media.close()
         pool.stop()
 
 
-async def _members(router: MediaRouter, room: str) -> set[str]:
-    return set((await router.room_state(room))["members"])
+async def _members(media: MediaClient, room: str) -> set[str]:
+    return set((await media.room_state(room)).members)
 
 
 async def _probe(probe):  # type: ignore[no-untyped-def]
@@ -271,24 +277,24 @@ async def test_when_the_rooms_home_worker_restarts_the_others_stay_in_the_meetin
     monkeypatch.setattr(aioice.ice, "get_host_addresses", lambda use_ipv4, use_ipv6: ["127.0.0.1"])
     pool = WorkerPool(tmp_path / "media", 2, ["127.0.0.1"])
     pool.start()
-    router = MediaRouter(tmp_path / "media", 2)
+    media = MediaClient(tmp_path / "media", 2)
     peers: list[Peer] = []
     try:
-        await router.connect()
+        await media.connect()
         room = "r3"
-        home = router.home_of(room)
+        home = media.home_of(room)
         away = [f"dc-{i}" for i in range(200) if place(f"dc-{i}", 2) != home]
         host_id, district_id = "chair-1", away[0]
         if place(host_id, 2) == home:
             host_id = away[1]
         victim_id = next(f"dc-{i}" for i in range(200) if place(f"dc-{i}", 2) == home)
         host, district = Peer(publish_video=1, video_slots=2), Peer(publish_video=2, video_slots=2)
-        await host.join(router, room, host_id, "host", "vp8")
-        await district.join(router, room, district_id, "district", "vp8")
+        await host.join(media, room, host_id, "host", "vp8")
+        await district.join(media, room, district_id, "district", "vp8")
         victim = Peer(publish_video=2, video_slots=2)
-        await victim.join(router, room, victim_id, "district", "vp8")
+        await victim.join(media, room, victim_id, "district", "vp8")
         peers += [host, district, victim]
-        await _wait_async(lambda: _members(router, room), {host_id, district_id, victim_id})
+        await _wait_async(lambda: _members(media, room), {host_id, district_id, victim_id})
         await _wait(lambda: district.frames.get(_mid(district, 0), 0) >= 10)
 
         crashed = pool.processes[home]
@@ -296,13 +302,13 @@ async def test_when_the_rooms_home_worker_restarts_the_others_stay_in_the_meetin
         crashed.join(5)
         pool.check()
         # The restarted home learns the room again from the surviving worker.
-        await _wait_async(lambda: _members(router, room), {host_id, district_id}, timeout=20)
+        await _wait_async(lambda: _members(media, room), {host_id, district_id}, timeout=20)
         # The crashed participant comes back, as an endpoint agent would.
         await victim.pc.close()
         again = Peer(publish_video=2, video_slots=2)
         peers.append(again)
-        await again.join(router, room, victim_id, "district", "vp8")
-        await _wait_async(lambda: _members(router, room), {host_id, district_id, victim_id})
+        await again.join(media, room, victim_id, "district", "vp8")
+        await _wait_async(lambda: _members(media, room), {host_id, district_id, victim_id})
         # The district still sees the host, and the returning one sees it too.
         before = district.frames.get(_mid(district, 0), 0)
         await _wait(lambda: district.frames.get(_mid(district, 0), 0) >= before + 10)
@@ -310,5 +316,5 @@ async def test_when_the_rooms_home_worker_restarts_the_others_stay_in_the_meetin
     finally:
         for peer in peers:
             await peer.pc.close()
-        await router.close()
+        await media.close()
         pool.stop()

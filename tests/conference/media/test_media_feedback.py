@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import struct
 
-from conference.media.downtrack import DownTrack, LegParameters
+from conference.media.downtrack import DownTrack, DownTrackParameters
 from conference.media.keyframes import KeyframeRequestLimiter
 from conference.media.rtp import ExtensionIds, RtpView, parse_rtp
 from conference.media.uptrack import RemoteUpTrack
@@ -66,57 +66,74 @@ def test_a_keyframe_answers_the_requests_before_it_and_a_later_switch_waits_only
     assert sent == [100.0, 100.75, 101.06]
 
 
-def _leg(out: list[bytes], rtx: bool) -> DownTrack:
-    params = LegParameters(mid="1", kind="video", codec="vp8", clock_rate=90000, payload_type=96,
-                           rtx_payload_type=97 if rtx else None, ssrc=1111, rtx_ssrc=2222,
-                           extensions=ExtensionIds(mid=1))
-    return DownTrack(params, out.append, out.append, slot="video0")
+class Upstream:
+    """What remote tracks ask of their owner worker."""
+
+    def __init__(self) -> None:
+        self.keyframes: list[str] = []
+        self.nacks: list[tuple[str, list[int]]] = []
+
+    def keyframe_request(self, track: RemoteUpTrack) -> None:
+        self.keyframes.append(track.track_id)
+
+    def nack_request(self, track: RemoteUpTrack, sequence_numbers: list[int]) -> None:
+        self.nacks.append((track.track_id, sequence_numbers))
+
+
+def _downtrack(out: list[bytes], rtx: bool) -> DownTrack:
+    params = DownTrackParameters(mid="1", kind="video", codec="vp8", clock_rate=90000, payload_type=96,
+                                 rtx_payload_type=97 if rtx else None, ssrc=1111, rtx_ssrc=2222,
+                                 extensions=ExtensionIds(mid=1))
+    return DownTrack(params, out.append)
+
+
+def _remote(upstream: Upstream) -> RemoteUpTrack:
+    return RemoteUpTrack(track_id="p/high", participant_id="p", kind="video", layer="high", codec="vp8",
+                         clock_rate=90000, owner=0, number=1, upstream=upstream)
 
 
 def _keyframe(seq: int) -> RtpView:
     return RtpView(100, 1, seq, seq * 3000, 5, bytes([0x10, 0x00]) + b"frame-%d" % seq)
 
 
-async def test_nack_is_answered_with_rtx_from_the_legs_history() -> None:
+async def test_nack_is_answered_with_rtx_from_the_downtracks_history() -> None:
     out: list[bytes] = []
-    upstream: list[dict] = []
-    leg = _leg(out, rtx=True)
-    source = RemoteUpTrack(stream_id="p/high", participant_id="p", kind="video", layer="high", codec="vp8",
-                           clock_rate=90000, owner=0, request=lambda owner, m: upstream.append(m))
-    leg.attach(source)
+    upstream = Upstream()
+    downtrack = _downtrack(out, rtx=True)
+    source = _remote(upstream)
+    downtrack.bind(source)
     for seq in range(10, 15):
-        source.dispatch(_keyframe(seq), None, None)
+        source.dispatch(_keyframe(seq))
     originals = [parse_rtp(p) for p in out]
     out.clear()
     lost = originals[2].sequence_number
-    leg.on_nack([lost, (lost + 1000) & 0xFFFF])
+    downtrack.on_nack([lost, (lost + 1000) & 0xFFFF])
     assert len(out) == 1
     rtx = parse_rtp(out[0])
     assert rtx.ssrc == 2222 and rtx.payload_type == 97
     assert struct.unpack("!H", rtx.payload[:2])[0] == lost
     assert rtx.payload[2:] == originals[2].payload
     assert rtx.timestamp == originals[2].timestamp
-    # What the leg never sent is asked of the publisher, in the publisher's numbering.
-    assert upstream == [{"t": "nack", "stream": "p/high", "seqs": [(10 + 2 + 1000) & 0xFFFF]}]
-    assert leg.retransmitted == 1
+    # What the DownTrack never sent is asked of the publisher, in the publisher's numbering.
+    assert upstream.nacks == [("p/high", [(10 + 2 + 1000) & 0xFFFF])]
+    assert downtrack.retransmitted == 1
 
 
 async def test_nack_without_rtx_resends_the_same_packet() -> None:
     out: list[bytes] = []
-    leg = _leg(out, rtx=False)
-    source = RemoteUpTrack(stream_id="p/high", participant_id="p", kind="video", layer="high", codec="vp8",
-                           clock_rate=90000, owner=0, request=lambda *_: None)
-    leg.attach(source)
-    source.dispatch(_keyframe(7), None, None)
+    downtrack = _downtrack(out, rtx=False)
+    source = _remote(Upstream())
+    downtrack.bind(source)
+    source.dispatch(_keyframe(7))
     original = out[0]
-    leg.on_nack([parse_rtp(original).sequence_number])
+    downtrack.on_nack([parse_rtp(original).sequence_number])
     assert out[1] == original
 
 
 def _uptrack(layer: str, ssrc: int, sent: list[bytes], bitrate: int):
     from conference.media.uptrack import UpTrack
 
-    return UpTrack(stream_id=f"p/{layer}", participant_id="p", kind="video", layer=layer, codec="vp8",
+    return UpTrack(track_id=f"p/{layer}", participant_id="p", kind="video", layer=layer, codec="vp8",
                    clock_rate=90000, ssrc=ssrc, rtx_ssrc=None, rtcp_ssrc=42, send_rtcp=sent.append,
                    audio_level_id=0, capture_time_id=0, max_bitrate=bitrate)
 
@@ -124,7 +141,7 @@ def _uptrack(layer: str, ssrc: int, sent: list[bytes], bitrate: int):
 def test_one_remb_per_publisher_covers_all_its_video_tracks() -> None:
     from aiortc.rtp import RtcpPacket, unpack_remb_fci
 
-    from conference.media.uptrack import remb
+    from conference.media.transport import remb
 
     high, low = _uptrack("high", 1001, [], 800_000), _uptrack("low", 1002, [], 200_000)
     (packet,) = RtcpPacket.parse(remb(42, [high, low]))

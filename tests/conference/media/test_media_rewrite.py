@@ -1,12 +1,12 @@
-"""A subscriber's slot stays one continuous RTP stream while its source changes."""
+"""A subscriber's DownTrack stays one continuous RTP stream while its source changes."""
 
 from __future__ import annotations
 
 import asyncio
 
-from conference.media.downtrack import DownTrack, LegParameters
+from conference.media.downtrack import DownTrack, DownTrackParameters
 from conference.media.payloads import parse_vp8_descriptor
-from conference.media.rtp import ExtensionIds, parse_rtp
+from conference.media.rtp import ExtensionIds, RtpView, parse_rtp
 from conference.media.uptrack import RemoteUpTrack
 
 
@@ -16,38 +16,46 @@ def _vp8(first: bool, keyframe: bool, picture_id: int, body: bytes = b"\x00" * 3
     return bytes([b0, 0x80, 0x80 | (picture_id >> 8), picture_id & 0xFF, tag]) + body
 
 
-class Packet:
-    """What `UpTrackBase.dispatch` hands to legs."""
-
-    def __init__(self, seq: int, ts: int, payload: bytes, marker: int = 1) -> None:
-        from conference.media.rtp import RtpView
-
-        self.view = RtpView(96, marker, seq, ts, 1234, payload)
+def _packet(seq: int, ts: int, payload: bytes, marker: int = 1, level: int | None = None) -> RtpView:
+    return RtpView(96, marker, seq, ts, 1234, payload, {}, level)
 
 
-def _leg(sent: list[bytes], codec: str = "vp8", kind: str = "video") -> DownTrack:
-    params = LegParameters(mid="3", kind=kind, codec=codec, clock_rate=90000 if kind == "video" else 48000,
-                           payload_type=100, rtx_payload_type=101, ssrc=0xAABBCCDD, rtx_ssrc=0x11223344,
-                           extensions=ExtensionIds(mid=1, abs_send_time=3, abs_capture_time=5))
-    return DownTrack(params, sent.append, sent.append, slot="video1")
+class Upstream:
+    def __init__(self, requests: list[str]) -> None:
+        self.requests = requests
+
+    def keyframe_request(self, track: RemoteUpTrack) -> None:
+        self.requests.append(track.track_id)
+
+    def nack_request(self, track: RemoteUpTrack, sequence_numbers: list[int]) -> None:
+        pass
 
 
-def _source(name: str, requests: list) -> RemoteUpTrack:
-    return RemoteUpTrack(stream_id=f"{name}/high", participant_id=name, kind="video", layer="high", codec="vp8",
-                         clock_rate=90000, owner=1, request=lambda owner, message: requests.append(message))
+def _downtrack(sent: list[bytes], codec: str = "vp8", kind: str = "video") -> DownTrack:
+    params = DownTrackParameters(mid="3", kind=kind, codec=codec, clock_rate=90000 if kind == "video" else 48000,
+                                 payload_type=100, rtx_payload_type=101, ssrc=0xAABBCCDD, rtx_ssrc=0x11223344,
+                                 extensions=ExtensionIds(mid=1, abs_send_time=3, abs_capture_time=5))
+    return DownTrack(params, sent.append)
+
+
+def _source(name: str, requests: list[str], layer: str = "high") -> RemoteUpTrack:
+    kind = "audio" if layer == "audio" else "video"
+    return RemoteUpTrack(track_id=f"{name}/{layer}", participant_id=name, kind=kind, layer=layer,
+                         codec="opus" if kind == "audio" else "vp8", clock_rate=48000 if kind == "audio" else 90000,
+                         owner=1, number=1, upstream=Upstream(requests))
 
 
 def _feed(source: RemoteUpTrack, seq: int, ts: int, payload: bytes) -> None:
-    source.dispatch(Packet(seq, ts, payload).view, None, None)
+    source.dispatch(_packet(seq, ts, payload))
 
 
 async def test_switch_keeps_sequence_and_timestamp_continuous_and_waits_for_a_keyframe() -> None:
     sent: list[bytes] = []
-    requests: list[dict] = []
-    leg = _leg(sent)
+    requests: list[str] = []
+    downtrack = _downtrack(sent)
     a, b = _source("dc-a", requests), _source("dc-b", requests)
 
-    leg.attach(a)
+    downtrack.bind(a)
     _feed(a, 100, 9000, _vp8(True, False, 7))  # not a keyframe: held back
     assert sent == []
     _feed(a, 101, 12000, _vp8(True, True, 8))
@@ -61,9 +69,9 @@ async def test_switch_keeps_sequence_and_timestamp_continuous_and_waits_for_a_ke
 
     await asyncio.sleep(0.05)
     sent.clear()
-    leg.attach(b)
+    downtrack.bind(b)
     await asyncio.sleep(0)  # the keyframe request is sent on the next loop turn
-    assert {"t": "pli", "stream": "dc-b/high"} in requests
+    assert requests[-1] == "dc-b/high"
     _feed(a, 105, 21000, _vp8(True, False, 11))  # old source: no longer forwarded
     _feed(b, 50000, 700000, _vp8(True, False, 300))  # new source, but not a keyframe yet
     assert sent == []
@@ -78,7 +86,7 @@ async def test_switch_keeps_sequence_and_timestamp_continuous_and_waits_for_a_ke
     step = (after[0].timestamp - first[-1].timestamp) & 0xFFFFFFFF
     assert 90000 * 0.03 < step < 90000 * 0.5
     assert after[1].timestamp - after[0].timestamp == 3000
-    # VP8 picture ids continue from the last one sent on this slot.
+    # VP8 picture ids continue from the last one sent on this DownTrack.
     ids = [parse_vp8_descriptor(p.payload).picture_id for p in first + after]
     assert ids[3:] == [ids[2] + 1, ids[2] + 2]
     assert ids[:3] == [ids[0], ids[0] + 1, ids[0] + 2]
@@ -98,17 +106,14 @@ def test_seven_bit_picture_ids_are_widened_and_wrap_cleanly() -> None:
     assert [x - out[0] for x in out] == [0, 1, 2, 3, 4]
 
 
-def test_audio_slot_switch_is_continuous_without_keyframe_gating() -> None:
+def test_audio_switch_is_continuous_without_keyframe_gating() -> None:
     sent: list[bytes] = []
-    leg = _leg(sent, codec="opus", kind="audio")
-    a = RemoteUpTrack(stream_id="a/audio", participant_id="a", kind="audio", layer="audio", codec="opus",
-                      clock_rate=48000, owner=0, request=lambda *_: None)
-    b = RemoteUpTrack(stream_id="b/audio", participant_id="b", kind="audio", layer="audio", codec="opus",
-                      clock_rate=48000, owner=0, request=lambda *_: None)
-    leg.attach(a)
-    a.dispatch(Packet(10, 960, b"opus-a", marker=0).view, None, 30)
-    leg.attach(b)
-    b.dispatch(Packet(9000, 5, b"opus-b", marker=0).view, None, 40)
+    downtrack = _downtrack(sent, codec="opus", kind="audio")
+    a, b = _source("a", [], "audio"), _source("b", [], "audio")
+    downtrack.bind(a)
+    a.dispatch(_packet(10, 960, b"opus-a", marker=0, level=30))
+    downtrack.bind(b)
+    b.dispatch(_packet(9000, 5, b"opus-b", marker=0, level=40))
     first, second = (parse_rtp(p) for p in sent)
     assert second.sequence_number == first.sequence_number + 1
     assert second.payload == b"opus-b"
@@ -117,12 +122,11 @@ def test_audio_slot_switch_is_continuous_without_keyframe_gating() -> None:
 
 async def test_a_long_running_source_keeps_flowing_past_the_sequence_wrap() -> None:
     sent: list[bytes] = []
-    leg = _leg(sent, codec="opus", kind="audio")
-    source = RemoteUpTrack(stream_id="a/audio", participant_id="a", kind="audio", layer="audio", codec="opus",
-                           clock_rate=48000, owner=0, request=lambda *_: None)
-    leg.attach(source)
+    downtrack = _downtrack(sent, codec="opus", kind="audio")
+    source = _source("a", [], "audio")
+    downtrack.bind(source)
     for n in range(70_000):  # more than the whole 16-bit space: about 23 minutes of Opus
-        source.dispatch(Packet((60_000 + n) & 0xFFFF, n * 960, b"o", marker=0).view, None, None)
+        source.dispatch(_packet((60_000 + n) & 0xFFFF, n * 960, b"o", marker=0))
     assert len(sent) == 70_000
     last, previous = parse_rtp(sent[-1]), parse_rtp(sent[-2])
     assert last.sequence_number == (previous.sequence_number + 1) & 0xFFFF

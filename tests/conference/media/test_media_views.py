@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from conference.media.views import MemberInfo, RoomState, assign_audio
+from conference.media.messages import State, decode_mesh, encode_mesh
+from conference.media.views import MemberInfo, RoomState, TrackInfo, assign_audio
 
-STREAMS = {"audio": {}, "high": {}, "low": {}}
+
+def _tracks(*layers: str) -> dict[str, TrackInfo]:
+    return {layer: TrackInfo(owner=0, number=n, kind="audio" if layer == "audio" else "video",
+                             codec="opus" if layer == "audio" else "vp8",
+                             clock_rate=48000 if layer == "audio" else 90000) for n, layer in enumerate(layers)}
 
 
 def _room() -> RoomState:
     state = RoomState()
-    state.members["chair"] = MemberInfo("host", 0, 0.0, {"audio": {}, "high": {}})
+    state.members["chair"] = MemberInfo("host", 0, 0.0, _tracks("audio", "high"))
     state.members["ops"] = MemberInfo("observer", 1, 0.0, {})
     for i in range(1, 4):
-        state.members[f"dc-{i}"] = MemberInfo("district", i % 2, 0.0, dict(STREAMS))
+        state.members[f"dc-{i}"] = MemberInfo("district", i % 2, 0.0, _tracks("audio", "high", "low"))
     state.order = ["chair", "ops", "dc-1", "dc-2", "dc-3"]
     return state
 
@@ -45,7 +50,7 @@ def test_spotlight_overrides_the_voice_activated_speaker() -> None:
     assert state.video_sources("dc-2", 2)[1] == ("dc-3", "high")
 
 
-def test_audio_slots_keep_their_source_when_the_ranking_changes() -> None:
+def test_audio_downtracks_keep_their_source_when_the_ranking_changes() -> None:
     assert assign_audio([None, None, None], ["a", "b"]) == ["a", "b", None]
     assert assign_audio(["a", "b", None], ["c", "b", "a"]) == ["a", "b", "c"]
     assert assign_audio(["a", "b", "c"], ["d", "c"]) == ["d", None, "c"]
@@ -54,4 +59,5 @@ def test_audio_slots_keep_their_source_when_the_ranking_changes() -> None:
 def test_state_round_trips_for_replication() -> None:
     state = _room()
     state.featured, state.muted, state.version = ["dc-1"], ["dc-2"], 7
-    assert RoomState.from_dict(state.to_dict()) == state
+    message = State(room="r", codec="vp8", state=state)
+    assert decode_mesh(encode_mesh(message)) == message
