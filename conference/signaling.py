@@ -23,7 +23,8 @@ from .controls import host_control, raise_hand
 from .hub import Hub, hub_for
 from .journal import close_attendance, close_stale, from_epoch, open_attendance, stop_speaking
 from .live import Connection, LiveMeeting, PendingOffer, Person
-from .media.errors import MediaError
+from .media.client import MediaClient
+from .media.errors import MediaError, MediaErrorCode
 from .media.views import AUDIO_DOWNTRACKS_PER_SUBSCRIBER
 from .models import Meeting, MeetingStatus
 from .offers import OfferProblem, add_candidates, check_offer
@@ -249,13 +250,33 @@ async def ice(hub: Hub, live: LiveMeeting, conn: Connection, message: p.Ice) -> 
     await negotiate(hub, live, conn, add_candidates(pending.sdp, pending.candidates), pending.ref)
 
 
+# What a participant is told when the media workers refuse its offer or cannot take it, chosen by
+# the error's code alone (the worker's message follows, for people).
+MEDIA_REFUSALS: dict[MediaErrorCode, tuple[p.ErrorCode, str]] = {
+    MediaErrorCode.BAD_SDP: ("bad_sdp", "Máy chủ media không nhận SDP này / the media server refused the SDP"),
+    MediaErrorCode.NO_SUPPORTED_CODEC: ("no_supported_codec", "Thiếu codec của cuộc họp / the offer lacks the "
+                                                              "meeting's codec"),
+    MediaErrorCode.TOO_MANY_TRACKS: ("too_many_tracks", "Quá nhiều luồng gửi hoặc nhận / too many tracks"),
+    MediaErrorCode.WORKER_UNAVAILABLE: ("media_unavailable", "Máy chủ media không trả lời / the media workers "
+                                                             "are not available"),
+    MediaErrorCode.CLIENT_CLOSED: ("media_unavailable", "Mất kết nối tới máy chủ media, hãy gửi lại offer / lost "
+                                                        "the media workers' channel: send the offer again"),
+}
+MEDIA_REFUSED = ("media_refused", "Máy chủ media từ chối / the media server refused")
+
+
 def _media_refusal(exc: MediaError) -> Refusal:
-    text = str(exc)
-    if "has no" in text and "relays" in text:
-        return Refusal("no_supported_codec", text)
-    if "SDP" in text:
-        return Refusal("bad_sdp", text)
-    return Refusal("media_refused", f"Máy chủ media từ chối / the media server refused: {text}")
+    code, text = MEDIA_REFUSALS.get(exc.code, MEDIA_REFUSED)
+    return Refusal(code, f"{text}: {exc.message}"[:500])
+
+
+async def _drop_leftover_session(media: MediaClient, live: LiveMeeting, pid: str) -> None:
+    """Drop `pid`'s media session if it still has one."""
+    try:
+        await media.remove_participant(live.room_id, pid)
+    except MediaError as exc:
+        if exc.code is not MediaErrorCode.NOT_CONNECTED:
+            raise
 
 
 async def negotiate(hub: Hub, live: LiveMeeting, conn: Connection, sdp: str, ref: str | None) -> None:
@@ -264,31 +285,28 @@ async def negotiate(hub: Hub, live: LiveMeeting, conn: Connection, sdp: str, ref
             media = await hub.media()
         except MediaError as exc:
             raise Refusal("media_unavailable", f"Máy chủ media chưa chạy / the media workers are not running: "
-                                               f"{exc}") from exc
+                                               f"{exc.message}") from exc
         pid = conn.participant
         try:
             if conn.in_media:  # renegotiation: the new offer replaces the media session
                 conn.in_media = False
-                with contextlib.suppress(MediaError):
+                with contextlib.suppress(MediaError):  # whatever the reason, that session is gone or going
                     await media.remove_participant(live.room_id, pid)
             try:
                 answer = await media.add_participant(live.room_id, pid, conn.role or "observer", sdp,
                                                      video_codec=live.video_codec)
             except MediaError as exc:
-                if "already connected" not in str(exc):
+                if exc.code is not MediaErrorCode.ALREADY_CONNECTED:
                     raise
                 # A session left over from this participant's previous connection, whose removal
                 # has not reached the worker yet: this socket owns the identity now.
-                await media.remove_participant(live.room_id, pid)
+                await _drop_leftover_session(media, live, pid)
                 answer = await media.add_participant(live.room_id, pid, conn.role or "observer", sdp,
                                                      video_codec=live.video_codec)
         except MediaError as exc:
-            if "connection closed" in str(exc) or "not connected" in str(exc):
+            if exc.code is MediaErrorCode.CLIENT_CLOSED:
                 await hub.media_failed(media)
             raise _media_refusal(exc) from exc
-        except TimeoutError as exc:
-            raise Refusal("media_unavailable", "Máy chủ media không trả lời / the media workers did not answer") \
-                from exc
         if conn.detached:
             with contextlib.suppress(MediaError):
                 await media.remove_participant(live.room_id, pid)
