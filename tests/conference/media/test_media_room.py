@@ -1,0 +1,363 @@
+"""A room's decisions, with fake hosts standing for two workers and no sockets: membership, who
+wants which track from which worker, audio selection, and which source each DownTrack shows.
+
+The hosts pass room messages and mesh media between the two rooms the way the workers do; the
+participants are stand-ins that report tracks as aiortc would after the DTLS handshake, with
+real UpTracks and DownTracks whose sent packets and RTCP land in lists.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from aiortc.rtp import RTCP_PSFB_PLI, RtcpPacket, RtcpPsfbPacket
+
+from conference.media.downtrack import DownTrack, DownTrackParameters
+from conference.media.errors import MediaError, MediaErrorCode
+from conference.media.mesh import MeshFeed, unpack_media
+from conference.media.messages import (
+    Join,
+    KeyframeRequest,
+    LayoutEvent,
+    Leave,
+    Nack,
+    Publish,
+    PublishHintEvent,
+    SpeakerEvent,
+    State,
+    Want,
+)
+from conference.media.room import Room
+from conference.media.rtp import ExtensionIds, RtpView, parse_rtp
+from conference.media.speaker import DominantSpeakerDetector
+from conference.media.uptrack import RemoteUpTrack, UpTrack
+
+ROOM = "meeting-1"
+HOME = 0
+
+
+class Host:
+    """A RoomHost: what one worker does for its room."""
+
+    def __init__(self, cluster: Cluster, index: int) -> None:
+        self.cluster = cluster
+        self.index = index
+        self.events: list = []
+        self.remote: dict[tuple[int, int], RemoteUpTrack] = {}
+        self._feeds = 0
+
+    def send(self, worker: int, message) -> None:  # type: ignore[no-untyped-def]
+        self.cluster.queue.append((worker, message))
+
+    def emit(self, event) -> None:  # type: ignore[no-untyped-def]
+        self.events.append(event)
+
+    def open_feed(self) -> MeshFeed:
+        self._feeds += 1
+        return MeshFeed(self.index, self._feeds, self.cluster.deliver_media)
+
+    def listen(self, track: RemoteUpTrack) -> None:
+        self.remote[(track.owner, track.number)] = track
+
+    def forget(self, track: RemoteUpTrack) -> None:
+        self.remote.pop((track.owner, track.number), None)
+
+
+class Cluster:
+    """Two workers holding one room; worker 0 is its home."""
+
+    def __init__(self) -> None:
+        self.queue: list[tuple[int, object]] = []
+        self.hosts = [Host(self, 0), Host(self, 1)]
+        self.rooms = [Room(host, ROOM, "vp8", HOME) for host in self.hosts]
+        self.messages: list[tuple[int, object]] = []
+
+    def deliver_media(self, worker: int, frame: bytes) -> None:
+        sender, number, packet = unpack_media(frame)
+        track = self.hosts[worker].remote.get((sender, number))
+        if track is not None:
+            track.dispatch(packet)
+
+    def settle(self) -> None:
+        """Deliver room messages until none is left, as the workers' mesh would."""
+        while self.queue:
+            worker, message = self.queue.pop(0)
+            self.messages.append((worker, message))
+            room = self.rooms[worker]
+            if isinstance(message, (Join, Publish, Leave)):
+                room.apply(message)
+            elif isinstance(message, State):
+                room.on_state(message.state)
+            elif isinstance(message, Want):
+                room.on_want(message.worker, message.tracks)
+            elif isinstance(message, KeyframeRequest):
+                room.on_keyframe_request(message.track)
+            elif isinstance(message, Nack):
+                room.on_nack(message.track, message.sequence_numbers)
+
+    def sent(self, kind: type) -> list[tuple[int, object]]:
+        return [(w, m) for w, m in self.messages if isinstance(m, kind)]
+
+
+class Peer:
+    """A participant as the room sees it: real tracks, packets into lists."""
+
+    def __init__(self, participant_id: str, role: str, refuse: MediaError | None = None) -> None:
+        self.participant_id = participant_id
+        self.role = role
+        self.joined_at = time.time()
+        self.uptracks: dict[str, UpTrack] = {}
+        self.video_downtracks: list[DownTrack] = []
+        self.audio_downtracks: list[DownTrack] = []
+        self.rtcp: list[bytes] = []  # what the relay sent to this participant about its tracks
+        self.out: dict[str, list[bytes]] = {}  # by mid: what each DownTrack sent
+        self.closed = False
+        self._refuse = refuse
+        self.negotiating = asyncio.Event()
+
+    async def negotiate(self, offer_sdp: str) -> str:
+        self.negotiating.set()
+        await asyncio.sleep(0)
+        if self._refuse is not None:
+            raise self._refuse
+        return "v=0 answer"
+
+    async def close(self) -> None:
+        self.closed = True
+        for downtrack in (*self.video_downtracks, *self.audio_downtracks):
+            downtrack.bind(None)
+
+    def periodic_rtcp(self) -> None:
+        pass
+
+    def connect(self, room: Room, publish: tuple[str, ...], video: int, audio: int = 3) -> None:
+        """What aiortc's transceivers report once DTLS is up."""
+        for layer in publish:
+            kind = "audio" if layer == "audio" else "video"
+            track = UpTrack(track_id=f"{self.participant_id}/{layer}", participant_id=self.participant_id,
+                            kind=kind, layer=layer, codec="opus" if kind == "audio" else "vp8",
+                            clock_rate=48000 if kind == "audio" else 90000, ssrc=1000 + len(self.uptracks),
+                            rtx_ssrc=None, rtcp_ssrc=1, send_rtcp=self.rtcp.append,
+                            audio_level_id=1 if kind == "audio" else 0, capture_time_id=0, max_bitrate=0)
+            self.uptracks[layer] = track
+            room.on_publish(self, track)  # type: ignore[arg-type]
+        for kind, count in (("video", video), ("audio", audio)):
+            for _ in range(count):
+                mid = str(len(self.out))
+                self.out[mid] = []
+                params = DownTrackParameters(
+                    mid=mid, kind=kind, codec="opus" if kind == "audio" else "vp8",
+                    clock_rate=48000 if kind == "audio" else 90000, payload_type=96, rtx_payload_type=None,
+                    ssrc=5000 + int(mid), rtx_ssrc=0, extensions=ExtensionIds(mid=1))
+                downtrack = DownTrack(params, self.out[mid].append)
+                (self.video_downtracks if kind == "video" else self.audio_downtracks).append(downtrack)
+                room.on_subscribe(self, downtrack)  # type: ignore[arg-type]
+
+    def showing(self) -> list[str | None]:
+        return [d.source.track_id if d.source else None for d in self.video_downtracks]
+
+    def hearing(self) -> list[str | None]:
+        return [d.source.participant_id if d.source else None for d in self.audio_downtracks]
+
+    def speak(self, level: int = 20, seq: int = 1) -> None:
+        self.uptracks["audio"].receive(RtpView(111, 0, seq, seq * 960, 1000, b"opus", {1: bytes([level])}))
+
+    def send_video(self, layer: str, seq: int, keyframe: bool) -> None:
+        payload = bytes([0x90, 0x80, 0x80, seq & 0xFF, 0x00 if keyframe else 0x01]) + b"picture"
+        self.uptracks[layer].receive(RtpView(96, 1, seq, seq * 3000, self.uptracks[layer].ssrc, payload))
+
+    def keyframe_requests(self) -> int:
+        return sum(1 for data in self.rtcp for p in RtcpPacket.parse(data)
+                   if isinstance(p, RtcpPsfbPacket) and p.fmt == RTCP_PSFB_PLI)
+
+
+async def _join(cluster: Cluster, worker: int, peer: Peer, publish: tuple[str, ...], video: int) -> None:
+    room = cluster.rooms[worker]
+    assert await room.admit(peer, "v=0 offer") == "v=0 answer"  # type: ignore[arg-type]
+    peer.connect(room, publish, video)
+    cluster.settle()
+
+
+async def _meeting() -> tuple[Cluster, Peer, Peer, Peer]:
+    """The chair on the home worker with one district; another district on worker 1."""
+    cluster = Cluster()
+    chair, near, far = Peer("chair", "host"), Peer("dc-1", "district"), Peer("dc-2", "district")
+    await _join(cluster, 0, chair, ("audio", "high"), video=3)
+    await _join(cluster, 0, near, ("audio", "high", "low"), video=2)
+    await _join(cluster, 1, far, ("audio", "high", "low"), video=2)
+    await asyncio.sleep(0)  # deferred keyframe requests toward other workers
+    cluster.settle()
+    return cluster, chair, near, far
+
+
+async def test_members_are_admitted_once_and_the_home_worker_knows_them_all() -> None:
+    cluster, chair, near, far = await _meeting()
+    home = cluster.rooms[HOME]
+    assert home.state.order == ["chair", "dc-1", "dc-2"]
+    assert {pid: m.worker for pid, m in home.state.members.items()} == {"chair": 0, "dc-1": 0, "dc-2": 1}
+    assert set(home.state.members["dc-2"].tracks) == {"audio", "high", "low"}
+    # The copy on worker 1 is the home's state.
+    assert cluster.rooms[1].state.members.keys() == home.state.members.keys()
+
+    with pytest.raises(MediaError) as refused:
+        await cluster.rooms[1].admit(Peer("dc-2", "district"), "v=0 offer")  # type: ignore[arg-type]
+    assert refused.value.code is MediaErrorCode.ALREADY_CONNECTED
+
+    # A refused offer changes nothing for anyone: no member, no message, the session closed.
+    bad = Peer("dc-3", "district", refuse=MediaError(MediaErrorCode.BAD_SDP, "no"))
+    with pytest.raises(MediaError):
+        await cluster.rooms[1].admit(bad, "v=0 offer")  # type: ignore[arg-type]
+    cluster.settle()
+    assert bad.closed and "dc-3" not in cluster.rooms[1].participants and "dc-3" not in home.state.members
+
+    # Removed while its offer was being negotiated: it does not come back as a member.
+    late = Peer("dc-4", "district")
+    admitting = asyncio.ensure_future(cluster.rooms[1].admit(late, "v=0 offer"))  # type: ignore[arg-type]
+    await late.negotiating.wait()
+    await cluster.rooms[1].remove("dc-4")
+    with pytest.raises(MediaError) as refused:
+        await admitting
+    assert refused.value.code is MediaErrorCode.NOT_CONNECTED
+    cluster.settle()
+    assert "dc-4" not in home.state.members
+
+    await cluster.rooms[1].remove("dc-2")
+    cluster.settle()
+    assert far.closed and list(home.state.members) == ["chair", "dc-1"]
+    assert chair.showing() == [None, "dc-1/low", None]
+    with pytest.raises(MediaError) as refused:
+        await cluster.rooms[1].remove("dc-2")
+    assert refused.value.code is MediaErrorCode.NOT_CONNECTED
+    assert cluster.rooms[1].idle
+
+
+async def test_each_downtrack_shows_what_the_state_says_and_follows_the_floor() -> None:
+    cluster, chair, near, far = await _meeting()
+    # The chair: the speaker (nobody yet), then every district's tile; districts see the chair.
+    assert chair.showing() == [None, "dc-1/low", "dc-2/low"]
+    assert near.showing() == ["chair/high", None]
+    assert far.showing() == ["chair/high", None]
+    layout = [e for e in cluster.hosts[0].events if isinstance(e, LayoutEvent) and e.participant == "chair"][-1]
+    assert [(s.mid, s.source, s.layer) for s in layout.slots[:3]] == [("0", None, None), ("1", "dc-1", "low"),
+                                                                      ("2", "dc-2", "low")]
+
+    cluster.rooms[HOME].set_spotlight("dc-2")
+    cluster.settle()
+    assert chair.showing() == ["dc-2/high", "dc-1/low", "dc-2/low"]
+    assert near.showing() == ["chair/high", "dc-2/high"]
+    assert far.showing() == ["chair/high", None]  # never itself
+    # The chair's speaker DownTrack on worker 0 is fed from worker 1's track, over the mesh.
+    assert isinstance(chair.video_downtracks[0].source, RemoteUpTrack)
+
+    with pytest.raises(MediaError) as refused:
+        cluster.rooms[HOME].set_spotlight("nobody")
+    assert refused.value.code is MediaErrorCode.UNKNOWN_PARTICIPANT
+
+
+async def test_a_worker_asks_the_owner_for_exactly_the_tracks_it_needs() -> None:
+    cluster, chair, near, far = await _meeting()
+
+    def wanted(by: int) -> set[str]:
+        """What worker `by` last told the other it wants."""
+        return set(next(m.tracks for _, m in reversed(cluster.sent(Want)) if m.worker == by))
+
+    # Worker 1 holds dc-2: it needs the chair's high track and every audio track from worker 0.
+    assert wanted(1) == {"chair/high", "chair/audio", "dc-1/audio"}
+    # Worker 0 shows dc-2's tile and hears it.
+    assert wanted(0) == {"dc-2/low", "dc-2/audio"}
+    feed_high = cluster.rooms[1]._feeds["dc-2/high"]
+    assert feed_high.workers == set() and feed_high not in far.uptracks["high"].sinks
+
+    cluster.rooms[HOME].set_spotlight("dc-2")
+    cluster.settle()
+    assert wanted(0) == {"dc-2/low", "dc-2/audio", "dc-2/high"}
+    assert feed_high.workers == {0} and feed_high in far.uptracks["high"].sinks
+
+    # A keyframe from dc-2 reaches the chair's speaker DownTrack over the mesh, renumbered.
+    far.send_video("high", 500, keyframe=True)
+    (packet,) = [parse_rtp(p) for p in chair.out["0"]]
+    assert packet.ssrc == 5000 and packet.payload.endswith(b"picture")
+
+    # Nobody on worker 0 shows dc-2 any more; as the home it still hears everyone (it detects
+    # the speaker).
+    await cluster.rooms[HOME].remove("chair")
+    await cluster.rooms[HOME].remove("dc-1")
+    cluster.settle()
+    assert wanted(0) == {"dc-2/audio"}
+    assert feed_high.workers == set() and feed_high not in far.uptracks["high"].sinks
+    assert cluster.rooms[1]._feeds["dc-2/low"].workers == set()
+    # Nobody receives dc-2's high track: its client may pause it.
+    cluster.rooms[1].tick(time.monotonic())
+    hints = [e.active for e in cluster.hosts[1].events if isinstance(e, PublishHintEvent) and e.layer == "high"]
+    assert hints[-1] is False
+
+
+async def test_many_asks_for_a_keyframe_reach_the_publisher_as_one() -> None:
+    cluster, chair, near, far = await _meeting()
+    before = far.keyframe_requests()
+    # The floor goes to dc-2: worker 0 starts wanting its high track (one request at the owner),
+    # and two DownTracks there switch to it (each asks its RemoteUpTrack).
+    cluster.rooms[HOME].set_spotlight("dc-2")
+    cluster.settle()
+    await asyncio.sleep(0)
+    cluster.settle()
+    assert len(cluster.sent(KeyframeRequest)) >= 1
+    assert far.keyframe_requests() - before == 1
+
+
+async def test_everyone_hears_the_loudest_others_but_never_themselves_or_the_muted() -> None:
+    cluster, chair, near, far = await _meeting()
+    for seq in range(1, 6):
+        near.speak(level=10, seq=seq)
+        far.speak(level=30, seq=seq)
+        chair.speak(level=40, seq=seq)
+    for room in cluster.rooms:
+        room.tick(time.monotonic())
+    cluster.settle()
+    assert chair.hearing() == ["dc-1", "dc-2", None]
+    assert near.hearing() == ["dc-2", "chair", None]
+    assert far.hearing()[:2] == ["dc-1", "chair"]
+
+    cluster.rooms[HOME].set_muted("dc-1", True)
+    cluster.settle()
+    for room in cluster.rooms:
+        room.tick(time.monotonic())
+    assert "dc-1" not in chair.hearing() and "dc-1" not in far.hearing()
+    assert chair.hearing()[1] == "dc-2"  # the others keep their DownTracks
+    assert near.uptracks["audio"].muted
+
+
+async def test_the_speaker_the_home_detects_takes_every_speaker_downtrack() -> None:
+    cluster, chair, near, far = await _meeting()
+    clock = [100.0]
+    home = cluster.rooms[HOME]
+    home.detector = DominantSpeakerDetector(clock=lambda: clock[0])
+    for step in range(150):  # 3 s of dc-2 talking, 20 ms packets
+        clock[0] = 100.0 + step * 0.02
+        home.detector.add_level("dc-2", 20)
+        home.detector.add_level("dc-1", 120)
+    home.decide_speaker()
+    cluster.settle()
+    (event,) = [e for e in cluster.hosts[0].events if isinstance(e, SpeakerEvent)]
+    assert (event.participant, event.previous) == ("dc-2", None)
+    assert cluster.rooms[1].state.dominant == "dc-2"
+    assert chair.showing()[0] == "dc-2/high" and near.showing()[1] == "dc-2/high"
+
+
+async def test_a_restarted_worker_is_forgotten_and_a_restarted_home_is_told_again() -> None:
+    cluster, chair, near, far = await _meeting()
+    # Worker 1 restarted: its participants are gone from the room.
+    cluster.rooms[HOME].forget_worker(1)
+    cluster.settle()
+    assert "dc-2" not in cluster.rooms[HOME].state.members
+    assert chair.showing() == [None, "dc-1/low", None]
+
+    # The home restarted empty: worker 1 tells it again who is there and what they publish.
+    cluster = Cluster()
+    await _join(cluster, 1, Peer("dc-2", "district"), ("audio", "high", "low"), video=2)
+    cluster.rooms[HOME] = Room(cluster.hosts[HOME], ROOM, "vp8", HOME)
+    cluster.rooms[1].home_restarted()
+    cluster.settle()
+    assert set(cluster.rooms[HOME].state.members["dc-2"].tracks) == {"audio", "high", "low"}
