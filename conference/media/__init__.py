@@ -41,7 +41,7 @@ Using it (the meeting/signaling layer)
     await media.set_spotlight(room_id, participant_id_or_None)   # host grants the floor
     await media.mute(room_id, participant_id, muted=True)         # stop forwarding its audio
     await media.room_state(room_id)        # RoomState: members, dominant, spotlight, featured, muted
-    await media.link_stats(room_id)        # [messages.LinkStats], one per participant
+    await media.link_stats(room_id)        # [messages.LinkSample], one per participant
     await media.close_room(room_id)        # end the meeting for all: drops every session
     async for event in media.events(): ... # messages.Event, see "Events"
 
@@ -83,7 +83,7 @@ Events (`messages.Event`, each with `room`)
 - `WorkerLostEvent` {worker, at} (no room; from `MediaClient` itself): a worker's control
   connection ended: the media sessions of the participants placed on it are gone; the service
   restarts it, and the next call to that worker connects to the new one.
-- `StatsEvent` {worker, participants: [LinkStats]} every 3 s from each worker for its own
+- `StatsEvent` {worker, participants: [LinkSample]} every 3 s from each worker for its own
   participants (byte counters are cumulative).
 
 How a packet moves

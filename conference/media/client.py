@@ -31,7 +31,7 @@ from .messages import (
     GetLinkStats,
     GetRoomState,
     GetWorkerStats,
-    LinkStats,
+    LinkSample,
     Mute,
     RemoveParticipant,
     Reply,
@@ -168,7 +168,7 @@ class MediaClient:
     async def room_state(self, room_id: str) -> RoomState:
         return await self._call(self.home_of(room_id), GetRoomState(room=room_id))
 
-    async def link_stats(self, room_id: str) -> list[LinkStats]:
+    async def link_stats(self, room_id: str) -> list[LinkSample]:
         parts = await asyncio.gather(*(self._call(i, GetLinkStats(room=room_id)) for i in range(self.count)))
         return [entry for part in parts for entry in part]
 

@@ -37,9 +37,10 @@ class Answer(_Message):
     worker: int
 
 
-class LinkStats(_Message):
+class LinkSample(_Message):
     """One participant's media link as its worker measures it (byte and packet counters are
-    cumulative; "in" is what the worker receives from the participant)."""
+    cumulative; "in" is what the worker receives from the participant). The signaling layer
+    turns successive samples into the figures of its `link_stats` message."""
 
     participant: str
     state: str
@@ -115,7 +116,7 @@ class GetRoomState(_Call):
 
 class GetLinkStats(_Call):
     op: Literal["link_stats"] = "link_stats"
-    result: ClassVar[Any] = list[LinkStats]
+    result: ClassVar[Any] = list[LinkSample]
     room: str
 
 
@@ -205,7 +206,7 @@ class StatsEvent(_Message):
     event: Literal["stats"] = "stats"
     room: str
     worker: int
-    participants: list[LinkStats]
+    participants: list[LinkSample]
 
 
 class WorkerLostEvent(_Message):

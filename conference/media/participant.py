@@ -24,7 +24,7 @@ from aiortc.rtcrtptransceiver import RTCRtpTransceiver
 
 from .downtrack import DownTrack, DownTrackParameters
 from .errors import MediaError, MediaErrorCode
-from .messages import LinkStats
+from .messages import LinkSample
 from .payloads import OPUS, codec_key
 from .rtp import ExtensionIds
 from .transport import Transport
@@ -171,9 +171,9 @@ class Participant:
         if self.transport is not None:
             self.transport.periodic_rtcp()
 
-    def link_stats(self) -> LinkStats:
+    def link_stats(self) -> LinkSample:
         if self.transport is None:
-            return LinkStats(participant=self.participant_id, state=self.state, bytes_in=0, bytes_out=0,
+            return LinkSample(participant=self.participant_id, state=self.state, bytes_in=0, bytes_out=0,
                              packets_in=0, packets_out=0, loss_in_pct=0.0, loss_out_pct=0.0, jitter_in_ms=0.0,
                              jitter_out_ms=0.0, rtt_ms=None, retransmitted=0, remb_bps=None)
         return self.transport.link_stats(self.state)

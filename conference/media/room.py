@@ -26,7 +26,7 @@ from .messages import (
     LayoutEntry,
     LayoutEvent,
     Leave,
-    LinkStats,
+    LinkSample,
     Nack,
     Publish,
     PublishHintEvent,
@@ -427,5 +427,5 @@ class Room:
         for participant in self.participants.values():
             participant.periodic_rtcp()
 
-    def link_stats(self) -> list[LinkStats]:
+    def link_stats(self) -> list[LinkSample]:
         return [participant.link_stats() for participant in self.participants.values()]

@@ -32,7 +32,7 @@ from aiortc.rtp import (
 from .downtrack import DownTrack
 from .fastpath import FastPath
 from .history import unwrap_rtx
-from .messages import LinkStats
+from .messages import LinkSample
 from .rtp import RtpParseError, RtpView, parse_rtp
 from .uptrack import UpTrack
 
@@ -165,13 +165,13 @@ class Transport:
         if estimate is not None:
             send(estimate)
 
-    def link_stats(self, state: str) -> LinkStats:
+    def link_stats(self, state: str) -> LinkSample:
         fp = self.fastpath
         downtracks, uptracks = self.downtracks, self.uptracks
         rtts = [d.rtt for d in downtracks if d.rtt is not None]
         up_lost = sum(t.stats.lost for t in uptracks)
         up_expected = sum(t.stats.expected for t in uptracks)
-        return LinkStats(
+        return LinkSample(
             participant=self.participant_id,
             state=state,
             bytes_in=fp.bytes_received,

@@ -14,7 +14,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from conference import signaling
 from conference.journal import Attendance, SpeakingTurn, aware
-from conference.media.messages import LinkStats, StatsEvent
+from conference.media.messages import LinkSample, StatsEvent
 from core.people import User
 from tests.conference.helpers import join, receive_until, schedule_meeting, send, socket
 
@@ -80,7 +80,7 @@ def test_media_that_stops_arriving_ends_the_interval_at_the_last_sample_that_saw
 
     def report(packets_in: int) -> float:  # what a media worker reports every 3 s, as it would
         hub = app.state.conference_hub
-        sample = LinkStats(participant="dc-vinh", state="connected", packets_in=packets_in,
+        sample = LinkSample(participant="dc-vinh", state="connected", packets_in=packets_in,
                            bytes_in=packets_in * 900, bytes_out=0, packets_out=0, loss_in_pct=0, loss_out_pct=0,
                            jitter_in_ms=0, jitter_out_ms=0, rtt_ms=None, retransmitted=0, remb_bps=None)
         event = StatsEvent(room=f"meeting-{mid}", worker=0, participants=[sample])
