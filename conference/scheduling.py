@@ -53,7 +53,7 @@ def _user(session: Session, username: str) -> User | None:
     return session.execute(select(User).where(User.username == username)).scalar_one_or_none()
 
 
-def schedule(session: Session, body: MeetingIn, actor: User, ip: str = "") -> Meeting:
+def schedule(session: Session, body: MeetingIn, actor: User, *, ip: str = "") -> Meeting:
     chair = _user(session, body.chair)
     if chair is None or chair.role not in (Role.chair, Role.admin) or not chair.active:
         raise MeetingRefused(Kind.invalid,
@@ -83,7 +83,7 @@ def schedule(session: Session, body: MeetingIn, actor: User, ip: str = "") -> Me
     return meeting
 
 
-def start(session: Session, meeting: Meeting, actor: User, ip: str = "") -> Meeting:
+def start(session: Session, meeting: Meeting, actor: User, *, ip: str = "") -> Meeting:
     if meeting.status == MeetingStatus.ended:
         raise MeetingRefused(Kind.conflict, "Cuộc họp đã kết thúc / the meeting has already ended")
     if meeting.status == MeetingStatus.scheduled:
@@ -95,7 +95,7 @@ def start(session: Session, meeting: Meeting, actor: User, ip: str = "") -> Meet
     return meeting
 
 
-def end(session: Session, meeting: Meeting, actor: User, ip: str = "") -> Meeting:
+def end(session: Session, meeting: Meeting, actor: User, *, ip: str = "") -> Meeting:
     if meeting.status == MeetingStatus.ended:
         return meeting
     now = datetime.now(UTC)

@@ -48,7 +48,7 @@ def issuer_of(unit: Unit) -> Issuer:
     return Issuer(name=unit.name, abbr=unit.abbr or "UBND")
 
 
-def create_draft(session: Session, source: MinutesSource, actor: User | None, ip: str = "") -> Minutes:
+def create_draft(session: Session, *, source: MinutesSource, actor: User | None, ip: str = "") -> Minutes:
     """The draft for a meeting that has ended; one set of minutes per meeting. A person drafting must be
     the meeting's secretary or chair (or an administrator); `actor=None` is the system on meeting end."""
     if actor is not None and Role(actor.role) != Role.admin and actor.username not in (
@@ -99,7 +99,7 @@ def may_edit(minutes: Minutes, user: User) -> bool:
     return user.username == minutes.secretary_username or Role(user.role) == Role.admin
 
 
-def update_content(session: Session, minutes: Minutes, content: MinutesContent, actor: User,
+def update_content(session: Session, *, minutes: Minutes, content: MinutesContent, actor: User,
                    expected_version: int | None, ip: str = "") -> Minutes:
     if not may_edit(minutes, actor):
         raise MinutesError(Kind.not_allowed,

@@ -103,7 +103,7 @@ def _content_text(minutes: Minutes) -> str:
     return "\n".join(p for p in parts if p)
 
 
-def sign(read: sessionmaker[Session], write: sessionmaker[Session], minutes_id: int, user: User,
+def sign(read: sessionmaker[Session], write: sessionmaker[Session], *, minutes_id: int, user: User,
          call: SigningCall) -> Minutes:
     """Add `user`'s signature to the minutes; raises MinutesError or core.protocols.csc_client.SigningRefused."""
     with read() as session:

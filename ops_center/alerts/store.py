@@ -110,7 +110,7 @@ def open_keys(session: Session, prefix: str) -> set[str]:
                                                        Alert.status.in_(OPEN_STATES))).scalars())
 
 
-def acknowledge(session: Session, alert_id: int, user: User, comment: str, ip: str = "") -> Alert:
+def acknowledge(session: Session, *, alert_id: int, user: User, comment: str, ip: str = "") -> Alert:
     comment = (comment or "").strip()
     if not comment:
         raise AlertError(Kind.invalid, "comment: cần ghi chú khi xác nhận / a comment is required to acknowledge")

@@ -49,7 +49,7 @@ def protocol_schema(user: User = Depends(any_user)) -> dict[str, Any]:
 @api.post("", status_code=201)
 def create_meeting(body: MeetingIn, request: Request, user: User = Depends(organisers),
                    session: Session = Depends(db)) -> dict[str, object]:
-    meeting = schedule(session, body, user, _ip(request))
+    meeting = schedule(session, body, user, ip=_ip(request))
     result = meeting_json(meeting)
     session.commit()  # before the answer: `Depends(db)` would commit only after the response is sent
     return result
@@ -97,7 +97,7 @@ def start_meeting(meeting_id: int, request: Request, user: User = Depends(organi
                   session: Session = Depends(db)) -> dict[str, object]:
     meeting = _meeting(session, meeting_id, user)
     _host_or_admin(meeting, user)
-    start(session, meeting, user, _ip(request))
+    start(session, meeting, user, ip=_ip(request))
     result = meeting_json(meeting)
     session.commit()  # before the answer: `Depends(db)` would commit only after the response is sent
     hub = existing_hub(request)
@@ -112,7 +112,7 @@ def end_meeting(meeting_id: int, request: Request, user: User = Depends(organise
     meeting = _meeting(session, meeting_id, user)
     _host_or_admin(meeting, user)
     was_ended = meeting.status == MeetingStatus.ended
-    end(session, meeting, user, _ip(request))
+    end(session, meeting, user, ip=_ip(request))
     result = meeting_json(meeting)
     session.commit()  # the record is closed before the sockets learn of it
     if not was_ended:

@@ -58,7 +58,7 @@ def make_draft(meeting_id: int, request: Request, user: User = Depends(drafters)
                session: Session = Depends(db)) -> dict[str, Any]:
     """Draft the minutes of an ended meeting from its record."""
     source = record_source.fetch(session, meeting_id)
-    minutes = drafts.create_draft(session, source, user, _ip(request))
+    minutes = drafts.create_draft(session, source=source, actor=user, ip=_ip(request))
     return drafts.as_json(minutes, language_of(request))
 
 
@@ -90,7 +90,8 @@ def edit_minutes(minutes_id: int, body: ContentUpdate, request: Request, user: U
                  session: Session = Depends(db)) -> dict[str, Any]:
     minutes = drafts.get(session, minutes_id, lock=True)
     content = MinutesContent.model_validate(body.model_dump(exclude={"version"}))
-    drafts.update_content(session, minutes, content, user, body.version, _ip(request))
+    drafts.update_content(session, minutes=minutes, content=content, actor=user, expected_version=body.version,
+                          ip=_ip(request))
     return drafts.as_json(minutes, language_of(request))
 
 
@@ -120,7 +121,7 @@ def sign_minutes(minutes_id: int, body: SignBody, request: Request, user: User =
                              ip=_ip(request)) as token:
             call = signing_steps.SigningCall(pin=body.pin, otp=body.otp, token=token,
                                              base_url=get_settings().signing_url, ip=_ip(request))
-            minutes = signing_steps.sign(sessionmaker_of(request), write, minutes_id, user, call)
+            minutes = signing_steps.sign(sessionmaker_of(request), write, minutes_id=minutes_id, user=user, call=call)
     except (MinutesError, SigningRefused) as exc:
         _refused(request, user, "minutes.sign.refused", f"minutes:{minutes_id}", exc)
         raise

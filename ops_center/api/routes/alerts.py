@@ -57,7 +57,8 @@ def list_alerts(status: Literal["active", "open", "acknowledged", "resolved", "a
 @router.post("/api/ops/alerts/{alert_id}/ack")
 async def ack_alert(alert_id: int, body: AckIn, request: Request, user: User = Depends(operators),
                     session: Session = Depends(db)) -> dict[str, Any]:
-    alert = acknowledge(session, alert_id, user, body.comment, ip=request.client.host if request.client else "")
+    alert = acknowledge(session, alert_id=alert_id, user=user, comment=body.comment,
+                        ip=request.client.host if request.client else "")
     data = alert_json(alert)
     session.commit()
     await get_bus().publish("ops.alert.acknowledged", data)
