@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.audit import record
+from core.errors import DomainError, Kind
 from core.people import Role, User
 from core.units import Unit, unit_order
 
@@ -17,13 +18,8 @@ from .journal import add_action, close_all_attendance, stop_speaking
 from .models import AgendaItem, Invitation, Meeting, MeetingStatus
 
 
-class MeetingRefused(Exception):
-    """A request that breaks a meeting rule; `status` is the HTTP status to answer with."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
+class MeetingRefused(DomainError):
+    """A request that breaks a meeting rule."""
 
 
 class AgendaItemIn(BaseModel):
@@ -57,21 +53,22 @@ def _user(session: Session, username: str) -> User | None:
     return session.execute(select(User).where(User.username == username)).scalar_one_or_none()
 
 
-def schedule(session: Session, body: MeetingIn, actor: User, ip: str = "") -> Meeting:
+def schedule(session: Session, body: MeetingIn, actor: User, *, ip: str = "") -> Meeting:
     chair = _user(session, body.chair)
     if chair is None or chair.role not in (Role.chair, Role.admin) or not chair.active:
-        raise MeetingRefused(422, f"chair: {body.chair!r} không phải tài khoản chủ tọa / is not a chair account")
+        raise MeetingRefused(Kind.invalid,
+                             f"chair: {body.chair!r} không phải tài khoản chủ tọa / is not a chair account")
     secretary = None
     if body.secretary:
         secretary = _user(session, body.secretary)
         if secretary is None or secretary.role != Role.secretary or not secretary.active:
-            raise MeetingRefused(422, f"secretary: {body.secretary!r} không phải tài khoản thư ký / "
+            raise MeetingRefused(Kind.invalid, f"secretary: {body.secretary!r} không phải tài khoản thư ký / "
                                       "is not a secretary account")
     names = list(dict.fromkeys(body.invited))
     endpoints = {u.username: u for u in session.execute(select(User).where(User.username.in_(names))).scalars()}
     wrong = [n for n in names if n not in endpoints or endpoints[n].role != Role.endpoint]
     if wrong:
-        raise MeetingRefused(422, "invited: không phải điểm cầu / not endpoint accounts: " + ", ".join(wrong))
+        raise MeetingRefused(Kind.invalid, "invited: không phải điểm cầu / not endpoint accounts: " + ", ".join(wrong))
     meeting = Meeting(title=body.title.strip(), place=body.place.strip(), scheduled_at=body.scheduled_at,
                       status=MeetingStatus.scheduled.value, video_codec=body.video_codec, chair_id=chair.id,
                       secretary_id=secretary.id if secretary else None, created_by_id=actor.id,
@@ -86,9 +83,9 @@ def schedule(session: Session, body: MeetingIn, actor: User, ip: str = "") -> Me
     return meeting
 
 
-def start(session: Session, meeting: Meeting, actor: User, ip: str = "") -> Meeting:
+def start(session: Session, meeting: Meeting, actor: User, *, ip: str = "") -> Meeting:
     if meeting.status == MeetingStatus.ended:
-        raise MeetingRefused(409, "Cuộc họp đã kết thúc / the meeting has already ended")
+        raise MeetingRefused(Kind.conflict, "Cuộc họp đã kết thúc / the meeting has already ended")
     if meeting.status == MeetingStatus.scheduled:
         meeting.status = MeetingStatus.live.value
         meeting.started_at = datetime.now(UTC)
@@ -98,7 +95,7 @@ def start(session: Session, meeting: Meeting, actor: User, ip: str = "") -> Meet
     return meeting
 
 
-def end(session: Session, meeting: Meeting, actor: User, ip: str = "") -> Meeting:
+def end(session: Session, meeting: Meeting, actor: User, *, ip: str = "") -> Meeting:
     if meeting.status == MeetingStatus.ended:
         return meeting
     now = datetime.now(UTC)

@@ -1,35 +1,34 @@
-"""Refusals of document operations, each with the HTTP status it maps to and a message to act on."""
+"""Refusals of document operations, each of one kind (core.errors.Kind) with a message to act on."""
 
 from __future__ import annotations
 
+from core.errors import DomainError, Kind
 
-class DocumentError(Exception):
-    status = 400
 
-    def __init__(self, message: str, status: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        if status is not None:
-            self.status = status
+class DocumentError(DomainError):
+    kind = Kind.bad_request
+
+    def __init__(self, message: str) -> None:
+        super().__init__(type(self).kind, message)
 
 
 class NotAllowed(DocumentError):
-    """The person's role or unit may not do this (403)."""
+    """The person's role or unit may not do this."""
 
-    status = 403
+    kind = Kind.not_allowed
 
 
 class WrongState(DocumentError):
-    """The action is not possible from the document's current state (409)."""
+    """The action is not possible from the document's current state."""
 
-    status = 409
+    kind = Kind.conflict
 
 
 class NotFound(DocumentError):
-    status = 404
+    kind = Kind.not_found
 
 
 class Invalid(DocumentError):
-    """The request is well-formed but names something that does not fit (422)."""
+    """The request is well-formed but names something that does not fit."""
 
-    status = 422
+    kind = Kind.invalid

@@ -8,6 +8,8 @@ import logging
 import zipfile
 from dataclasses import dataclass
 
+from core.errors import DomainError, Kind
+
 MAX_FILE_BYTES = 50 * 1024 * 1024
 PDF, DOCX, XLSX = ("application/pdf",
                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -19,13 +21,8 @@ LABEL = {PDF: "PDF", DOCX: "DOCX", XLSX: "XLSX", PNG: "PNG", JPEG: "JPEG"}
 logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 
-class FileRejected(ValueError):
-    """A file that may not be stored, with the HTTP status and a message the uploader can act on."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
+class FileRejected(DomainError):
+    """A file that may not be stored, with a message the uploader can act on."""
 
 
 @dataclass(frozen=True)
@@ -37,13 +34,15 @@ class CheckedFile:
 
 def check_name(name: str) -> str:
     if not name or not name.strip():
-        raise FileRejected(400, "Thiếu tên tệp / the file has no name")
+        raise FileRejected(Kind.bad_request, "Thiếu tên tệp / the file has no name")
     if any(sep in name for sep in ("/", "\\", "\x00")) or name in (".", "..") or name.startswith(".."):
-        raise FileRejected(400, f"Tên tệp không được chứa đường dẫn / a file name may not contain a path: {name!r}")
+        raise FileRejected(Kind.bad_request,
+                           f"Tên tệp không được chứa đường dẫn / a file name may not contain a path: {name!r}")
     if any(ord(ch) < 32 for ch in name):
-        raise FileRejected(400, "Tên tệp chứa ký tự điều khiển / the file name contains control characters")
+        raise FileRejected(Kind.bad_request,
+                           "Tên tệp chứa ký tự điều khiển / the file name contains control characters")
     if len(name) > 255:
-        raise FileRejected(400, "Tên tệp dài quá 255 ký tự / the file name is longer than 255 characters")
+        raise FileRejected(Kind.bad_request, "Tên tệp dài quá 255 ký tự / the file name is longer than 255 characters")
     return name.strip()
 
 
@@ -53,7 +52,8 @@ def expected_type(name: str) -> str:
     kind = TYPE_OF_EXTENSION.get(ext)
     if kind is None:
         allowed = ", ".join(sorted(TYPE_OF_EXTENSION))
-        raise FileRejected(415, f"Loại tệp không được chấp nhận / file type not accepted: {ext or name!r} "
+        raise FileRejected(Kind.unsupported_type,
+                           f"Loại tệp không được chấp nhận / file type not accepted: {ext or name!r} "
                                 f"(chấp nhận / accepted: {allowed})")
     return kind
 
@@ -62,10 +62,10 @@ def check_file(name: str, data: bytes, max_bytes: int | None = None) -> CheckedF
     name = check_name(name)
     max_bytes = max_bytes or MAX_FILE_BYTES
     if len(data) > max_bytes:
-        raise FileRejected(413, f"Tệp quá lớn / file too large: {len(data)} bytes, "
+        raise FileRejected(Kind.too_large, f"Tệp quá lớn / file too large: {len(data)} bytes, "
                                 f"tối đa / at most {max_bytes} bytes")
     if not data:
-        raise FileRejected(422, "Tệp rỗng / the file is empty")
+        raise FileRejected(Kind.invalid, "Tệp rỗng / the file is empty")
     kind = expected_type(name)
     text = ""
     if kind == PDF:
@@ -78,7 +78,8 @@ def check_file(name: str, data: bytes, max_bytes: int | None = None) -> CheckedF
 
 
 def _not_a(name: str, kind: str, why: str) -> FileRejected:
-    return FileRejected(422, f"Tệp {name!r} không phải là {LABEL[kind]} hợp lệ / is not a valid {LABEL[kind]}: {why}")
+    return FileRejected(Kind.invalid,
+                        f"Tệp {name!r} không phải là {LABEL[kind]} hợp lệ / is not a valid {LABEL[kind]}: {why}")
 
 
 def _pdf_text(name: str, data: bytes) -> str:

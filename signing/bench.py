@@ -20,13 +20,12 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import serialization
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
 
-from signing.client import login, open_signer, timestamper
+from core.protocols.csc_client import connect
 from signing.sample_pdf import two_page_pdf
 
 BENCH_USER = "bench-signer"
@@ -115,10 +114,10 @@ async def _phases(settings: Any, credential: str, base_url: str, seconds: float)
     chain = [asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER)) for c in ca.chain]
     stores = KeyStores(settings, SigningConfig())
     local_signer = StoreSigner(stores.get(store_kind), key_ref, key_spec, asn1_x509.Certificate.load(cert_der), chain)
-    async with aiohttp.ClientSession() as http:
-        token = await login(http, base_url, BENCH_USER, PASSWORD)
-        stamper = timestamper(base_url, token)
-        remote_signer = await open_signer(http, base_url, token, credential, PIN)
+    async with connect(base_url) as service:
+        service = await service.login(BENCH_USER, PASSWORD)
+        stamper = service.timestamper()
+        remote_signer = await service.signer(credential, pin=PIN)
         load_before = os.getloadavg()[0]
         local, remote = await _measure(seconds, pdf, local_signer, remote_signer, stamper)
         load_after = os.getloadavg()[0]
@@ -135,7 +134,7 @@ async def _phases(settings: Any, credential: str, base_url: str, seconds: float)
         "local_latency_ms_p50": round(statistics.median(local) * 1000, 1),
         "key": key_spec,
         "store": store_kind,
-        "client": "pyhanko.sign.signers.csc_signer.CSCSigner over HTTP (authorize + signHash per signature)",
+        "client": "core.protocols.csc_client: pyHanko's CSCSigner over HTTP (authorize + signHash per signature)",
         "timestamps": "RFC 3161 from the service's TSA over HTTP (both runs)",
         "method": "local and remote signatures alternate one at a time for the whole run",
         "load_average_1m": [round(load_before, 2), round(load_after, 2)],

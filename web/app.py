@@ -14,7 +14,7 @@ from core.db import engine_for, session_factory
 from core.settings import Settings, get_settings
 from web import areas, errors, wiring
 from web import pages as web_pages
-from web.api.routes import admin, health, login
+from web.api.routes import audit, health, login, units, users
 from web.authn import AuthMiddleware
 from web.transactions import CommitBeforeResponse
 
@@ -44,7 +44,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Each area's API (`<area>.api`) and HTML pages (`<area>.pages`).
     area_routers = [module.router for suffix in ("api", "pages") for _, module in areas.area_modules(suffix)]
-    for router in (health.router, login.router, web_pages.router, admin.router, *area_routers):
+    for router in (health.router, login.router, web_pages.router, units.router, users.router, audit.router,
+                   *area_routers):
         app.include_router(router)
     for name, static in areas.static_dirs().items():
         app.mount(f"/static/{name}", StaticFiles(directory=static), name=f"static-{name}")

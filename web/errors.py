@@ -1,16 +1,46 @@
-"""Error answers a person can act on: validation problems name the field, nothing leaks a traceback."""
+"""Error answers a person can act on: validation problems name the field, nothing leaks a traceback.
+
+Refusals of the domain (core.errors.DomainError and the areas' subclasses) carry a kind, not an HTTP
+status: `STATUS` below is the one place that turns a kind into a status, and a refusal is answered exactly
+as an HTTPException of that status would be (`{"detail": message}`). To add a refusal, raise a DomainError
+subclass with a kind from the areas' service code; routes need no try/except for it. To add a kind, add it to
+core.errors.Kind and here (tests/web/test_error_kinds.py fails on a kind without a status)."""
 
 from __future__ import annotations
 
+import inspect
 import logging
 
-from fastapi import FastAPI, Request, WebSocket, WebSocketException
+from fastapi import FastAPI, HTTPException, Request, WebSocket, WebSocketException
 from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.websockets import WebSocketState
 
+from core.errors import DomainError, Kind
+
 log = logging.getLogger("giaoban.web")
+
+# The HTTP status of each kind of domain refusal.
+STATUS: dict[Kind, int] = {
+    Kind.bad_request: 400,
+    Kind.not_allowed: 403,
+    Kind.not_found: 404,
+    Kind.conflict: 409,
+    Kind.too_large: 413,
+    Kind.unsupported_type: 415,
+    Kind.invalid: 422,
+    Kind.locked: 423,
+    Kind.too_many: 429,
+    Kind.upstream_failed: 502,
+    Kind.unavailable: 503,
+}
+
+
+def as_http(error: DomainError) -> HTTPException:
+    return HTTPException(STATUS[error.kind], error.message)
 
 
 def _describe(error: dict) -> str:
@@ -29,6 +59,13 @@ def install(app: FastAPI) -> None:
         if websocket.client_state == WebSocketState.CONNECTING:
             await websocket.accept()
         await websocket.close(code=exc.code, reason=exc.reason or "")
+
+    @app.exception_handler(DomainError)
+    async def domain_refusal(request: Request, exc: DomainError) -> Response:
+        # Answered by whatever answers HTTPExceptions, so a refusal looks the same however it was raised.
+        answer = app.exception_handlers.get(StarletteHTTPException, http_exception_handler)
+        response = answer(request, as_http(exc))
+        return await response if inspect.isawaitable(response) else response  # type: ignore[no-any-return]
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

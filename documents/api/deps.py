@@ -1,11 +1,10 @@
-"""What every documents route shares: the acting person as a Viewer, the translation of refusals to
-HTTP answers, and the JSON shape of a document."""
+"""What every documents route shares: the acting person as a Viewer, the file store, and the JSON shape of a
+document. (Refusals of the services, documents.errors and documents.filecheck.FileRejected, are answered by
+the web layer's handler of core.errors.DomainError: routes let them through.)"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from fastapi import HTTPException, Request
@@ -13,24 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.units import Unit
-from documents.errors import DocumentError
-from documents.filecheck import FileRejected
 from documents.filestore import FileStore
 from documents.models import Attachment, Document, Transition
 from documents.scope import Viewer, can_see
 from documents.vocabulary import CONFIDENTIALITY_LABELS, URGENCY_LABELS, type_name
 from documents.workflow import STATE_LABELS
-
-
-@contextmanager
-def refusals() -> Iterator[None]:
-    """Service refusals become 4xx answers; the request's transaction is rolled back with them."""
-    try:
-        yield
-    except DocumentError as exc:
-        raise HTTPException(exc.status, exc.message) from exc
-    except FileRejected as exc:
-        raise HTTPException(exc.status, exc.message) from exc
 
 
 def store_of(request: Request) -> FileStore:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.audit import record
+from core.errors import DomainError, Kind
 from core.people import Role, User
 from core.unit_sets import current
 from core.units import Unit
@@ -24,12 +25,8 @@ from documents.dossiers.numbering import next_code
 from documents.dossiers.status import ACTIONS, PAUSED, RESOLVED, Status, label
 
 
-class DossierError(Exception):
-    """A refused request: `status` is the HTTP code to answer with, `message` says what to change."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status, self.message = status, message
+class DossierError(DomainError):
+    """A refused request: `kind` says what sort of refusal, `message` what to change."""
 
 
 @dataclass
@@ -71,7 +68,7 @@ def _compute_due(session: Session, dossier: Dossier, now: datetime) -> date:
         return due_date(dossier.received_at, dossier.procedure.processing_days, dossier.procedure.cutoff,
                         _pauses(session, dossier.id), now=now)
     except CalendarRangeError as exc:
-        raise DossierError(422, str(exc)) from exc
+        raise DossierError(Kind.invalid, str(exc)) from exc
 
 
 def receive(session: Session, *, actor: User, procedure: Procedure, unit: Unit | None, channel: str,
@@ -79,19 +76,21 @@ def receive(session: Session, *, actor: User, procedure: Procedure, unit: Unit |
             applicant_address: str = "", note: str = "", now: datetime | None = None, ip: str = "") -> Change:
     """A dossier handed in at the one-stop desk (accepted at once, status 2) or submitted online (status 1)."""
     if Role(actor.role) != Role.officer:
-        raise DossierError(403, "Chỉ cán bộ một cửa được tiếp nhận hồ sơ / only one-stop officers receive dossiers")
+        raise DossierError(Kind.not_allowed,
+                           "Chỉ cán bộ một cửa được tiếp nhận hồ sơ / only one-stop officers receive dossiers")
     if not procedure.active:
-        raise DossierError(422, f"procedure_code: thủ tục {procedure.code} đã ngừng áp dụng / procedure withdrawn")
+        raise DossierError(Kind.invalid,
+                           f"procedure_code: thủ tục {procedure.code} đã ngừng áp dụng / procedure withdrawn")
     if channel not in ("desk", "online"):
-        raise DossierError(422, "channel: phải là 'desk' hoặc 'online' / must be 'desk' or 'online'")
+        raise DossierError(Kind.invalid, "channel: phải là 'desk' hoặc 'online' / must be 'desk' or 'online'")
     now = (now or datetime.now(UTC)).astimezone(UTC)  # SQLite keeps wall time: store UTC only
     unit = unit or procedure.unit
     if unit is None:
-        raise DossierError(422, f"unit_code: thủ tục cấp {procedure.tier} cần mã đơn vị tiếp nhận "
+        raise DossierError(Kind.invalid, f"unit_code: thủ tục cấp {procedure.tier} cần mã đơn vị tiếp nhận "
                                 "/ name the district or commune receiving it")
     wanted = performing_kind(procedure.tier, current())
     if (wanted and unit.kind != wanted) or (procedure.unit_id is not None and unit.id != procedure.unit_id):
-        raise DossierError(422, f"unit_code: đơn vị {unit.code} không giải quyết thủ tục {procedure.code} "
+        raise DossierError(Kind.invalid, f"unit_code: đơn vị {unit.code} không giải quyết thủ tục {procedure.code} "
                                 "/ this unit does not handle that procedure")
     dossier = Dossier(code=next_code(session, unit, now), procedure=procedure, procedure_id=procedure.id,
                       unit=unit, unit_id=unit.id, channel=channel,
@@ -115,23 +114,24 @@ def transition(session: Session, dossier_id: int, action_name: str, actor: User,
                now: datetime | None = None, ip: str = "") -> Change:
     action = ACTIONS.get(action_name)
     if action is None:
-        raise DossierError(422, f"action: không có thao tác {action_name!r}; có: {', '.join(ACTIONS)}")
+        raise DossierError(Kind.invalid, f"action: không có thao tác {action_name!r}; có: {', '.join(ACTIONS)}")
     role = Role(actor.role)
     if role not in action.roles:
         who = ", ".join(sorted(r.value for r in action.roles))
-        raise DossierError(403, f"Thao tác '{action.label}' dành cho vai trò: {who} / not allowed for your role")
+        raise DossierError(Kind.not_allowed,
+                           f"Thao tác '{action.label}' dành cho vai trò: {who} / not allowed for your role")
     dossier = _locked(session, dossier_id)
     if dossier is None:
-        raise DossierError(404, f"không có hồ sơ số {dossier_id} / no such dossier")
+        raise DossierError(Kind.not_found, f"không có hồ sơ số {dossier_id} / no such dossier")
     current = Status(dossier.status)
     if current not in action.sources or (
             action.awaiting_approval is not None and action.awaiting_approval != dossier.awaiting_approval):
         state = label(current) + (" (chờ phê duyệt)" if dossier.awaiting_approval else "")
-        raise DossierError(409, f"Không thể '{action.label}' khi hồ sơ đang ở trạng thái '{state}' "
+        raise DossierError(Kind.conflict, f"Không thể '{action.label}' khi hồ sơ đang ở trạng thái '{state}' "
                                 f"/ not allowed from the current status")
     comment = comment.strip()
     if action.needs_comment and not comment:
-        raise DossierError(422, f"comment: cần ghi lý do để '{action.label}' / a reason is required")
+        raise DossierError(Kind.invalid, f"comment: cần ghi lý do để '{action.label}' / a reason is required")
     now = (now or datetime.now(UTC)).astimezone(UTC)  # SQLite keeps wall time: store UTC only
     before = dossier.status
     detail: dict[str, Any] = {}
@@ -184,23 +184,24 @@ def apologise(session: Session, dossier_id: int, actor: User, reason: str, extra
               now: datetime | None = None, ip: str = "") -> Change:
     """The apology slip for a dossier past its due date: records the reason and a new return date."""
     if Role(actor.role) not in (Role.officer, Role.specialist, Role.chair):
-        raise DossierError(403, "Vai trò của bạn không lập phiếu xin lỗi / your role may not issue apology slips")
+        raise DossierError(Kind.not_allowed,
+                           "Vai trò của bạn không lập phiếu xin lỗi / your role may not issue apology slips")
     dossier = _locked(session, dossier_id)
     if dossier is None:
-        raise DossierError(404, f"không có hồ sơ số {dossier_id} / no such dossier")
+        raise DossierError(Kind.not_found, f"không có hồ sơ số {dossier_id} / no such dossier")
     now = (now or datetime.now(UTC)).astimezone(UTC)  # SQLite keeps wall time: store UTC only
     reason = reason.strip()
     if not reason:
-        raise DossierError(422, "reason: cần nêu lý do chậm trễ / say why the dossier is late")
+        raise DossierError(Kind.invalid, "reason: cần nêu lý do chậm trễ / say why the dossier is late")
     late = dossier.due_date is not None and (
         dossier.outcome == "late" or (dossier.status not in RESOLVED and local_date(now) > dossier.due_date))
     if not late or Status(dossier.status) == Status.returned:
-        raise DossierError(409, "Hồ sơ chưa quá hạn (hoặc đã trả kết quả): không cần phiếu xin lỗi "
+        raise DossierError(Kind.conflict, "Hồ sơ chưa quá hạn (hoặc đã trả kết quả): không cần phiếu xin lỗi "
                                 "/ the dossier is not late, no apology slip is needed")
     try:
         dossier.new_return_date = new_return_date(now, extra_working_days)
     except (ValueError, CalendarRangeError) as exc:
-        raise DossierError(422, f"extra_working_days: {exc}") from exc
+        raise DossierError(Kind.invalid, f"extra_working_days: {exc}") from exc
     dossier.apology_reason, dossier.apology_at, dossier.updated_at = reason, now, now
     _history(session, dossier, "apology", dossier.status, actor, now, reason,
              {"new_return_date": dossier.new_return_date.isoformat()}, ip)

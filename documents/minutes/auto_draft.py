@@ -26,7 +26,7 @@ def draft_for_meeting(session: Session, meeting_id: int) -> Minutes | None:
     if session.execute(select(Minutes.id).where(Minutes.meeting_id == meeting_id)).first() is not None:
         return None
     source = record_source.fetch(session, meeting_id)
-    return create_draft(session, source, actor=None)
+    return create_draft(session, source=source, actor=None)
 
 
 def _draft_now(factory: sessionmaker[Session], meeting_id: int) -> int | None:

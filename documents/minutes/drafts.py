@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.audit import record as audit
+from core.errors import DomainError, Kind
 from core.people import Role, User
 from core.units import Unit, UnitKind
 from documents.minutes.content import MinutesContent, initial_content
@@ -27,11 +28,8 @@ STATUS_LABELS = {
 }
 
 
-class MinutesError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
+class MinutesError(DomainError):
+    """Something asked of the minutes that cannot be done (wrong person, wrong state, changed meanwhile)."""
 
 
 def _now() -> datetime:
@@ -41,7 +39,8 @@ def _now() -> datetime:
 def issuing_unit(session: Session) -> Unit:
     unit = session.execute(select(Unit).where(Unit.kind == UnitKind.province.value).order_by(Unit.id)).scalars().first()
     if unit is None:
-        raise MinutesError(409, "Chưa có đơn vị cấp tỉnh / no provincial unit is configured (giaoban demo seed)")
+        raise MinutesError(Kind.conflict,
+                           "Chưa có đơn vị cấp tỉnh / no provincial unit is configured (giaoban demo seed)")
     return unit
 
 
@@ -49,16 +48,17 @@ def issuer_of(unit: Unit) -> Issuer:
     return Issuer(name=unit.name, abbr=unit.abbr or "UBND")
 
 
-def create_draft(session: Session, source: MinutesSource, actor: User | None, ip: str = "") -> Minutes:
+def create_draft(session: Session, *, source: MinutesSource, actor: User | None, ip: str = "") -> Minutes:
     """The draft for a meeting that has ended; one set of minutes per meeting. A person drafting must be
     the meeting's secretary or chair (or an administrator); `actor=None` is the system on meeting end."""
     if actor is not None and Role(actor.role) != Role.admin and actor.username not in (
             source.secretary.username, source.chair.username):
-        raise MinutesError(403, "Chỉ thư ký hoặc chủ tọa của cuộc họp lập biên bản / only the meeting's secretary "
+        raise MinutesError(Kind.not_allowed,
+                           "Chỉ thư ký hoặc chủ tọa của cuộc họp lập biên bản / only the meeting's secretary "
                            "or chair drafts its minutes")
     existing = session.execute(select(Minutes).where(Minutes.meeting_id == source.meeting_id)).scalar_one_or_none()
     if existing is not None:
-        raise MinutesError(409, f"Cuộc họp đã có biên bản số {existing.id} / the meeting already has minutes "
+        raise MinutesError(Kind.conflict, f"Cuộc họp đã có biên bản số {existing.id} / the meeting already has minutes "
                            f"(id {existing.id})")
     unit = issuing_unit(session)
     content = initial_content(source)
@@ -83,7 +83,7 @@ def get(session: Session, minutes_id: int, *, lock: bool = False) -> Minutes:
         query = query.with_for_update().execution_options(populate_existing=True)
     found = session.execute(query).scalar_one_or_none()
     if found is None:
-        raise MinutesError(404, f"Không có biên bản / no minutes with id {minutes_id}")
+        raise MinutesError(Kind.not_found, f"Không có biên bản / no minutes with id {minutes_id}")
     return found
 
 
@@ -99,15 +99,18 @@ def may_edit(minutes: Minutes, user: User) -> bool:
     return user.username == minutes.secretary_username or Role(user.role) == Role.admin
 
 
-def update_content(session: Session, minutes: Minutes, content: MinutesContent, actor: User,
+def update_content(session: Session, *, minutes: Minutes, content: MinutesContent, actor: User,
                    expected_version: int | None, ip: str = "") -> Minutes:
     if not may_edit(minutes, actor):
-        raise MinutesError(403, "Chỉ thư ký cuộc họp sửa biên bản / only the meeting's secretary edits the minutes")
+        raise MinutesError(Kind.not_allowed,
+                           "Chỉ thư ký cuộc họp sửa biên bản / only the meeting's secretary edits the minutes")
     if minutes.status != MinutesStatus.draft:
-        raise MinutesError(409, "Biên bản đã được ký, không sửa được nữa / the minutes have been signed and can no "
+        raise MinutesError(Kind.conflict,
+                           "Biên bản đã được ký, không sửa được nữa / the minutes have been signed and can no "
                            "longer be edited")
     if expected_version is not None and expected_version != minutes.version:
-        raise MinutesError(409, f"Biên bản đã được sửa ở nơi khác (phiên bản {minutes.version}); tải lại trang / "
+        raise MinutesError(Kind.conflict,
+                           f"Biên bản đã được sửa ở nơi khác (phiên bản {minutes.version}); tải lại trang / "
                            "the minutes were changed elsewhere; reload and edit again")
     minutes.content = content.model_dump_json()
     minutes.subject = content.subject

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -39,10 +39,7 @@ def minutes_list(request: Request, user: User = Depends(staff), session: Session
 @router.get("/minutes/{minutes_id}", response_class=HTMLResponse)
 def minutes_editor(minutes_id: int, request: Request, user: User = Depends(staff),
                    session: Session = Depends(db)) -> HTMLResponse:
-    try:
-        minutes = drafts.get(session, minutes_id)
-    except MinutesError as exc:
-        raise HTTPException(exc.status, exc.message) from exc
+    minutes = drafts.get(session, minutes_id)
     data = drafts.as_json(minutes, language_of(request))
     data["may_edit"] = minutes.status == MinutesStatus.draft and drafts.may_edit(minutes, user)
     try:

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.errors import DomainError, Kind
 from core.people import User
 from documents.minutes.source import (
     AgendaItem,
@@ -33,13 +34,8 @@ ACTION_LABELS = {
 _provider: RecordProvider | None = None
 
 
-class RecordUnavailable(LookupError):
+class RecordUnavailable(DomainError):
     """No record can be had for the meeting (unknown, not ended, no secretary, or nothing connected)."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 def connect(provider: RecordProvider | None) -> None:
@@ -63,10 +59,11 @@ def source_from_record(record: Any, names: dict[str, str] | None = None) -> Minu
     (participants, actors) to the names people read, e.g. "dc-vinh" → "Điểm cầu TP Vinh"."""
     data = _plain(record)
     if data.get("ended_at") is None:
-        raise RecordUnavailable(409, "Cuộc họp chưa kết thúc / the meeting has not ended yet: minutes are drafted "
+        raise RecordUnavailable(Kind.conflict,
+                                "Cuộc họp chưa kết thúc / the meeting has not ended yet: minutes are drafted "
                                 "from a finished meeting")
     if not data.get("secretary"):
-        raise RecordUnavailable(409, "Cuộc họp chưa có thư ký / the meeting has no secretary: set one on the "
+        raise RecordUnavailable(Kind.conflict, "Cuộc họp chưa có thư ký / the meeting has no secretary: set one on the "
                                 "meeting before drafting its minutes")
     names = {**(names or {}), data["chair"]["username"]: data["chair"]["full_name"],
              data["secretary"]["username"]: data["secretary"]["full_name"]}
@@ -107,10 +104,11 @@ def _display_names(session: Session, record: Any) -> dict[str, str]:
 
 def fetch(session: Session, meeting_id: int) -> MinutesSource:
     if _provider is None:
-        raise RecordUnavailable(503, "Chưa kết nối biên bản với dữ liệu cuộc họp / meeting records are not "
+        raise RecordUnavailable(Kind.unavailable,
+                                "Chưa kết nối biên bản với dữ liệu cuộc họp / meeting records are not "
                                 "connected in this deployment (documents.minutes.record_source.connect)")
     try:
         record = _provider(session, meeting_id)
     except LookupError as exc:
-        raise RecordUnavailable(404, f"Không có cuộc họp / no meeting {meeting_id}") from exc
+        raise RecordUnavailable(Kind.not_found, f"Không có cuộc họp / no meeting {meeting_id}") from exc
     return source_from_record(record, _display_names(session, record))

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from io import BytesIO
 
-import aiohttp
 from asn1crypto import pem, x509
 from PIL import Image
 from pyhanko.pdf_utils.images import PdfImage
@@ -19,22 +18,12 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.layout import AxisAlignment, Margins, SimpleBoxLayoutRule
 from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.sign import fields, signers
-from pyhanko.sign.general import SigningError
-from pyhanko.sign.signers.csc_signer import CSCServiceSessionInfo, CSCSigner, fetch_certs_in_csc_credential
-from pyhanko.sign.timestamps import HTTPTimeStamper
 from pyhanko.stamp import TextStampStyle
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 
-from documents.minutes.csc_client import (
-    ClientProblem,
-    CSCSession,
-    ErrorBodies,
-    PinAuthorization,
-    SigningRefused,
-    refusal_from,
-    unreachable,
-)
+from core.errors import Kind
+from core.protocols.csc_client import ClientProblem, Credential, CSCService, SigningRefused, connect
 from documents.minutes.form_fields import SIGNATURE_FIELDS, fill_number
 from documents.minutes.seal import seal_png
 from documents.minutes.stamp_font import StampFont
@@ -95,19 +84,32 @@ def _metadata(field_name: str, signer: Signer, context: ValidationContext | None
     )
 
 
-async def _sign_once(pdf: bytes, csc: CSCSession, credential_id: str, signer: Signer, pin: str, otp: str | None,
-                     number: str | None, context: ValidationContext | None) -> bytes:
-    session_info = CSCServiceSessionInfo(csc.base_url, credential_id, oauth_token=csc.token)
-    try:
-        credential_info = await fetch_certs_in_csc_credential(csc.http, session_info)
-    except SigningError as exc:
-        raise refusal_from(csc.errors.last_status or 502, csc.errors.last) from exc
-    manager = PinAuthorization(session_info, credential_info, csc, pin, otp)
-    csc_signer = CSCSigner(csc.http, manager)
+def choose(credentials: list[Credential], *, organisation: bool, username: str) -> Credential:
+    """The person's own credential, or for the organisation's signature the unit's (no user id). An enabled
+    one first; a locked one is still chosen so that the service itself answers why it cannot sign."""
+    matching = []
+    for credential in credentials:
+        subject = credential.subject
+        has_uid = "UID=" in subject or "userid=" in subject.lower()
+        personal = f"UID={username}," in subject + "," or f"userid={username}," in subject.lower() + ","
+        if (organisation and not has_uid) or (not organisation and personal):
+            matching.append(credential)
+    if matching:
+        return sorted(matching, key=lambda c: not c.enabled)[0]
+    what = ("chứng thư số của cơ quan / the organisation's certificate" if organisation
+            else "chứng thư số cá nhân / a personal signing certificate")
+    raise SigningRefused(Kind.conflict, ClientProblem.no_credential,
+                         f"Không tìm thấy {what} usable by {username} on the signing service; ask an administrator "
+                         "to enroll one (giaoban signing enroll)")
+
+
+async def _sign_once(pdf: bytes, service: CSCService, credential_id: str, signer: Signer, pin: str,
+                     otp: str | None, number: str | None, context: ValidationContext | None) -> bytes:
+    csc_signer = await service.signer(credential_id, pin=pin, otp=otp, description="Ký biên bản cuộc họp")
     organisation = signer.role == "organisation"
     pdf_signer = signers.PdfSigner(
         _metadata(SIGNATURE_FIELDS[signer.role], signer, context), signer=csc_signer,
-        timestamper=HTTPTimeStamper(f"{csc.base_url}/pki/tsa", headers=csc.headers),
+        timestamper=service.timestamper(),
         stamp_style=_organisation_style() if organisation else _person_style(),
     )
     writer = IncrementalPdfFileWriter(BytesIO(pdf))
@@ -122,48 +124,34 @@ async def _sign_once(pdf: bytes, csc: CSCSession, credential_id: str, signer: Si
 async def sign_revision(pdf: bytes, *, base_url: str, token: str, pin: str, signer: Signer,
                         otp: str | None = None, number: str | None = None) -> SignedRevision:
     """Add `signer`'s signature (and for the organisation the number) as an incremental update."""
-    errors = ErrorBodies()
-    timeout = aiohttp.ClientTimeout(total=60)
-    async with aiohttp.ClientSession(timeout=timeout, middlewares=(errors.middleware,)) as http:
-        csc = CSCSession(http, base_url, token, errors)
-        credential = await csc.choose(signer.role == "organisation", signer.username)
-        root = root_certificate(await csc.root_pem())
+    async with connect(base_url, token=token) as service:
+        credential = choose(await service.credentials(), organisation=signer.role == "organisation",
+                            username=signer.username)
+        root = root_certificate(await service.root_pem())
         # hard-fail: B-LT is claimed only when the OCSP/CRL answers were actually obtained and embedded.
         context = ValidationContext(trust_roots=[root], allow_fetching=True, revocation_mode="hard-fail",
-                                    fetcher_backend=AIOHttpFetcherBackend(http, per_request_timeout=10))
+                                    fetcher_backend=AIOHttpFetcherBackend(service.http, per_request_timeout=10))
         level = "B-LT"
         try:
-            signed = await _sign_once(pdf, csc, credential["id"], signer, pin, otp, number, context)
+            signed = await _sign_once(pdf, service, credential.id, signer, pin, otp, number, context)
         except SigningRefused:
             raise
         except Exception as exc:  # noqa: BLE001 - classified below
-            refused = _service_refusal(errors, exc)
+            refused = service.errors.refusal()
             if refused is not None:
                 raise refused from exc
             # The signature itself was never requested: revocation data could not be gathered. Sign B-T.
             log.warning("B-LT not reachable (%s: %s); signing PAdES B-T", exc.__class__.__name__, exc)
             level = "B-T"
             try:
-                signed = await _sign_once(pdf, csc, credential["id"], signer, pin, otp, number, None)
+                signed = await _sign_once(pdf, service, credential.id, signer, pin, otp, number, None)
             except SigningRefused:
                 raise
             except Exception as again:  # noqa: BLE001
-                refused = _service_refusal(errors, again)
-                if refused is not None:
-                    raise refused from again
-                raise SigningRefused(502, ClientProblem.signing_failed,
-                                     f"Không ký được / signing failed: {again}") from again
-    return SignedRevision(signed, credential["id"], credential["subject"], level, datetime.now(UTC))
-
-
-def _service_refusal(errors: ErrorBodies, exc: BaseException) -> SigningRefused | None:
-    """A refusal by the CSC service (its body captured on the way) or the service out of reach; None when
-    only gathering revocation data failed (OCSP/CRL fetches are not signing calls)."""
-    if errors.last is not None or errors.last_status:
-        return refusal_from(errors.last_status, errors.last)
-    if errors.unreachable is not None:
-        return unreachable(errors.unreachable)
-    return None
+                raise (service.errors.refusal() or SigningRefused(
+                    Kind.upstream_failed, ClientProblem.signing_failed,
+                    f"Không ký được / signing failed: {again}")) from again
+    return SignedRevision(signed, credential.id, credential.subject, level, datetime.now(UTC))
 
 
 def root_certificate(data: bytes) -> x509.Certificate:

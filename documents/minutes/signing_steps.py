@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.audit import record as audit
+from core.errors import Kind
 from core.people import Role, User
 from core.settings import get_settings
 from core.units import Unit
@@ -70,17 +71,19 @@ def roles_of(minutes: Minutes, user: User) -> set[SignerRole]:
 def role_for(minutes: Minutes, user: User) -> SignerRole:
     """The signature this person would add now, or the reason they cannot (403/409)."""
     if any(s.user_id == user.id for s in minutes.signatures):
-        raise MinutesError(409, "Bạn đã ký biên bản này; mỗi người chỉ ký một lần / you have already signed these "
+        raise MinutesError(Kind.conflict,
+                           "Bạn đã ký biên bản này; mỗi người chỉ ký một lần / you have already signed these "
                            "minutes; each person signs once")
     mine = roles_of(minutes, user)
     if not mine:
-        raise MinutesError(403, "Bạn không phải thư ký, chủ tọa của cuộc họp hay văn thư / only the meeting's "
+        raise MinutesError(Kind.not_allowed,
+                           "Bạn không phải thư ký, chủ tọa của cuộc họp hay văn thư / only the meeting's "
                            "secretary and chair, and a clerk for the seal, sign these minutes")
     if minutes.status == MinutesStatus.issued:
-        raise MinutesError(409, "Biên bản đã ban hành / the minutes are already issued")
+        raise MinutesError(Kind.conflict, "Biên bản đã ban hành / the minutes are already issued")
     needed = NEXT_ROLE[MinutesStatus(minutes.status)]
     if needed not in mine:
-        raise MinutesError(409, WAITING_FOR[needed])
+        raise MinutesError(Kind.conflict, WAITING_FOR[needed])
     return needed
 
 
@@ -100,9 +103,9 @@ def _content_text(minutes: Minutes) -> str:
     return "\n".join(p for p in parts if p)
 
 
-def sign(read: sessionmaker[Session], write: sessionmaker[Session], minutes_id: int, user: User,
+def sign(read: sessionmaker[Session], write: sessionmaker[Session], *, minutes_id: int, user: User,
          call: SigningCall) -> Minutes:
-    """Add `user`'s signature to the minutes; raises MinutesError or csc_client.SigningRefused."""
+    """Add `user`'s signature to the minutes; raises MinutesError or core.protocols.csc_client.SigningRefused."""
     with read() as session:
         minutes = get(session, minutes_id)
         role = role_for(minutes, user)
@@ -124,7 +127,8 @@ def sign(read: sessionmaker[Session], write: sessionmaker[Session], minutes_id: 
                 continue
             session.commit()
             return saved
-    raise MinutesError(409, "Số văn bản vừa được cấp cho văn bản khác nhiều lần liên tiếp; hãy ký lại / the number "
+    raise MinutesError(Kind.conflict,
+                       "Số văn bản vừa được cấp cho văn bản khác nhiều lần liên tiếp; hãy ký lại / the number "
                        "was taken by other documents several times in a row; sign again")
 
 
@@ -133,7 +137,8 @@ def _save(session: Session, minutes_id: int, version: int, user: User, role: Sig
     """Write the signed revision; None when the expected number was taken meanwhile (sign again)."""
     minutes = get(session, minutes_id, lock=True)
     if minutes.version != version:
-        raise MinutesError(409, "Biên bản vừa thay đổi trong lúc ký (người khác đã ký hoặc sửa); không có gì được "
+        raise MinutesError(Kind.conflict,
+                           "Biên bản vừa thay đổi trong lúc ký (người khác đã ký hoặc sửa); không có gì được "
                            "lưu, hãy tải lại và ký lại / the minutes changed while signing; nothing was saved")
     digest = hashlib.sha256(revision.pdf).hexdigest()
     if role == SignerRole.organisation:

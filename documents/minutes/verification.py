@@ -16,17 +16,15 @@ from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 
-from documents.minutes.csc_client import ClientProblem, SigningRefused, unreachable
+from core.errors import DomainError, Kind
+from core.protocols.csc_client import ClientProblem, SigningRefused, unreachable
 from documents.minutes.remote_signing import root_certificate
 
 MAX_BYTES = 30 * 1024 * 1024
 
 
-class VerifyRejected(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
+class VerifyRejected(DomainError):
+    """An upload whose signatures cannot be checked (none, too large, not a PDF, damaged, encrypted)."""
 
 
 async def _root(http: aiohttp.ClientSession, base_url: str) -> x509.Certificate:
@@ -34,7 +32,8 @@ async def _root(http: aiohttp.ClientSession, base_url: str) -> x509.Certificate:
     try:
         async with http.get(f"{base_url.rstrip('/')}/pki/root.pem") as response:
             if response.status != 200:
-                raise SigningRefused(502, ClientProblem.no_root, "the signing service did not give the province's root")
+                raise SigningRefused(Kind.upstream_failed, ClientProblem.no_root,
+                                     "the signing service did not give the province's root")
             return root_certificate(await response.read())
     except aiohttp.ClientError as exc:
         raise unreachable(exc) from exc
@@ -42,21 +41,23 @@ async def _root(http: aiohttp.ClientSession, base_url: str) -> x509.Certificate:
 
 def open_pdf(data: bytes) -> PdfFileReader:
     if not data:
-        raise VerifyRejected(400, "Chưa có tệp / no file was uploaded: send a PDF as the `file` form field")
+        raise VerifyRejected(Kind.bad_request,
+                             "Chưa có tệp / no file was uploaded: send a PDF as the `file` form field")
     if len(data) > MAX_BYTES:
-        raise VerifyRejected(413, f"Tệp quá lớn / the file is larger than {MAX_BYTES // (1024 * 1024)} MB")
+        raise VerifyRejected(Kind.too_large, f"Tệp quá lớn / the file is larger than {MAX_BYTES // (1024 * 1024)} MB")
     if b"%PDF-" not in data[:1024]:  # readers accept up to 1 KiB before the header
-        raise VerifyRejected(422, "Tệp không phải PDF / the file is not a PDF (it does not start with %PDF-)")
+        raise VerifyRejected(Kind.invalid, "Tệp không phải PDF / the file is not a PDF (it does not start with %PDF-)")
     try:
         reader = PdfFileReader(BytesIO(data), strict=False)
         encrypted = reader.encrypted
         if not encrypted:
             _ = reader.root, reader.embedded_signatures
     except (PdfReadError, ValueError, KeyError, IndexError, TypeError) as exc:
-        raise VerifyRejected(422, f"Tệp PDF bị hỏng, không đọc được / the PDF is damaged and cannot be read "
+        raise VerifyRejected(Kind.invalid, f"Tệp PDF bị hỏng, không đọc được / the PDF is damaged and cannot be read "
                              f"({exc})") from exc
     if encrypted:
-        raise VerifyRejected(422, "Tệp PDF được mã hóa / the PDF is encrypted: signatures can be checked only on an "
+        raise VerifyRejected(Kind.invalid,
+                             "Tệp PDF được mã hóa / the PDF is encrypted: signatures can be checked only on an "
                              "unencrypted copy")
     return reader
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.audit import record
+from core.errors import DomainError, Kind
 from core.people import User
 from ops_center.alerts.rules import DEFAULT_RULES, AlertDraft, AlertKind, RuleConfig, Severity
 from ops_center.models import Alert, AlertRuleRow, as_utc, utcnow
@@ -17,12 +18,8 @@ from ops_center.models import Alert, AlertRuleRow, as_utc, utcnow
 OPEN_STATES = ("open", "acknowledged")
 
 
-class AlertError(ValueError):
-    """Something an operator asked that cannot be done to this alert (answered with 4xx)."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
+class AlertError(DomainError):
+    """Something an operator asked that cannot be done to this alert."""
 
 
 @dataclass(frozen=True)
@@ -113,15 +110,15 @@ def open_keys(session: Session, prefix: str) -> set[str]:
                                                        Alert.status.in_(OPEN_STATES))).scalars())
 
 
-def acknowledge(session: Session, alert_id: int, user: User, comment: str, ip: str = "") -> Alert:
+def acknowledge(session: Session, *, alert_id: int, user: User, comment: str, ip: str = "") -> Alert:
     comment = (comment or "").strip()
     if not comment:
-        raise AlertError(422, "comment: cần ghi chú khi xác nhận / a comment is required to acknowledge")
+        raise AlertError(Kind.invalid, "comment: cần ghi chú khi xác nhận / a comment is required to acknowledge")
     alert = session.get(Alert, alert_id)
     if alert is None:
-        raise AlertError(404, f"không có cảnh báo {alert_id} / no alert {alert_id}")
+        raise AlertError(Kind.not_found, f"không có cảnh báo {alert_id} / no alert {alert_id}")
     if alert.status != "open":
-        raise AlertError(409, f"cảnh báo đã {alert.status} / the alert is already {alert.status}")
+        raise AlertError(Kind.conflict, f"cảnh báo đã {alert.status} / the alert is already {alert.status}")
     alert.status, alert.acked_by_id, alert.acked_at, alert.ack_comment = "acknowledged", user.id, utcnow(), comment
     record(session, actor=user.username, action="ops.alert.acknowledge", target=str(alert.id),
            detail={"kind": alert.kind, "comment": comment}, ip=ip)

@@ -13,6 +13,7 @@ from PIL import Image
 from sqlalchemy import func, select
 
 from core.db import session_scope
+from core.errors import Kind
 from documents import filecheck
 from documents.models import Attachment, Blob
 from tests.documents.conftest import pdf
@@ -103,7 +104,7 @@ def test_names_with_paths_are_refused_by_the_check_itself() -> None:
     for name in ("C:\\Users\\vanthu\\a.pdf", "..", "a\x00b.pdf", "dir/a.pdf"):
         with pytest.raises(filecheck.FileRejected) as refused:
             filecheck.check_name(name)
-        assert refused.value.status == 400
+        assert refused.value.kind == Kind.bad_request
 
 
 def test_upload_needs_a_role_that_handles_documents(client, auth_headers, doc_id) -> None:  # type: ignore[no-untyped-def]

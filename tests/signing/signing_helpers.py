@@ -1,4 +1,5 @@
-"""Helpers for the signing tests: sign a PDF through the service with pyHanko's CSCSigner, validate."""
+"""Helpers for the signing tests: sign a PDF through the service with pyHanko's CSCSigner (the one CSC client,
+core.protocols.csc_client), validate."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 
-from signing.client import login, open_signer, timestamper
+from core.protocols.csc_client import connect
 
 DEMO_PASSWORD = "giaoban-demo"
 
@@ -31,15 +32,15 @@ def validation_context(root_pem: Path, http: aiohttp.ClientSession,
 async def sign_pdf(base_url: str, username: str, credential_id: str, pin: str, pdf: bytes, *,
                    field_name: str = "Signature1", root_pem: Path | None = None) -> bytes:
     """PAdES B-T through the service (B-LT with the CA's revocation data when `root_pem` is given)."""
-    async with aiohttp.ClientSession() as http:
-        token = await login(http, base_url, username, DEMO_PASSWORD)
-        signer = await open_signer(http, base_url, token, credential_id, pin)
+    async with connect(base_url) as service:
+        service = await service.login(username, DEMO_PASSWORD)
+        signer = await service.signer(credential_id, pin=pin)
         meta = signers.PdfSignatureMetadata(
             field_name=field_name, subfilter=fields.SigSeedSubFilter.PADES, md_algorithm="sha256",
             embed_validation_info=root_pem is not None,
-            validation_context=validation_context(root_pem, http) if root_pem else None,
+            validation_context=validation_context(root_pem, service.http) if root_pem else None,
         )
-        pdf_signer = signers.PdfSigner(meta, signer=signer, timestamper=timestamper(base_url, token))
+        pdf_signer = signers.PdfSigner(meta, signer=signer, timestamper=service.timestamper())
         out = await pdf_signer.async_sign_pdf(IncrementalPdfFileWriter(BytesIO(pdf)))
         return out.getvalue()
 
@@ -61,10 +62,10 @@ async def sign_batch(base_url: str, username: str, credential_id: str, pin: str,
     """Sign several PDFs with one authorisation and one signHash call (CSCSigner batching)."""
     import asyncio
 
-    async with aiohttp.ClientSession() as http:
-        token = await login(http, base_url, username, DEMO_PASSWORD)
-        signer = await open_signer(http, base_url, token, credential_id, pin, batch_size=len(pdfs))
-        stamper = timestamper(base_url, token)
+    async with connect(base_url) as service:
+        service = await service.login(username, DEMO_PASSWORD)
+        signer = await service.signer(credential_id, pin=pin, batch_size=len(pdfs))
+        stamper = service.timestamper()
 
         async def one(pdf: bytes) -> bytes:
             meta = signers.PdfSignatureMetadata(field_name="Signature1", subfilter=fields.SigSeedSubFilter.PADES)

@@ -6,17 +6,17 @@ import json
 from io import BytesIO
 from pathlib import Path
 
-import aiohttp
 import pytest
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
-from pyhanko.sign.general import SigningError
 from sqlalchemy import select
 
 from core.audit import AuditEntry
 from core.db import engine_for, session_factory, session_scope
-from signing.client import login, open_signer
+from core.errors import Kind
+from core.protocols.csc import CSCReason
+from core.protocols.csc_client import SigningRefused, connect
 from signing.credential_admin import revoke_credential
 from signing.enrollment import enroll
 from signing.sample_pdf import two_page_pdf
@@ -118,21 +118,29 @@ async def test_revoked_certificate_shows_in_ocsp_and_stops_signing(signing_env: 
         revoke_credential(session, env.settings, credential, actor="admin")
     (status,) = await validate(signed, env.root_pem, revocation_mode="hard-fail")
     assert status.revoked and not status.bottom_line
-    with pytest.raises(SigningError):
+    with pytest.raises(SigningRefused) as refused:
         await sign_pdf(env.base_url, "motcua", credential, PIN, two_page_pdf())
+    assert refused.value.reason == CSCReason.disabled
+
+
+async def test_wrong_password_is_the_services_refusal(signing_env: SigningEnv) -> None:
+    async with connect(signing_env.base_url) as service:
+        with pytest.raises(SigningRefused) as refused:
+            await service.login("chutoa", "not-the-password")
+    assert refused.value.reason == CSCReason.bad_credentials and "mật khẩu" in refused.value.message
 
 
 async def test_wrong_pin_through_pyhanko_reports_the_services_answer(signing_env: SigningEnv) -> None:
     env = signing_env
-    async with aiohttp.ClientSession() as http:
-        token = await login(http, env.base_url, "chutoa", DEMO_PASSWORD)
-        signer = await open_signer(http, env.base_url, token, env.credentials["chutoa"], "000000")
+    async with connect(env.base_url) as service:
+        service = await service.login("chutoa", DEMO_PASSWORD)
+        signer = await service.signer(env.credentials["chutoa"], pin="000000")
         meta = signers.PdfSignatureMetadata(field_name="ChuToa", subfilter=fields.SigSeedSubFilter.PADES)
         pdf = two_page_pdf()
-        with pytest.raises(SigningError):
+        with pytest.raises(SigningRefused) as refused:
             await signers.PdfSigner(meta, signer=signer).async_sign_pdf(IncrementalPdfFileWriter(BytesIO(pdf)))
-    assert signer.auth_manager.last_error is not None
-    assert signer.auth_manager.last_error["status"] == 400
-    assert "4 attempt(s) left" in str(signer.auth_manager.last_error["error_description"])
+    # pyHanko lets the typed refusal through: the service's reason code, and its words for the person.
+    assert refused.value.reason == CSCReason.wrong_pin and refused.value.kind == Kind.bad_request
+    assert "4 attempt(s) left" in refused.value.message
     # The failed attempt is forgotten after a correct PIN.
     await sign_pdf(env.base_url, "chutoa", env.credentials["chutoa"], PIN, pdf)

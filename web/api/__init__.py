@@ -1,1 +1,2 @@
-"""The web layer's own routes (login, administration, health) under `web/api/routes/`."""
+"""The web layer's own routes under `web/api/routes/`, one module per resource: login, health, units, users
+and the audit log."""

@@ -15,7 +15,7 @@ from conference.hub import existing_hub
 from conference.journal import Attendance, aware
 from conference.models import Meeting, MeetingStatus
 from conference.record import meeting_record, timeline
-from conference.scheduling import MeetingIn, MeetingRefused, can_see, end, meeting_json, schedule, start
+from conference.scheduling import MeetingIn, can_see, end, meeting_json, schedule, start
 from core.access import any_user, require_roles, staff
 from core.people import Role, User
 from core.protocols.signaling import json_schema
@@ -40,10 +40,6 @@ def _meeting(session: Session, meeting_id: int, user: User) -> Meeting:
     return meeting
 
 
-def _refused(exc: MeetingRefused) -> HTTPException:
-    return HTTPException(exc.status, exc.message)
-
-
 @api.get("/protocol")
 def protocol_schema(user: User = Depends(any_user)) -> dict[str, Any]:
     """JSON Schema of the signaling protocol (both directions) for client authors."""
@@ -53,10 +49,7 @@ def protocol_schema(user: User = Depends(any_user)) -> dict[str, Any]:
 @api.post("", status_code=201)
 def create_meeting(body: MeetingIn, request: Request, user: User = Depends(organisers),
                    session: Session = Depends(db)) -> dict[str, object]:
-    try:
-        meeting = schedule(session, body, user, _ip(request))
-    except MeetingRefused as exc:
-        raise _refused(exc) from exc
+    meeting = schedule(session, body, user, ip=_ip(request))
     result = meeting_json(meeting)
     session.commit()  # before the answer: `Depends(db)` would commit only after the response is sent
     return result
@@ -104,10 +97,7 @@ def start_meeting(meeting_id: int, request: Request, user: User = Depends(organi
                   session: Session = Depends(db)) -> dict[str, object]:
     meeting = _meeting(session, meeting_id, user)
     _host_or_admin(meeting, user)
-    try:
-        start(session, meeting, user, _ip(request))
-    except MeetingRefused as exc:
-        raise _refused(exc) from exc
+    start(session, meeting, user, ip=_ip(request))
     result = meeting_json(meeting)
     session.commit()  # before the answer: `Depends(db)` would commit only after the response is sent
     hub = existing_hub(request)
@@ -122,7 +112,7 @@ def end_meeting(meeting_id: int, request: Request, user: User = Depends(organise
     meeting = _meeting(session, meeting_id, user)
     _host_or_admin(meeting, user)
     was_ended = meeting.status == MeetingStatus.ended
-    end(session, meeting, user, _ip(request))
+    end(session, meeting, user, ip=_ip(request))
     result = meeting_json(meeting)
     session.commit()  # the record is closed before the sockets learn of it
     if not was_ended:

@@ -22,7 +22,7 @@ from documents.dossiers.models import Dossier, DossierPause, Procedure
 from documents.dossiers.queries import DossierFilter, FilterError, find, history
 from documents.dossiers.schemas import ActionIn, ApologyIn, ProcedureIn, ReceiptIn, dossier_json
 from documents.dossiers.status import WORKFLOW_ROLES, available
-from documents.dossiers.workflow import Change, DossierError, apologise, receive, transition
+from documents.dossiers.workflow import Change, apologise, receive, transition
 
 router = APIRouter(tags=["dossiers"])
 officer_only = require_roles(Role.officer)
@@ -41,10 +41,8 @@ async def publish(events: list[tuple[str, dict[str, Any]]]) -> None:
 
 
 def _apply(change_fn: Any, background: BackgroundTasks) -> Change:
-    try:
-        change: Change = change_fn()
-    except DossierError as exc:
-        raise HTTPException(exc.status, exc.message) from exc
+    """Run a change (its DossierError refusals reach the web layer's handler) and publish its events."""
+    change: Change = change_fn()
     # Published after the response, i.e. after the request's transaction has committed.
     background.add_task(publish, change.events)
     return change

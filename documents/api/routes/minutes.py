@@ -6,22 +6,22 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from fastapi import APIRouter, Depends, File, HTTPException, Request, Response, UploadFile, status
+from fastapi import APIRouter, Depends, File, Request, Response, UploadFile, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.access import require_roles, staff
 from core.audit import record as audit
+from core.errors import DomainError, Kind
 from core.i18n import language_of
 from core.login_sessions import Audience, delegated_token
 from core.people import Role, User
+from core.protocols.csc_client import SigningRefused
 from core.request_db import db, sessionmaker_of
 from core.settings import get_settings
-from documents.errors import DocumentError
 from documents.minutes import drafts, record_source, signing_steps, verification
 from documents.minutes.content import MinutesContent
-from documents.minutes.csc_client import SigningRefused
 from documents.minutes.drafts import MinutesError
 from documents.minutes.models import Minutes, MinutesStatus
 from documents.minutes.registration import send_to_units
@@ -53,20 +53,12 @@ def _ip(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
-def _fail(exc: MinutesError | SigningRefused | record_source.RecordUnavailable | verification.VerifyRejected
-          ) -> HTTPException:
-    return HTTPException(exc.status, exc.message)
-
-
 @router.post("/api/meetings/{meeting_id}/minutes", status_code=status.HTTP_201_CREATED)
 def make_draft(meeting_id: int, request: Request, user: User = Depends(drafters),
                session: Session = Depends(db)) -> dict[str, Any]:
     """Draft the minutes of an ended meeting from its record."""
-    try:
-        source = record_source.fetch(session, meeting_id)
-        minutes = drafts.create_draft(session, source, user, _ip(request))
-    except (record_source.RecordUnavailable, MinutesError) as exc:
-        raise _fail(exc) from exc
+    source = record_source.fetch(session, meeting_id)
+    minutes = drafts.create_draft(session, source=source, actor=user, ip=_ip(request))
     return drafts.as_json(minutes, language_of(request))
 
 
@@ -82,10 +74,7 @@ def list_minutes(request: Request, user: User = Depends(staff), session: Session
 @router.get("/api/minutes/{minutes_id}")
 def read_minutes(minutes_id: int, request: Request, user: User = Depends(staff),
                  session: Session = Depends(db)) -> dict[str, Any]:
-    try:
-        minutes = drafts.get(session, minutes_id)
-    except MinutesError as exc:
-        raise _fail(exc) from exc
+    minutes = drafts.get(session, minutes_id)
     answer = drafts.as_json(minutes, language_of(request))
     answer["may_edit"] = minutes.status == MinutesStatus.draft and drafts.may_edit(minutes, user)
     try:
@@ -99,33 +88,27 @@ def read_minutes(minutes_id: int, request: Request, user: User = Depends(staff),
 @router.put("/api/minutes/{minutes_id}")
 def edit_minutes(minutes_id: int, body: ContentUpdate, request: Request, user: User = Depends(editors),
                  session: Session = Depends(db)) -> dict[str, Any]:
-    try:
-        minutes = drafts.get(session, minutes_id, lock=True)
-        content = MinutesContent.model_validate(body.model_dump(exclude={"version"}))
-        drafts.update_content(session, minutes, content, user, body.version, _ip(request))
-    except MinutesError as exc:
-        raise _fail(exc) from exc
+    minutes = drafts.get(session, minutes_id, lock=True)
+    content = MinutesContent.model_validate(body.model_dump(exclude={"version"}))
+    drafts.update_content(session, minutes=minutes, content=content, actor=user, expected_version=body.version,
+                          ip=_ip(request))
     return drafts.as_json(minutes, language_of(request))
 
 
 @router.get("/api/minutes/{minutes_id}/pdf")
 def minutes_pdf(minutes_id: int, user: User = Depends(staff), session: Session = Depends(db)) -> Response:
-    try:
-        minutes = drafts.get(session, minutes_id)
-    except MinutesError as exc:
-        raise _fail(exc) from exc
+    minutes = drafts.get(session, minutes_id)
     name = f"bien-ban-{minutes.number}.pdf" if minutes.number else f"bien-ban-du-thao-{minutes.id}.pdf"
     return Response(drafts.current_pdf(session, minutes), media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{name}"', "Cache-Control": "no-store"})
 
 
-def _refused(request: Request, user: User, action: str, target: str, exc: Exception, **detail: Any) -> None:
+def _refused(request: Request, user: User, action: str, target: str, exc: DomainError, **detail: Any) -> None:
     """Refusals are audited in their own transaction: the request's own work is rolled back."""
     reason = getattr(exc, "reason", "") or exc.__class__.__name__
     with sessionmaker_of(request, write=True)() as session, session.begin():
         audit(session, actor=user.username, action=action, target=target, ip=_ip(request),
-              detail={"reason": reason, "status": getattr(exc, "status", 400),
-                      "message": str(getattr(exc, "message", exc))[:300], **detail})
+              detail={"reason": reason, "kind": exc.kind.value, "message": exc.message[:300], **detail})
 
 
 @router.post("/api/minutes/{minutes_id}/sign")
@@ -138,10 +121,10 @@ def sign_minutes(minutes_id: int, body: SignBody, request: Request, user: User =
                              ip=_ip(request)) as token:
             call = signing_steps.SigningCall(pin=body.pin, otp=body.otp, token=token,
                                              base_url=get_settings().signing_url, ip=_ip(request))
-            minutes = signing_steps.sign(sessionmaker_of(request), write, minutes_id, user, call)
+            minutes = signing_steps.sign(sessionmaker_of(request), write, minutes_id=minutes_id, user=user, call=call)
     except (MinutesError, SigningRefused) as exc:
         _refused(request, user, "minutes.sign.refused", f"minutes:{minutes_id}", exc)
-        raise _fail(exc) from exc
+        raise
     return drafts.as_json(minutes, language_of(request))
 
 
@@ -149,15 +132,10 @@ def sign_minutes(minutes_id: int, body: SignBody, request: Request, user: User =
 def send_minutes(minutes_id: int, request: Request, user: User = Depends(clerks),
                  session: Session = Depends(db)) -> dict[str, Any]:
     """Send issued minutes to the attending units (edXML through the registers' issue step)."""
-    try:
-        minutes = drafts.get(session, minutes_id, lock=True)
-        if minutes.status != MinutesStatus.issued or minutes.document_id is None:
-            raise MinutesError(409, "Biên bản chưa được đóng dấu, cấp số / the minutes are not issued yet")
-        detail = send_to_units(session, minutes.document_id, user, _ip(request))
-    except MinutesError as exc:
-        raise _fail(exc) from exc
-    except DocumentError as exc:
-        raise HTTPException(exc.status, exc.message) from exc
+    minutes = drafts.get(session, minutes_id, lock=True)
+    if minutes.status != MinutesStatus.issued or minutes.document_id is None:
+        raise MinutesError(Kind.conflict, "Biên bản chưa được đóng dấu, cấp số / the minutes are not issued yet")
+    detail = send_to_units(session, minutes.document_id, user, _ip(request))
     return {"id": minutes.id, "document_id": minutes.document_id, "code": minutes.code, **detail}
 
 
@@ -171,7 +149,7 @@ def verify_signatures(request: Request, user: User = Depends(staff),
         report = verification.verify(data, get_settings().signing_url)
     except (verification.VerifyRejected, SigningRefused) as exc:
         _refused(request, user, "signatures.verify.refused", name[:100], exc, size=len(data))
-        raise _fail(exc) from exc
+        raise
     with sessionmaker_of(request, write=True)() as session, session.begin():
         audit(session, actor=user.username, action="signatures.verified", target=name[:100], ip=_ip(request),
               detail={"signatures": report["count"], "all_valid": report["all_valid"]})

@@ -18,7 +18,6 @@ from documents.api.deps import (
     attachment_json,
     client_ip,
     document_json,
-    refusals,
     transition_json,
     unit_names,
     visible_document,
@@ -97,10 +96,9 @@ def record_incoming(request: Request, data: IncomingIn, user: User = Depends(req
                     session: Session = Depends(db)) -> dict[str, Any]:
     """A clerk records a received document; with `register_now` it gets its arrival number at once."""
     viewer = Viewer.of(session, user)
-    with refusals():
-        document = create_incoming(session, viewer, data, ip=client_ip(request))
-        if data.register_now:
-            apply_action(session, document.id, "register", viewer, ip=client_ip(request))
+    document = create_incoming(session, viewer, data, ip=client_ip(request))
+    if data.register_now:
+        apply_action(session, document.id, "register", viewer, ip=client_ip(request))
     return document_json(document, unit_names(session, {document.unit_id}))
 
 
@@ -108,8 +106,7 @@ def record_incoming(request: Request, data: IncomingIn, user: User = Depends(req
 def draft_outgoing(request: Request, data: OutgoingIn, user: User = Depends(require_roles(*DRAFTERS)),
                    session: Session = Depends(db)) -> dict[str, Any]:
     viewer = Viewer.of(session, user)
-    with refusals():
-        document = create_outgoing(session, viewer, data, ip=client_ip(request))
+    document = create_outgoing(session, viewer, data, ip=client_ip(request))
     return document_json(document, unit_names(session, {document.unit_id}))
 
 

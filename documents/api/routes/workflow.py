@@ -19,7 +19,6 @@ from documents.api.deps import (
     attachment_json,
     client_ip,
     document_json,
-    refusals,
     store_of,
     transition_json,
     unit_names,
@@ -54,9 +53,8 @@ def act(document_id: int, action: str, request: Request, body: ActionIn | None =
     if action == "sign":
         raise HTTPException(422, "Ký số cần tệp PDF đã ký: POST /api/documents/{id}/sign (multipart, field "
                                  "'file') / signing needs the signed PDF, use the sign route")
-    with refusals():
-        step = apply_action(session, document_id, action, viewer, comment=body.comment, direction=body.direction,
-                            store=store_of(request), ip=client_ip(request))
+    step = apply_action(session, document_id, action, viewer, comment=body.comment, direction=body.direction,
+                        store=store_of(request), ip=client_ip(request))
     document = visible_document(session, viewer, document_id)
     return {"transition": transition_json(step), "document": document_json(
         document, unit_names(session, {document.unit_id, document.lead_unit_id}))}
@@ -72,9 +70,8 @@ async def sign(document_id: int, request: Request, file: UploadFile = File(...),
 
     def work() -> dict[str, Any]:
         viewer = Viewer.of(session, user)
-        with refusals():
-            step = apply_action(session, document_id, "sign", viewer, comment=comment,
-                                signed=(file.filename or "", data), store=store_of(request), ip=client_ip(request))
+        step = apply_action(session, document_id, "sign", viewer, comment=comment,
+                            signed=(file.filename or "", data), store=store_of(request), ip=client_ip(request))
         return {"transition": transition_json(step)}
 
     return await run_in_threadpool(work)
@@ -89,9 +86,8 @@ async def upload(document_id: int, request: Request, file: UploadFile = File(...
     def work() -> dict[str, Any]:
         viewer = Viewer.of(session, user)
         document = visible_document(session, viewer, document_id)
-        with refusals():
-            item = add_file(session, store_of(request), document, name=file.filename or "", data=data, kind=kind,
-                            viewer=viewer, ip=client_ip(request))
+        item = add_file(session, store_of(request), document, name=file.filename or "", data=data, kind=kind,
+                        viewer=viewer, ip=client_ip(request))
         return attachment_json(item)
 
     return await run_in_threadpool(work)

@@ -14,7 +14,7 @@ from core.people import User
 from core.request_db import db
 from ops_center.access import operators, viewers
 from ops_center.alerts.rules import AlertKind, RuleConfig, Severity
-from ops_center.alerts.store import AlertError, acknowledge, alert_json, load_rules, save_rule
+from ops_center.alerts.store import acknowledge, alert_json, load_rules, save_rule
 from ops_center.models import Alert
 
 router = APIRouter(tags=["ops_center"])
@@ -57,11 +57,8 @@ def list_alerts(status: Literal["active", "open", "acknowledged", "resolved", "a
 @router.post("/api/ops/alerts/{alert_id}/ack")
 async def ack_alert(alert_id: int, body: AckIn, request: Request, user: User = Depends(operators),
                     session: Session = Depends(db)) -> dict[str, Any]:
-    try:
-        alert = acknowledge(session, alert_id, user, body.comment,
-                            ip=request.client.host if request.client else "")
-    except AlertError as exc:
-        raise HTTPException(exc.status, str(exc)) from exc
+    alert = acknowledge(session, alert_id=alert_id, user=user, comment=body.comment,
+                        ip=request.client.host if request.client else "")
     data = alert_json(alert)
     session.commit()
     await get_bus().publish("ops.alert.acknowledged", data)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 
+from core.errors import Kind
 from documents.minutes.content import Assignment, FreeSection, initial_content
 from documents.minutes.form_fields import NUMBER_FIELD, SIGNATURE_FIELDS, with_fields
 from documents.minutes.layout import PAGE_H, Issuer, render
@@ -108,7 +109,7 @@ def test_record_adapter() -> None:
     assert (action.actor, action.action, action.description) == ("Nguyễn Văn An", "Ghim hình", "Điểm cầu TP Vinh")
     with pytest.raises(RecordUnavailable) as live:
         source_from_record(_record(ended_at=None))
-    assert live.value.status == 409 and "chưa kết thúc" in live.value.message
+    assert live.value.kind == Kind.conflict and "chưa kết thúc" in live.value.message
     with pytest.raises(RecordUnavailable) as nobody:
         source_from_record(_record(secretary=None))
-    assert nobody.value.status == 409 and "thư ký" in nobody.value.message
+    assert nobody.value.kind == Kind.conflict and "thư ký" in nobody.value.message

@@ -1,16 +1,14 @@
-"""People, units and the audit log, for administrators (and the unit list for everyone working here)."""
+"""/api/users: people's accounts, for administrators (list, create, disable or enable, unlock)."""
 
 from __future__ import annotations
 
-import json
-
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.access import require_roles, staff
-from core.audit import AuditEntry, record, verify
+from core.access import require_roles
+from core.audit import record
 from core.login_throttle import unlock
 from core.people import Role, User
 from core.province import create_user
@@ -34,13 +32,6 @@ class NewUser(BaseModel):
 class UserChange(BaseModel):
     active: bool | None = None
     unlock: bool = False
-
-
-@router.get("/api/units")
-def list_units(session: Session = Depends(db), user: User = Depends(staff)) -> list[dict[str, object]]:
-    units = session.execute(select(Unit).order_by(Unit.code)).scalars()
-    return [{"id": u.id, "code": u.code, "name": u.name, "short_name": u.short_name, "abbr": u.abbr,
-             "kind": u.kind, "parent_id": u.parent_id} for u in units]
 
 
 @router.get("/api/users")
@@ -80,23 +71,3 @@ def change_user(user_id: int, body: UserChange, request: Request, session: Sessi
     record(session, actor=user.username, action="user.change", target=target.username,
            detail=body.model_dump(), ip=request.client.host if request.client else "")
     return user_json(target) | {"active": target.active}
-
-
-@router.get("/api/audit")
-def audit_entries(limit: int = Query(100, ge=1, le=1000), actor: str | None = Query(None, max_length=64),
-                  action: str | None = Query(None, max_length=64), session: Session = Depends(db),
-                  user: User = Depends(admin_only)) -> list[dict[str, object]]:
-    query = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(limit)
-    if actor:
-        query = query.where(AuditEntry.actor == actor)
-    if action:
-        query = query.where(AuditEntry.action.startswith(action))
-    return [{"seq": e.seq, "at": e.at.isoformat(), "actor": e.actor, "action": e.action, "target": e.target,
-             "detail": json.loads(e.detail), "ip": e.ip} for e in session.execute(query).scalars()]
-
-
-@router.get("/api/audit/verify")
-def audit_verify(request: Request, session: Session = Depends(db),
-                 user: User = Depends(admin_only)) -> dict[str, object]:
-    verdict = verify(session, request.app.state.settings.secret_key)
-    return {"ok": verdict.ok, "entries": verdict.entries, "problem": verdict.problem, "seq": verdict.seq}
