@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import av
 import cv2
 import numpy as np
 
@@ -63,30 +64,50 @@ def check_stream_url(url: str) -> str:
 
 @dataclass
 class Frame:
-    """One frame as received: JPEG bytes (raw MJPEG) or a decoded BGR image."""
+    """One frame as received: JPEG bytes (raw MJPEG), planar YUV 4:2:0 (decoded H.264) or a BGR image."""
 
     at: float  # time.time() on arrival
     jpeg: bytes | None = None
     image: np.ndarray | None = None
+    i420: np.ndarray | None = None  # (h * 3 / 2, w): the Y plane, then U and V; Y is the grey picture
     _gray: np.ndarray | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_video(cls, at: float, video: av.VideoFrame) -> Frame:
+        """Copy a decoded picture out of the decoder's buffers (which it reuses) without converting it."""
+        if video.format.name in ("yuv420p", "yuvj420p") and not (video.width % 2 or video.height % 2):
+            return cls(at=at, i420=video.to_ndarray())
+        return cls(at=at, image=video.to_ndarray(format="bgr24"))
 
     def gray(self) -> np.ndarray | None:
         if self._gray is None:
-            if self.jpeg is not None:
+            if self.i420 is not None:
+                self._gray = self.i420[: self.i420.shape[0] * 2 // 3]
+            elif self.jpeg is not None:
                 self._gray = cv2.imdecode(np.frombuffer(self.jpeg, np.uint8), cv2.IMREAD_GRAYSCALE)
             elif self.image is not None:
                 self._gray = cv2.cvtColor(self.image, cv2.COLOR_BGR2GRAY)
         return self._gray
 
     def color(self) -> np.ndarray | None:
-        if self.image is None and self.jpeg is not None:
+        if self.image is None and self.i420 is not None:
+            self.image = cv2.cvtColor(self.i420, cv2.COLOR_YUV2BGR_I420)
+        elif self.image is None and self.jpeg is not None:
             self.image = cv2.imdecode(np.frombuffer(self.jpeg, np.uint8), cv2.IMREAD_COLOR)
         return self.image
+
+    @property
+    def size(self) -> tuple[int, int] | None:
+        if self.i420 is not None:
+            return self.i420.shape[1], self.i420.shape[0] * 2 // 3
+        if self.image is not None:
+            return self.image.shape[1], self.image.shape[0]
+        return jpeg_size(self.jpeg) if self.jpeg else None
 
     def to_jpeg(self, quality: int = 85) -> bytes | None:
         if self.jpeg is not None:
             return self.jpeg
-        if self.image is None:
+        if self.color() is None:
             return None
         ok, buf = cv2.imencode(".jpg", self.image, [cv2.IMWRITE_JPEG_QUALITY, quality])
         return buf.tobytes() if ok else None

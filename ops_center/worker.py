@@ -61,7 +61,8 @@ class CameraWorker:
                                          people_fps=config.people_fps if people else None, motion=motion)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"camera-{config.id}", daemon=True)
-        self._last_people = -1
+        self._last_people: tuple[int, list[int] | None] = (-1, None)
+        self._zone_people: list[int] | None = None
 
     # -- lifecycle ----------------------------------------------------------
     def start(self) -> CameraWorker:
@@ -198,9 +199,11 @@ class CameraWorker:
         if result.started is not None:
             self.send("motion.start", {**result.started.as_dict(), "at": now})
         count = self.analytics.people_now(now)
-        if count != self._last_people:
-            self._last_people = count
-            self.send("people.count", {"at": now, "count": count})
+        if result.zone_people is not None or count == 0:
+            self._zone_people = result.zone_people if count else None
+        if (count, self._zone_people) != self._last_people:
+            self._last_people = (count, self._zone_people)
+            self.send("people.count", {"at": now, "count": count, "zones": self._zone_people})
         if result.ended is not None:
             self._finish(result.ended)
 
