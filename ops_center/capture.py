@@ -27,6 +27,17 @@ os.environ.setdefault("OPENCV_FFMPEG_CAPTURE_OPTIONS",
 _V4L2 = re.compile(r"^(?:v4l2://|/dev/video)(\d+)$")
 
 
+_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^/\s:@'\"]*):([^@\s/'\"]*)@")
+
+
+def redact(text: str) -> str:
+    """``text`` with the password of every URL in it masked: ``rtsp://admin:***@10.0.0.5/...``.
+
+    Camera URLs carry credentials; pages, logs, alerts and health reports get them masked.
+    """
+    return _CREDENTIALS.sub(lambda m: f"{m.group(1)}{m.group(2)}:***@", text or "")
+
+
 class BadStreamURL(ValueError):
     """The URL can never work as written: the camera's configuration must change."""
 
@@ -37,7 +48,7 @@ def check_stream_url(url: str) -> str:
     if not url:
         raise BadStreamURL("địa chỉ luồng trống / stream URL is empty")
     if any(ch.isspace() for ch in url):
-        raise BadStreamURL(f"địa chỉ luồng có khoảng trắng / stream URL contains spaces: {url!r}")
+        raise BadStreamURL(f"địa chỉ luồng có khoảng trắng / stream URL contains spaces: {redact(url)!r}")
     if _V4L2.match(url):
         return url
     parts = urlsplit(url)
@@ -48,17 +59,17 @@ def check_stream_url(url: str) -> str:
         return url
     if scheme not in NETWORK_SCHEMES:
         raise BadStreamURL(
-            f"giao thức không hỗ trợ / unsupported scheme {scheme or '(none)'!r} in {url!r}; "
+            f"giao thức không hỗ trợ / unsupported scheme {scheme or '(none)'!r} in {redact(url)!r}; "
             "use rtsp://, http(s):// (MJPEG), file:// or v4l2://N"
         )
     try:
         port = parts.port
     except ValueError as exc:
-        raise BadStreamURL(f"cổng không hợp lệ / invalid port in {url!r}") from exc
+        raise BadStreamURL(f"cổng không hợp lệ / invalid port in {redact(url)!r}") from exc
     if not parts.hostname:
-        raise BadStreamURL(f"thiếu máy chủ / no host in {url!r}")
+        raise BadStreamURL(f"thiếu máy chủ / no host in {redact(url)!r}")
     if port == 0:
-        raise BadStreamURL(f"cổng không hợp lệ / invalid port 0 in {url!r}")
+        raise BadStreamURL(f"cổng không hợp lệ / invalid port 0 in {redact(url)!r}")
     return url
 
 
@@ -129,7 +140,7 @@ class StreamReader:
                 raise ConnectionError(f"không tìm thấy tệp / file not found: {target}")
             self.cap = cv2.VideoCapture(target, cv2.CAP_FFMPEG, params)
         if not self.cap.isOpened():
-            raise ConnectionError(f"không mở được luồng / cannot open stream {self.url}")
+            raise ConnectionError(f"không mở được luồng / cannot open stream {redact(self.url)}")
         fourcc = int(self.cap.get(cv2.CAP_PROP_FOURCC)).to_bytes(4, "little")
         self.raw = fourcc in (b"MJPG", b"mjpg") and not m
         if self.raw:
