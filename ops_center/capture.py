@@ -38,6 +38,17 @@ def redact(text: str) -> str:
     return _CREDENTIALS.sub(lambda m: f"{m.group(1)}{m.group(2)}:***@", text or "")
 
 
+def keep_credentials(new: str, old: str | None) -> str:
+    """``new``, with the stored password put back if ``new`` carries it masked (as pages show it)."""
+    if not old or ":***@" not in new:
+        return new
+    was = urlsplit(old)
+    now = urlsplit(new)
+    if was.password is None or (now.username, now.hostname, now.port) != (was.username, was.hostname, was.port):
+        return new
+    return new.replace(f"{now.username}:***@", f"{was.username}:{was.password}@", 1)
+
+
 class BadStreamURL(ValueError):
     """The URL can never work as written: the camera's configuration must change."""
 

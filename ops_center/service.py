@@ -36,7 +36,7 @@ def camera_configs(session: Session) -> list[CameraConfig]:
     rows = session.execute(select(Camera).where(Camera.enabled.is_(True)).order_by(Camera.id)).unique().scalars()
     return [CameraConfig(id=str(c.id), name=c.name, url=c.stream_url, substream_url=c.substream_url or None,
                          zones=list(c.zones or []), masks=list(c.masks or []), analysis_fps=c.analysis_fps,
-                         people_fps=c.people_fps) for c in rows]
+                         people_fps=c.people_fps, transport=c.transport or "tcp") for c in rows]
 
 
 class IngestService:

@@ -46,6 +46,7 @@ def record_signal(session: Session, kind: str, payload: dict[str, Any], rules: d
         row.offline_since = _ts(payload.get("offline_since"))
         row.errors = int(payload.get("errors") or 0)
         row.last_error = payload.get("last_error")
+        row.fault = payload.get("fault")
         res = payload.get("resolution")
         row.resolution = f"{res[0]}x{res[1]}" if res else None
         row.reported_at = utcnow()
@@ -55,11 +56,15 @@ def record_signal(session: Session, kind: str, payload: dict[str, Any], rules: d
         row.state = kind.split(".", 1)[1]
         if kind == "camera.online":
             row.offline_since = None
+            row.fault = None
         else:
             row.offline_since = _ts(payload.get("last_frame_at")) or _ts(payload.get("at"))
             row.last_error = payload.get("error") or row.last_error
+            row.fault = payload.get("fault") or row.fault
     elif kind == "people.count":
-        _health(session, camera_id).people = int(payload.get("count") or 0)
+        row = _health(session, camera_id)
+        row.people = int(payload.get("count") or 0)
+        row.zone_people = payload.get("zones")
     elif kind == "motion.start":
         session.add(CameraEvent(id=payload["event_id"], camera_id=camera_id, kind="motion",
                                 started_at=_ts(payload["start"])))
