@@ -22,6 +22,7 @@ class Settings(BaseSettings):
     bus_url: str = Field(default="", description="Event bus: empty = in-process, redis://... or nats://...")
     leases_url: str = Field(default="", description="Leases and live state: redis://...; empty = the bus URL "
                             "when that is Redis, else in-process (one host)")
+    leases_namespace: str = Field(default="giaoban:", description="Prefix of this installation's lease keys")
     host: str = "127.0.0.1"
     port: int = 8000
     signing_host: str = "127.0.0.1"

@@ -7,7 +7,7 @@ from typing import Any
 from ops_center.capture import redact
 from ops_center.models import Camera, CameraEvent, as_utc
 
-STALE_AFTER_S = 15.0  # health older than this means the ingest process is not reporting
+STALE_AFTER_S = 7.0  # no health report for this long (they come every 2 s): no ingest process reads it
 
 
 def health_json(camera: Camera, now: float) -> dict[str, Any]:

@@ -73,6 +73,7 @@ class CameraHealthRow(Base):
     lease_token: Mapped[int] = mapped_column(BigInteger, default=0)
     owner_since: Mapped[datetime | None] = mapped_column(TZ, default=None)
     takeover_gap_s: Mapped[float | None] = mapped_column(Float, default=None)  # silence at the last hand-over
+    handover_dark_since: Mapped[datetime | None] = mapped_column(TZ, default=None)  # taken over, no picture yet
 
 
 class CameraEvent(Base):

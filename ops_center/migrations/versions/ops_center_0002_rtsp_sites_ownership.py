@@ -26,11 +26,12 @@ def upgrade() -> None:
         t.add_column(sa.Column("lease_token", sa.BigInteger, nullable=False, server_default="0"))
         t.add_column(sa.Column("owner_since", TZ, nullable=True))
         t.add_column(sa.Column("takeover_gap_s", sa.Float, nullable=True))
+        t.add_column(sa.Column("handover_dark_since", TZ, nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("ops_camera_health") as t:
-        for name in ("takeover_gap_s", "owner_since", "lease_token", "owner", "zone_people", "fault"):
+        for name in ("handover_dark_since", "takeover_gap_s", "owner_since", "lease_token", "owner", "zone_people", "fault"):
             t.drop_column(name)
     with op.batch_alter_table("ops_cameras") as t:
         t.drop_column("site")
