@@ -34,7 +34,7 @@ def preferred_node(camera_id: str, nodes: Iterable[str]) -> str | None:
 
 
 class CameraOwnership:
-    def __init__(self, leases: LeaseStore, node: str, ttl_s: float = 5.0) -> None:
+    def __init__(self, leases: LeaseStore, node: str, ttl_s: float = 4.0) -> None:
         self.leases = leases
         self.node = node
         self.ttl_s = ttl_s
