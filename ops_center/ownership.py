@@ -60,6 +60,10 @@ class CameraOwnership:
         await self._heartbeat()
         for cid, lease in list(self.held.items()):
             renewed = await self.leases.renew(lease, self.ttl_s) if cid in wanted else None
+            if renewed is None and cid in wanted:
+                # Renewed too late (an overloaded host): if nobody took it meanwhile, take it again
+                # (a new token) and keep reading, rather than dropping the camera for nothing.
+                renewed = await self.leases.acquire(f"{CAMERA_PREFIX}{cid}", self.node, self.ttl_s)
             if renewed is None:
                 if cid in wanted:
                     log.warning("camera %s: lease lost (another node holds it now)", cid)
