@@ -40,6 +40,10 @@ class LeaseStore(Protocol):
         """Extend a lease still held under the same token; None once it was lost."""
         ...
 
+    async def renew_many(self, leases: list[Lease], ttl_s: float) -> list[Lease | None]:
+        """:meth:`renew` for many leases in one round trip (a process holding a hundred cameras)."""
+        ...
+
     async def release(self, lease: Lease) -> bool:
         """Give the key up if still held under this token; False if it was no longer ours."""
         ...
@@ -100,6 +104,9 @@ class InProcessLeases:
             renewed = self._leases[lease.key] = Lease(lease.key, lease.owner, lease.token, now + ttl_s)
             return renewed
 
+    async def renew_many(self, leases: list[Lease], ttl_s: float) -> list[Lease | None]:
+        return [await self.renew(lease, ttl_s) for lease in leases]
+
     async def release(self, lease: Lease) -> bool:
         with self._lock:
             current = self._live(lease.key, self._clock())
@@ -145,6 +152,22 @@ redis.call('PEXPIRE', KEYS[1], ARGV[3])
 local t = redis.call('TIME')
 return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[3])
 """
+# KEYS lease hashes; ARGV ttl in ms, then owner and token per key. Returns expires_ms or false per key.
+_RENEW_MANY = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local out = {}
+for i, key in ipairs(KEYS) do
+  local v = redis.call('HMGET', key, 'owner', 'token')
+  if v[1] == ARGV[2 * i] and v[2] == ARGV[2 * i + 1] then
+    redis.call('PEXPIRE', key, ARGV[1])
+    out[i] = now + tonumber(ARGV[1])
+  else
+    out[i] = false
+  end
+end
+return out
+"""
 # KEYS[1] lease hash; ARGV owner, token. Returns 1 if released.
 _RELEASE = """
 if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] or redis.call('HGET', KEYS[1], 'token') ~= ARGV[2] then
@@ -177,6 +200,7 @@ class RedisLeases:
         self._acquire = self._redis.register_script(_ACQUIRE)
         self._renew = self._redis.register_script(_RENEW)
         self._release = self._redis.register_script(_RELEASE)
+        self._renew_many = self._redis.register_script(_RENEW_MANY)
         self._read = self._redis.register_script(_READ)
 
     def _lease_key(self, key: str) -> str:
@@ -197,6 +221,21 @@ class RedisLeases:
         if got is None:
             return None
         return Lease(lease.key, lease.owner, lease.token, int(got) / 1000)
+
+    async def renew_many(self, leases: list[Lease], ttl_s: float) -> list[Lease | None]:
+        out: list[Lease | None] = []
+        ttl_ms = max(1, int(ttl_s * 1000))
+        for start in range(0, len(leases), 500):
+            chunk = leases[start:start + 500]
+            for lease in chunk:
+                _check(lease.key, lease.owner, ttl_s)
+            args: list[object] = [ttl_ms]
+            for lease in chunk:
+                args += [lease.owner, str(lease.token)]
+            got = await self._renew_many(keys=[self._lease_key(lease.key) for lease in chunk], args=args)
+            out += [Lease(lease.key, lease.owner, lease.token, int(g) / 1000) if g else None
+                    for lease, g in zip(chunk, got, strict=True)]
+        return out
 
     async def release(self, lease: Lease) -> bool:
         return bool(await self._release(keys=[self._lease_key(lease.key)], args=[lease.owner, str(lease.token)]))

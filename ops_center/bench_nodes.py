@@ -69,6 +69,9 @@ def _node(name: str, feeds: list[tuple[str, str]], namespace: str, ttl_s: float,
     def emit(kind: str, payload: dict) -> None:
         if kind in ("camera.online", "camera.offline"):
             events.put((kind, {**payload, "node": name}))
+        elif kind == "camera.health":
+            events.put((kind, {"camera_id": payload["camera_id"], "node": name, "state": payload["state"],
+                               "analysis_fps": payload["analysis_fps"]}))
 
     supervisor = IngestSupervisor(emit, Path(tempfile.mkdtemp(prefix=f"bench-{name}-")), clips=False).start()
 
@@ -119,9 +122,12 @@ def run_nodes_bench(feeds: int = 100, nodes: int = 2, seconds: int = 30, ttl_s: 
     pids: dict[str, int] = {}
     owner: dict[str, str] = {}
     online_at: dict[str, float] = {}
+    rate: dict[str, float] = {}  # the last analysis rate each camera's owner reported
+    moves = 0
     log: list[tuple[float, str, dict]] = []
 
     def drain(until: float) -> None:
+        nonlocal moves
         while time.time() < until:
             try:
                 kind, payload = events.get(timeout=0.2)
@@ -131,8 +137,11 @@ def run_nodes_bench(feeds: int = 100, nodes: int = 2, seconds: int = 30, ttl_s: 
             if kind == "ready":
                 pids[payload["node"]] = payload["pid"]
             elif kind == "camera.online":
+                moves += owner.get(payload["camera_id"], payload["node"]) != payload["node"]
                 owner[payload["camera_id"]] = payload["node"]
                 online_at[payload["camera_id"]] = time.time()
+            elif kind == "camera.health" and owner.get(payload["camera_id"]) == payload["node"]:
+                rate[payload["camera_id"]] = payload["analysis_fps"]
             elif kind == "camera.offline" and owner.get(payload["camera_id"]) == payload["node"]:
                 owner.pop(payload["camera_id"], None)
 
@@ -146,7 +155,10 @@ def run_nodes_bench(feeds: int = 100, nodes: int = 2, seconds: int = 30, ttl_s: 
         server_proc = psutil.Process(server.pid)
         cpu0 = {n: sum(p.cpu_times()[:2]) for n, p in measured.items()}
         srv0, wall0 = sum(server_proc.cpu_times()[:2]), time.time()
+        moves = 0
         drain(time.time() + seconds)
+        moves_measured = moves
+        rates = [rate[c] for c in owner if c in rate]
         cpu1 = {n: sum(p.cpu_times()[:2]) for n, p in measured.items()}
         srv1, wall1 = sum(server_proc.cpu_times()[:2]), time.time()
         per_node = {n: round(100 * (cpu1[n] - cpu0[n]) / (wall1 - wall0), 1) for n in measured}
@@ -182,6 +194,9 @@ def run_nodes_bench(feeds: int = 100, nodes: int = 2, seconds: int = 30, ttl_s: 
         "lease_ttl_s": ttl_s,
         "cpu_pct_per_node": per_node,
         "cpu_pct_per_feed": round(total_cpu / max(connected, 1), 2),
+        "analysis_fps_per_feed_mean": round(statistics.mean(rates), 2) if rates else None,
+        "analysis_fps_per_feed_min": min(rates) if rates else None,
+        "owner_changes_while_measuring": moves_measured,
         "cpu_pct_rtsp_server_total": round(100 * (srv1 - srv0) / (wall1 - wall0), 1),
         "killed_node": victim,
         "cameras_on_killed_node": len(victims),

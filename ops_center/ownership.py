@@ -58,17 +58,17 @@ class CameraOwnership:
         """One round; returns the cameras this node holds now (with their leases)."""
         wanted = set(camera_ids)
         await self._heartbeat()
-        for cid, lease in list(self.held.items()):
-            renewed = await self.leases.renew(lease, self.ttl_s) if cid in wanted else None
-            if renewed is None and cid in wanted:
+        keep = [cid for cid in self.held if cid in wanted]
+        for cid in [cid for cid in self.held if cid not in wanted]:  # removed from the registry
+            await self.leases.release(self.held.pop(cid))
+        renewed_all = await self.leases.renew_many([self.held[cid] for cid in keep], self.ttl_s)
+        for cid, renewed in zip(keep, renewed_all, strict=True):
+            if renewed is None:
                 # Renewed too late (an overloaded host): if nobody took it meanwhile, take it again
                 # (a new token) and keep reading, rather than dropping the camera for nothing.
                 renewed = await self.leases.acquire(f"{CAMERA_PREFIX}{cid}", self.node, self.ttl_s)
             if renewed is None:
-                if cid in wanted:
-                    log.warning("camera %s: lease lost (another node holds it now)", cid)
-                else:
-                    await self.leases.release(lease)
+                log.warning("camera %s: lease lost (another node holds it now)", cid)
                 del self.held[cid]
             else:
                 self.held[cid] = renewed

@@ -109,3 +109,15 @@ def test_make_leases_by_url() -> None:
     assert isinstance(make_leases(REDIS), RedisLeases)
     with pytest.raises(ValueError, match="redis://"):
         make_leases("nats://127.0.0.1:4222")
+
+
+async def test_renew_many_in_one_round_trip(store: LeaseStore) -> None:
+    mine = [await store.acquire(f"camera:{i}", "ingest-a", 0.4) for i in range(5)]
+    assert all(mine)
+    await store.release(mine[2])  # type: ignore[arg-type]
+    stolen = await store.acquire("camera:2", "ingest-b", 5)
+    assert stolen is not None
+    renewed = await store.renew_many(mine, 5)  # type: ignore[arg-type]
+    assert [r is not None for r in renewed] == [True, True, False, True, True]
+    await asyncio.sleep(0.5)
+    assert (await store.holder("camera:4")) is not None  # extended past the first 0.4 s
