@@ -123,10 +123,23 @@ def test_registry_groups_cameras_by_commune_and_site(browser_page, settings):
             s.flush()
             s.add(CameraHealthRow(camera_id=cam.id, state=state, owner=owner, takeover_gap_s=gap, lease_token=1,
                                   fault="stalled" if state == "offline" else None, reported_at=utcnow()))
+    # The ingest processes report every 2 s; a row not reported for 7 s reads "not reporting".
+    reporting = threading.Event()
+
+    def report() -> None:
+        while not reporting.wait(1.0):
+            with session_scope(session_factory(engine_for(settings.database_url), write=True)) as s:
+                for row in s.execute(select(CameraHealthRow)).scalars():
+                    row.reported_at = utcnow()
+
+    threading.Thread(target=report, daemon=True).start()
     page = browser_page
-    _log_in(page, "/ops/cameras")
-    page.wait_for_selector("#cameras tr.group.unit")
-    headings = page.locator("#cameras tr.group").all_inner_texts()
+    try:
+        _log_in(page, "/ops/cameras")
+        page.wait_for_selector("#cameras tr.group.unit")
+        headings = page.locator("#cameras tr.group").all_inner_texts()
+    finally:
+        reporting.set()
     first, second = units[0].short_name, units[1].short_name
     assert headings == [f"{first} · 2/3 hoạt động", "Chợ · 1/1 hoạt động", "Trụ sở UBND · 1/2 hoạt động",
                         f"{second} · 1/1 hoạt động", "Chưa ghi điểm lắp đặt · 1/1 hoạt động"]
