@@ -20,6 +20,9 @@ class Settings(BaseSettings):
     database_url: str = Field(default="", description="SQLAlchemy URL; empty means SQLite under var_dir")
     secret_key: str = Field(default="", description="Signs sessions and keys the audit chain; empty = var/secret.key")
     bus_url: str = Field(default="", description="Event bus: empty = in-process, redis://... or nats://...")
+    leases_url: str = Field(default="", description="Leases and live state: redis://...; empty = the bus URL "
+                            "when that is Redis, else in-process (one host)")
+    leases_namespace: str = Field(default="giaoban:", description="Prefix of this installation's lease keys")
     host: str = "127.0.0.1"
     port: int = 8000
     signing_host: str = "127.0.0.1"
@@ -51,6 +54,8 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite:///{self.var_dir / 'giaoban.db'}"
         if not self.signing_url:
             self.signing_url = f"http://{self.signing_host}:{self.signing_port}"
+        if not self.leases_url and self.bus_url.startswith(("redis://", "rediss://", "unix://")):
+            self.leases_url = self.bus_url
         if not self.secret_key:
             self.secret_key = _stored_secret(self.var_dir / "secret.key")
 

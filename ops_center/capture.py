@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import av
 import cv2
 import numpy as np
 
@@ -24,6 +25,28 @@ NETWORK_SCHEMES = {"rtsp", "rtsps", "http", "https", "rtmp"}
 os.environ.setdefault("OPENCV_FFMPEG_CAPTURE_OPTIONS",
                       "fflags;nobuffer|flags;low_delay|probesize;65536|analyzeduration;1000000")
 _V4L2 = re.compile(r"^(?:v4l2://|/dev/video)(\d+)$")
+
+
+_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^/\s:@'\"]*):([^@\s/'\"]*)@")
+
+
+def redact(text: str) -> str:
+    """``text`` with the password of every URL in it masked: ``rtsp://admin:***@10.0.0.5/...``.
+
+    Camera URLs carry credentials; pages, logs, alerts and health reports get them masked.
+    """
+    return _CREDENTIALS.sub(lambda m: f"{m.group(1)}{m.group(2)}:***@", text or "")
+
+
+def keep_credentials(new: str, old: str | None) -> str:
+    """``new``, with the stored password put back if ``new`` carries it masked (as pages show it)."""
+    if not old or ":***@" not in new:
+        return new
+    was = urlsplit(old)
+    now = urlsplit(new)
+    if was.password is None or (now.username, now.hostname, now.port) != (was.username, was.hostname, was.port):
+        return new
+    return new.replace(f"{now.username}:***@", f"{was.username}:{was.password}@", 1)
 
 
 class BadStreamURL(ValueError):
@@ -36,7 +59,7 @@ def check_stream_url(url: str) -> str:
     if not url:
         raise BadStreamURL("địa chỉ luồng trống / stream URL is empty")
     if any(ch.isspace() for ch in url):
-        raise BadStreamURL(f"địa chỉ luồng có khoảng trắng / stream URL contains spaces: {url!r}")
+        raise BadStreamURL(f"địa chỉ luồng có khoảng trắng / stream URL contains spaces: {redact(url)!r}")
     if _V4L2.match(url):
         return url
     parts = urlsplit(url)
@@ -47,46 +70,66 @@ def check_stream_url(url: str) -> str:
         return url
     if scheme not in NETWORK_SCHEMES:
         raise BadStreamURL(
-            f"giao thức không hỗ trợ / unsupported scheme {scheme or '(none)'!r} in {url!r}; "
+            f"giao thức không hỗ trợ / unsupported scheme {scheme or '(none)'!r} in {redact(url)!r}; "
             "use rtsp://, http(s):// (MJPEG), file:// or v4l2://N"
         )
     try:
         port = parts.port
     except ValueError as exc:
-        raise BadStreamURL(f"cổng không hợp lệ / invalid port in {url!r}") from exc
+        raise BadStreamURL(f"cổng không hợp lệ / invalid port in {redact(url)!r}") from exc
     if not parts.hostname:
-        raise BadStreamURL(f"thiếu máy chủ / no host in {url!r}")
+        raise BadStreamURL(f"thiếu máy chủ / no host in {redact(url)!r}")
     if port == 0:
-        raise BadStreamURL(f"cổng không hợp lệ / invalid port 0 in {url!r}")
+        raise BadStreamURL(f"cổng không hợp lệ / invalid port 0 in {redact(url)!r}")
     return url
 
 
 @dataclass
 class Frame:
-    """One frame as received: JPEG bytes (raw MJPEG) or a decoded BGR image."""
+    """One frame as received: JPEG bytes (raw MJPEG), planar YUV 4:2:0 (decoded H.264) or a BGR image."""
 
     at: float  # time.time() on arrival
     jpeg: bytes | None = None
     image: np.ndarray | None = None
+    i420: np.ndarray | None = None  # (h * 3 / 2, w): the Y plane, then U and V; Y is the grey picture
     _gray: np.ndarray | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_video(cls, at: float, video: av.VideoFrame) -> Frame:
+        """Copy a decoded picture out of the decoder's buffers (which it reuses) without converting it."""
+        if video.format.name in ("yuv420p", "yuvj420p") and not (video.width % 2 or video.height % 2):
+            return cls(at=at, i420=video.to_ndarray())
+        return cls(at=at, image=video.to_ndarray(format="bgr24"))
 
     def gray(self) -> np.ndarray | None:
         if self._gray is None:
-            if self.jpeg is not None:
+            if self.i420 is not None:
+                self._gray = self.i420[: self.i420.shape[0] * 2 // 3]
+            elif self.jpeg is not None:
                 self._gray = cv2.imdecode(np.frombuffer(self.jpeg, np.uint8), cv2.IMREAD_GRAYSCALE)
             elif self.image is not None:
                 self._gray = cv2.cvtColor(self.image, cv2.COLOR_BGR2GRAY)
         return self._gray
 
     def color(self) -> np.ndarray | None:
-        if self.image is None and self.jpeg is not None:
+        if self.image is None and self.i420 is not None:
+            self.image = cv2.cvtColor(self.i420, cv2.COLOR_YUV2BGR_I420)
+        elif self.image is None and self.jpeg is not None:
             self.image = cv2.imdecode(np.frombuffer(self.jpeg, np.uint8), cv2.IMREAD_COLOR)
         return self.image
+
+    @property
+    def size(self) -> tuple[int, int] | None:
+        if self.i420 is not None:
+            return self.i420.shape[1], self.i420.shape[0] * 2 // 3
+        if self.image is not None:
+            return self.image.shape[1], self.image.shape[0]
+        return jpeg_size(self.jpeg) if self.jpeg else None
 
     def to_jpeg(self, quality: int = 85) -> bytes | None:
         if self.jpeg is not None:
             return self.jpeg
-        if self.image is None:
+        if self.color() is None:
             return None
         ok, buf = cv2.imencode(".jpg", self.image, [cv2.IMWRITE_JPEG_QUALITY, quality])
         return buf.tobytes() if ok else None
@@ -108,7 +151,7 @@ class StreamReader:
                 raise ConnectionError(f"không tìm thấy tệp / file not found: {target}")
             self.cap = cv2.VideoCapture(target, cv2.CAP_FFMPEG, params)
         if not self.cap.isOpened():
-            raise ConnectionError(f"không mở được luồng / cannot open stream {self.url}")
+            raise ConnectionError(f"không mở được luồng / cannot open stream {redact(self.url)}")
         fourcc = int(self.cap.get(cv2.CAP_PROP_FOURCC)).to_bytes(4, "little")
         self.raw = fourcc in (b"MJPG", b"mjpg") and not m
         if self.raw:

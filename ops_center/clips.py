@@ -12,9 +12,11 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 
 from ops_center.analytics.events import MotionEvent
+from ops_center.analytics.people import draw_people
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +97,13 @@ class ClipWriter:
         assert media.snapshot is not None and media.clip is not None
         media.snapshot.parent.mkdir(parents=True, exist_ok=True)
         shot = event.snapshot or (event.frames[len(event.frames) // 2] if event.frames else None)
-        data = shot.to_jpeg() if shot else None
+        data = None
+        if shot is not None and event.snapshot_boxes and (image := shot.color()) is not None:
+            # The people the detector counted, boxed, so an operator sees what the count is made of.
+            ok, buf = cv2.imencode(".jpg", draw_people(image, event.snapshot_boxes), [cv2.IMWRITE_JPEG_QUALITY, 85])
+            data = buf.tobytes() if ok else None
+        elif shot is not None:
+            data = shot.to_jpeg()
         if data:
             media.snapshot.write_bytes(data)
         clip = None

@@ -22,6 +22,9 @@ class OpsSettings(BaseSettings):
     retention_max_mb: int = Field(default=2048, ge=10, description="Media kept at most, oldest deleted first")
     dossier_period: str = Field(default="month", description="Dashboard dossier figures: today, week, month, "
                                 "year, YYYY-MM or YYYY-MM-DD..YYYY-MM-DD")
+    node: str = Field(default="", description="This ingest process's name among several; empty = host-pid")
+    lease_ttl_s: float = Field(default=4.0, ge=1.0, le=60.0, description="A dead ingest process's cameras "
+                               "are taken over after this (plus a third of it)")
     escalate_critical_s: float = Field(default=120.0, gt=0)
     escalate_warning_s: float = Field(default=600.0, gt=0)
 

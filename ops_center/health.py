@@ -8,6 +8,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from ops_center.capture import redact
+
 
 class CameraState(StrEnum):
     CONNECTING = "connecting"
@@ -25,6 +27,11 @@ class Transition:
     detail: dict[str, object] = field(default_factory=dict)
 
 
+# Why a camera is not delivering, as the health page and the offline alert name it.
+FAULTS = ("unreachable", "not_rtsp", "auth", "no_video", "codec_mismatch", "stalled", "ended",
+          "resolution_changed", "garbage", "misconfigured")
+
+
 class CameraHealth:
     """Thread-safe health of one camera; the reader reports, the monitor calls :meth:`check`."""
 
@@ -36,6 +43,7 @@ class CameraHealth:
         self.offline_since: float | None = None
         self.errors = 0
         self.last_error: str | None = None
+        self.fault: str | None = None
         self.resolution: tuple[int, int] | None = None
         self.frames = 0
         self.analysed = 0
@@ -49,6 +57,7 @@ class CameraHealth:
             self._times.append(at)
             self.last_frame_at = at
             if self.state in (CameraState.CONNECTING, CameraState.OFFLINE):
+                self.fault = None
                 was_offline = self.offline_since
                 self.state = CameraState.ONLINE
                 self.offline_since = None
@@ -63,16 +72,19 @@ class CameraHealth:
             self.analysed += 1
             self._analysed_times.append(at)
 
-    def error(self, message: str, at: float | None = None) -> None:
+    def error(self, message: str, at: float | None = None, fault: str | None = None) -> None:
         with self._lock:
             self.errors += 1
-            self.last_error = message[:500]
+            self.last_error = redact(message)[:500]
+            if fault is not None:
+                self.fault = fault
 
     def misconfigured(self, message: str, at: float | None = None) -> Transition:
         at = time.time() if at is None else at
         with self._lock:
             self.errors += 1
-            self.last_error = message[:500]
+            self.last_error = redact(message)[:500]
+            self.fault = "misconfigured"
             self.state = CameraState.MISCONFIGURED
             self.offline_since = self.offline_since or at
         return Transition("camera.misconfigured", at, {"error": self.last_error})
@@ -89,7 +101,7 @@ class CameraHealth:
             self.state = CameraState.OFFLINE
             self.offline_since = since
             return Transition("camera.offline", now, {"last_frame_at": self.last_frame_at,
-                                                      "error": self.last_error})
+                                                      "error": self.last_error, "fault": self.fault})
 
     def snapshot(self, now: float | None = None) -> dict[str, object]:
         now = time.time() if now is None else now
@@ -102,6 +114,7 @@ class CameraHealth:
                 "offline_since": self.offline_since,
                 "errors": self.errors,
                 "last_error": self.last_error,
+                "fault": self.fault if self.state != CameraState.ONLINE else None,
                 "resolution": list(self.resolution) if self.resolution else None,
                 "frames": self.frames,
                 "analysed": self.analysed,

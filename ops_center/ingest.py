@@ -42,9 +42,15 @@ class IngestSupervisor:
         """Start, restart (config changed) and stop workers to match ``configs``."""
         wanted = {c.id: c for c in configs}
         with self._lock:
-            for cid in list(self.workers):
-                if cid not in wanted or self.workers[cid].config != wanted[cid]:
-                    self.workers.pop(cid).stop()
+            leaving = [self.workers.pop(cid) for cid in list(self.workers)
+                       if cid not in wanted or self.workers[cid].config != wanted[cid]]
+            for w in leaving:
+                w.request_stop()
+            if leaving:
+                # A reader may sit in a blocking read for seconds: let them finish in the background,
+                # so that whoever applies (the ownership round renewing leases) is not held up.
+                threading.Thread(target=lambda: [w.stop() for w in leaving], name="camera-stopper",
+                                 daemon=True).start()
             for cid, config in wanted.items():
                 if cid not in self.workers:
                     self.workers[cid] = CameraWorker(config, self.emit, self.clip_writer,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, DateTime, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base
@@ -32,8 +32,10 @@ class Camera(Base):
     name: Mapped[str] = mapped_column(String(200))
     location: Mapped[str] = mapped_column(String(300), default="")
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), default=None)
+    site: Mapped[str] = mapped_column(String(200), default="")  # e.g. "Trụ sở UBND xã", a camera group
     stream_url: Mapped[str] = mapped_column(String(1000))
     substream_url: Mapped[str | None] = mapped_column(String(1000), default=None)
+    transport: Mapped[str] = mapped_column(String(3), default="tcp")  # RTSP over tcp or udp
     zones: Mapped[list[Any]] = mapped_column(JSON, default=list)
     masks: Mapped[list[Any]] = mapped_column(JSON, default=list)
     analysis_fps: Mapped[float] = mapped_column(Float, default=5.0)
@@ -62,7 +64,16 @@ class CameraHealthRow(Base):
     last_error: Mapped[str | None] = mapped_column(String(500), default=None)
     resolution: Mapped[str | None] = mapped_column(String(20), default=None)
     people: Mapped[int] = mapped_column(Integer, default=0)
+    zone_people: Mapped[list[int] | None] = mapped_column(JSON, default=None)
+    fault: Mapped[str | None] = mapped_column(String(30), default=None)
     reported_at: Mapped[datetime] = mapped_column(TZ, default=utcnow)
+    # Which ingest process reads the camera, under which lease: a report with an older fencing token
+    # (a process that stalled past its lease) is not stored.
+    owner: Mapped[str | None] = mapped_column(String(100), default=None)
+    lease_token: Mapped[int] = mapped_column(BigInteger, default=0)
+    owner_since: Mapped[datetime | None] = mapped_column(TZ, default=None)
+    takeover_gap_s: Mapped[float | None] = mapped_column(Float, default=None)  # silence at the last hand-over
+    handover_dark_since: Mapped[datetime | None] = mapped_column(TZ, default=None)  # taken over, no picture yet
 
 
 class CameraEvent(Base):

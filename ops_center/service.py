@@ -10,7 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
+import socket
+import time
 from typing import Any
 
 from sqlalchemy import select, update
@@ -19,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.bus import EventBus, get_bus
 from core.db import engine_for, session_factory, session_scope
+from core.leases import LeaseStore, make_leases
 from core.settings import Settings
 from ops_center.alerts.rules import AlertKind, RuleConfig, Severity
 from ops_center.alerts.store import EscalationPolicy, alert_json, escalate_due, load_rules
@@ -26,6 +30,7 @@ from ops_center.clips import prune_media
 from ops_center.config import OpsSettings, get_ops_settings, media_dir
 from ops_center.ingest import IngestSupervisor
 from ops_center.models import Camera, CameraEvent
+from ops_center.ownership import CameraOwnership
 from ops_center.signals import record_signal
 from ops_center.worker import CameraConfig
 
@@ -36,16 +41,22 @@ def camera_configs(session: Session) -> list[CameraConfig]:
     rows = session.execute(select(Camera).where(Camera.enabled.is_(True)).order_by(Camera.id)).unique().scalars()
     return [CameraConfig(id=str(c.id), name=c.name, url=c.stream_url, substream_url=c.substream_url or None,
                          zones=list(c.zones or []), masks=list(c.masks or []), analysis_fps=c.analysis_fps,
-                         people_fps=c.people_fps) for c in rows]
+                         people_fps=c.people_fps, transport=c.transport or "tcp") for c in rows]
 
 
 class IngestService:
     """The pieces of the ingest process, startable from tests without signal handlers."""
 
-    def __init__(self, settings: Settings, ops: OpsSettings | None = None, bus: EventBus | None = None) -> None:
+    def __init__(self, settings: Settings, ops: OpsSettings | None = None, bus: EventBus | None = None,
+                 leases: LeaseStore | None = None, node: str | None = None) -> None:
         self.settings = settings
         self.ops = ops or get_ops_settings()
         self.bus = bus or get_bus()
+        self.node = node or self.ops.node or f"{socket.gethostname()}-{os.getpid()}"
+        store = leases or make_leases(settings.leases_url, settings.leases_namespace)
+        self.ownership = CameraOwnership(store, self.node, ttl_s=self.ops.lease_ttl_s)
+        self.configs: list[CameraConfig] = []
+        self.tokens: dict[str, int] = {}
         engine = engine_for(settings.database_url)
         self.write: sessionmaker[Session] = session_factory(engine, write=True)
         self.read: sessionmaker[Session] = session_factory(engine)
@@ -62,6 +73,10 @@ class IngestService:
         self._inbox = inbox = asyncio.Queue(maxsize=20000)
 
         def emit(kind: str, payload: dict[str, Any]) -> None:
+            # Every report carries this node's lease on the camera: storage refuses an older one.
+            token = self.tokens.get(str(payload.get("camera_id")))
+            if token is not None:
+                payload = {**payload, "owner": self.node, "lease_token": token}
             loop.call_soon_threadsafe(_offer, inbox, (kind, payload))
 
         self.supervisor = IngestSupervisor(emit, media_dir(self.settings),
@@ -73,6 +88,8 @@ class IngestService:
         finally:
             # Workers first: stopping closes their open events, and those must still be stored.
             await asyncio.to_thread(self.supervisor.stop)
+            with contextlib.suppress(Exception):
+                await self.ownership.release_all()  # the other nodes take over at once
             await asyncio.sleep(0)  # let the workers' last call_soon_threadsafe callbacks land
             for t in tasks:
                 t.cancel()
@@ -90,19 +107,31 @@ class IngestService:
                 configs = camera_configs(session)
                 return configs, load_rules(session), {c.id: c.name for c in configs}
 
-        configs, self.rules, self.names = await asyncio.to_thread(load)
+        self.configs, self.rules, self.names = await asyncio.to_thread(load)
+        await self.rebalance()
+
+    async def rebalance(self) -> None:
+        """Renew this node's leases, take or hand over cameras, and run workers for exactly those held."""
+        held = await self.ownership.balance(c.id for c in self.configs)
+        self.tokens.update({cid: lease.token for cid, lease in held.items()})
         assert self.supervisor is not None
-        await asyncio.to_thread(self.supervisor.apply, configs)
+        await asyncio.to_thread(self.supervisor.apply, [c for c in self.configs if c.id in held])
 
     async def _reload_loop(self) -> None:
         # Polling the registry keeps the API process and this one decoupled: a camera added in
-        # the page starts being read within a few seconds, whatever bus is configured.
+        # the page starts being read within a few seconds, whatever bus is configured. Leases
+        # are renewed more often than that (a third of their time to live).
+        next_load = 0.0
         while True:
             try:
-                await self.reload()
+                if time.monotonic() >= next_load:
+                    next_load = time.monotonic() + 5
+                    await self.reload()
+                else:
+                    await self.rebalance()
             except Exception:
                 log.exception("reloading cameras failed")
-            await asyncio.sleep(5)
+            await asyncio.sleep(self.ownership.round_s)
 
     async def _drain_loop(self) -> None:
         assert self._inbox is not None

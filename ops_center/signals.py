@@ -9,11 +9,11 @@ from sqlalchemy.orm import Session
 
 from ops_center.alerts.rules import AlertKind, RuleConfig, evaluate
 from ops_center.alerts.store import apply_drafts
-from ops_center.models import CameraEvent, CameraHealthRow, utcnow
+from ops_center.models import CameraEvent, CameraHealthRow, as_utc, utcnow
 
 Published = list[tuple[str, dict[str, Any]]]
 # Worker signals that are news for the dashboard and the alert rules (camera.health is only stored).
-PUBLISHED_KINDS = {"camera.online", "camera.offline", "camera.misconfigured", "camera.resolution",
+PUBLISHED_KINDS = {"camera.takeover", "camera.online", "camera.offline", "camera.misconfigured", "camera.resolution",
                    "motion.start", "motion.end", "people.count", "event.media"}
 
 
@@ -24,7 +24,7 @@ def _ts(value: Any) -> datetime | None:
 def _health(session: Session, camera_id: int) -> CameraHealthRow:
     row = session.get(CameraHealthRow, camera_id)
     if row is None:
-        row = CameraHealthRow(camera_id=camera_id, reported_at=utcnow())
+        row = CameraHealthRow(camera_id=camera_id, reported_at=utcnow(), lease_token=0)
         session.add(row)
     return row
 
@@ -37,6 +37,21 @@ def record_signal(session: Session, kind: str, payload: dict[str, Any], rules: d
     except (KeyError, TypeError, ValueError):
         return []
     out: Published = []
+    token = payload.get("lease_token")
+    if token is not None:
+        row = _health(session, camera_id)
+        if int(token) < row.lease_token:
+            return []  # from a node that lost the camera (stalled past its lease): its successor's reports win
+        if int(token) > row.lease_token:
+            previous = row.owner
+            row.owner, row.lease_token, row.owner_since = payload.get("owner"), int(token), utcnow()
+            if previous and previous != row.owner:
+                # Taken over: the camera has been dark since the old owner's last picture.
+                row.handover_dark_since = row.last_frame_at or row.reported_at
+                row.takeover_gap_s = None
+                row.state = "connecting"
+                out.append(("ops.camera.takeover", {"camera_id": str(camera_id), "from": previous,
+                                                    "to": row.owner, "at": payload.get("at")}))
     if kind == "camera.health":
         row = _health(session, camera_id)
         row.state = str(payload.get("state", row.state))
@@ -46,6 +61,7 @@ def record_signal(session: Session, kind: str, payload: dict[str, Any], rules: d
         row.offline_since = _ts(payload.get("offline_since"))
         row.errors = int(payload.get("errors") or 0)
         row.last_error = payload.get("last_error")
+        row.fault = payload.get("fault")
         res = payload.get("resolution")
         row.resolution = f"{res[0]}x{res[1]}" if res else None
         row.reported_at = utcnow()
@@ -54,12 +70,21 @@ def record_signal(session: Session, kind: str, payload: dict[str, Any], rules: d
         row = _health(session, camera_id)
         row.state = kind.split(".", 1)[1]
         if kind == "camera.online":
+            dark = as_utc(row.handover_dark_since)
+            if dark is not None:
+                row.takeover_gap_s = round(float(payload.get("at") or 0) - dark.timestamp(), 2)
+                row.handover_dark_since = None
+                payload = {**payload, "takeover_gap_s": row.takeover_gap_s}
             row.offline_since = None
+            row.fault = None
         else:
             row.offline_since = _ts(payload.get("last_frame_at")) or _ts(payload.get("at"))
             row.last_error = payload.get("error") or row.last_error
+            row.fault = payload.get("fault") or row.fault
     elif kind == "people.count":
-        _health(session, camera_id).people = int(payload.get("count") or 0)
+        row = _health(session, camera_id)
+        row.people = int(payload.get("count") or 0)
+        row.zone_people = payload.get("zones")
     elif kind == "motion.start":
         session.add(CameraEvent(id=payload["event_id"], camera_id=camera_id, kind="motion",
                                 started_at=_ts(payload["start"])))

@@ -17,9 +17,10 @@ from ops_center.analytics.events import MotionEvent
 from ops_center.analytics.geometry import Polygon
 from ops_center.analytics.motion import MotionSettings
 from ops_center.analytics.pipeline import Analysis, CameraAnalytics
-from ops_center.capture import BadStreamURL, Frame, StreamReader, jpeg_size
+from ops_center.capture import BadStreamURL, Frame, StreamReader, check_stream_url, jpeg_size, redact
 from ops_center.clips import ClipWriter
 from ops_center.health import CameraHealth, Transition
+from ops_center.rtsp_capture import RtspReader, StreamFault
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ class CameraConfig:
     masks: list[Polygon] = field(default_factory=list)
     analysis_fps: float = 5.0
     people_fps: float = 2.0
+    transport: str = "tcp"  # RTSP: tcp (interleaved, through firewalls) or udp
 
     @property
     def analysis_url(self) -> str:
@@ -61,7 +63,8 @@ class CameraWorker:
                                          people_fps=config.people_fps if people else None, motion=motion)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"camera-{config.id}", daemon=True)
-        self._last_people = -1
+        self._last_people: tuple[int, list[int] | None] = (-1, None)
+        self._zone_people: list[int] | None = None
 
     # -- lifecycle ----------------------------------------------------------
     def start(self) -> CameraWorker:
@@ -91,30 +94,46 @@ class CameraWorker:
             self.send(tr.kind, {"at": tr.at, **tr.detail})
 
     # -- reading ------------------------------------------------------------
+    def _open(self) -> StreamReader | RtspReader:
+        url = check_stream_url(self.config.analysis_url)
+        if url.lower().startswith(("rtsp://", "rtsps://")):
+            return RtspReader(url, transport=self.config.transport, open_timeout_s=self.open_timeout_s,
+                              read_timeout_s=self.read_timeout_s)
+        return StreamReader(url, open_timeout_s=self.open_timeout_s, read_timeout_s=self.read_timeout_s)
+
     def _run(self) -> None:
         backoff = 1.0
         while not self._stop.is_set():
             try:
-                reader = StreamReader(self.config.analysis_url, open_timeout_s=self.open_timeout_s,
-                                      read_timeout_s=self.read_timeout_s)
+                reader = self._open()
             except BadStreamURL as exc:
                 log.error("camera %s: %s", self.config.id, exc)
                 self.announce(self.health.misconfigured(str(exc)))
                 return
             except Exception as exc:  # unreachable, refused, not a stream: retry later
                 # Say it once per kind of failure; a camera down for a day must not fill the log.
-                level = logging.DEBUG if str(exc) == self.health.last_error else logging.WARNING
-                self.health.error(str(exc))
-                log.log(level, "camera %s: %s (retry in %.0f s)", self.config.id, exc, backoff)
+                message = redact(str(exc))
+                level = logging.DEBUG if message == self.health.last_error else logging.WARNING
+                self.health.error(message, fault=getattr(exc, "kind", "unreachable"))
+                log.log(level, "camera %s: %s (retry in %.0f s)", self.config.id, message, backoff)
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, self.backoff_max_s)
                 continue
             frames_before = self.health.frames
+            reopen_now = False
             try:
-                self._read(reader)
+                if isinstance(reader, RtspReader):
+                    self._read_rtsp(reader)
+                else:
+                    self._read(reader)
+            except StreamFault as exc:
+                self.health.error(str(exc), fault=exc.kind)
+                log.warning("camera %s: %s", self.config.id, exc)
+                # A new resolution is a new stream: open it again at once, with fresh analytics.
+                reopen_now = exc.kind == "resolution_changed"
             except Exception as exc:
                 self.health.error(f"{type(exc).__name__}: {exc}")
-                log.exception("camera %s: reader failed", self.config.id)
+                log.error("camera %s: reader failed: %s", self.config.id, redact(f"{type(exc).__name__}: {exc}"))
             finally:
                 reader.close()
                 ended = self.analytics.interrupt()
@@ -122,9 +141,30 @@ class CameraWorker:
                     self._finish(ended)
             if self.health.frames > frames_before:
                 backoff = 1.0
-            if not self._stop.is_set():
+            if not self._stop.is_set() and not reopen_now:
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, self.backoff_max_s)
+
+    def _read_rtsp(self, reader: RtspReader) -> None:
+        """Decode the substream, copy out only the pictures the analysis rate picks."""
+        period = 1.0 / self.config.analysis_fps
+        next_analysis = 0.0
+        decided = False
+        clock = 0.0
+        for picture in reader.pictures(self._stop.is_set):
+            now = picture.at
+            self._frame_arrived(now, (picture.video.width, picture.video.height))
+            if not decided and reader.keyframe_interval_s is not None:
+                # Keyframes at least as often as the analysis ticks: decode nothing else.
+                reader.keyframes_only(reader.keyframe_interval_s <= period * 1.05)
+                decided = True
+            clock = picture.clock if picture.clock is not None else clock
+            if clock < next_analysis - 0.25 * period:
+                continue
+            next_analysis = max(next_analysis + period, clock + period * 0.5)
+            result = self.analytics.process(Frame.from_video(now, picture.video))
+            if result is not None:
+                self._report(result, now)
 
     def _read(self, reader: StreamReader) -> None:
         period = 1.0 / self.config.analysis_fps
@@ -198,9 +238,11 @@ class CameraWorker:
         if result.started is not None:
             self.send("motion.start", {**result.started.as_dict(), "at": now})
         count = self.analytics.people_now(now)
-        if count != self._last_people:
-            self._last_people = count
-            self.send("people.count", {"at": now, "count": count})
+        if result.zone_people is not None or count == 0:
+            self._zone_people = result.zone_people if count else None
+        if (count, self._zone_people) != self._last_people:
+            self._last_people = (count, self._zone_people)
+            self.send("people.count", {"at": now, "count": count, "zones": self._zone_people})
         if result.ended is not None:
             self._finish(result.ended)
 

@@ -19,12 +19,15 @@ class MotionEvent:
     end: float | None = None
     peak_people: int = 0
     peak_area: float = 0.0  # largest moving fraction of the frame seen
+    peak_zone_people: list[int] | None = None  # the most seen at once in each zone
     snapshot: Frame | None = None
+    snapshot_boxes: list[tuple[int, int, int, int]] = field(default_factory=list)  # people on the snapshot
     frames: list[Frame] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         return {"event_id": self.id, "camera_id": self.camera_id, "start": self.start, "end": self.end,
-                "peak_people": self.peak_people, "peak_area": round(self.peak_area, 4)}
+                "peak_people": self.peak_people, "peak_area": round(self.peak_area, 4),
+                "peak_zone_people": self.peak_zone_people}
 
 
 @dataclass(frozen=True)
@@ -65,8 +68,9 @@ class EventTracker:
             self._people.popleft()
         return max((n for _, n in self._people), default=0)
 
-    def update(self, frame: Frame, moving_fraction: float,
-               people: int | None) -> tuple[MotionEvent | None, MotionEvent | None]:
+    def update(self, frame: Frame, moving_fraction: float, people: int | None,
+               people_boxes: list[tuple[int, int, int, int]] | None = None,
+               zone_people: list[int] | None = None) -> tuple[MotionEvent | None, MotionEvent | None]:
         """Feed one analysed frame; returns (event that started, event that ended)."""
         now = frame.at
         moving = moving_fraction > 0
@@ -89,10 +93,16 @@ class EventTracker:
         if len(event.frames) < self.settings.max_clip_s * self.analysis_fps:
             event.frames.append(frame)
         count = self.people_now(now)
-        if moving_fraction > event.peak_area or (count > event.peak_people):
+        # The snapshot is the frame with the most people seen (their boxes drawn on it), else the most motion.
+        if people is not None and people > 0 and people >= len(event.snapshot_boxes):
+            event.snapshot, event.snapshot_boxes = frame, list(people_boxes or [])
+        elif not event.snapshot_boxes and moving_fraction > event.peak_area:
             event.snapshot = frame
         event.peak_area = max(event.peak_area, moving_fraction)
         event.peak_people = max(event.peak_people, count)
+        if zone_people is not None:
+            peak = event.peak_zone_people or [0] * len(zone_people)
+            event.peak_zone_people = [max(a, b) for a, b in zip(peak, zone_people, strict=False)]
         if not moving and now - self._last_motion >= self.settings.end_after_s:
             event.end = self._last_motion
             ended = event

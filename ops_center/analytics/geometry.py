@@ -54,3 +54,26 @@ def merge_boxes(boxes: list[Box], pad: int = 0) -> list[Box]:
                 out.append(r)
         rects = out
     return [(x0 + pad, y0 + pad, x1 - x0 - 2 * pad, y1 - y0 - 2 * pad) for x0, y0, x1, y1 in rects]
+
+
+class ZoneCounter:
+    """Which zone each person stands in, judged by the foot point (middle of the box's bottom edge)."""
+
+    def __init__(self, zones: Sequence[Polygon]) -> None:
+        self.zones = [np.array(z, np.float32) for z in zones]
+
+    def _inside(self, zone: np.ndarray, box: Box, width: int, height: int) -> bool:
+        x, y, w, h = box
+        foot = (float(x + w / 2) / width, float(min(y + h, height - 1)) / height)
+        return cv2.pointPolygonTest(zone, foot, False) >= 0
+
+    def inside_any(self, boxes: list[Box], width: int, height: int) -> list[Box]:
+        """The people who count: everyone when the camera has no zones, else those inside a zone."""
+        if not self.zones:
+            return list(boxes)
+        return [b for b in boxes if any(self._inside(z, b, width, height) for z in self.zones)]
+
+    def count(self, boxes: list[Box], width: int, height: int) -> list[int] | None:
+        if not self.zones:
+            return None
+        return [sum(self._inside(z, b, width, height) for b in boxes) for z in self.zones]

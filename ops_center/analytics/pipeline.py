@@ -6,16 +6,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ops_center.analytics.events import EventTracker, MotionEvent, TrackerSettings
-from ops_center.analytics.geometry import Box, Polygon
+from ops_center.analytics.geometry import Box, Polygon, ZoneCounter
 from ops_center.analytics.motion import MotionDetector, MotionSettings
-from ops_center.analytics.people import PeopleDetector
+from ops_center.analytics.people import PeopleDetector, PeopleSettings
 from ops_center.capture import Frame
 
 
 @dataclass
 class Analysis:
-    boxes: list[Box] = field(default_factory=list)
+    boxes: list[Box] = field(default_factory=list)  # moving regions
     people: int | None = None  # None: the detector did not run on this frame
+    people_boxes: list[Box] = field(default_factory=list)
+    zone_people: list[int] | None = None  # people standing in each zone, in the camera's zone order
     started: MotionEvent | None = None
     ended: MotionEvent | None = None
 
@@ -25,10 +27,13 @@ class CameraAnalytics:
 
     def __init__(self, camera_id: str, *, zones: Sequence[Polygon] = (), masks: Sequence[Polygon] = (),
                  analysis_fps: float = 5.0, people_fps: float | None = 2.0,
-                 motion: MotionSettings | None = None, tracker: TrackerSettings | None = None) -> None:
+                 motion: MotionSettings | None = None, tracker: TrackerSettings | None = None,
+                 people: PeopleSettings | None = None) -> None:
         self.motion = MotionDetector(zones, masks, motion)
-        self.people = PeopleDetector() if people_fps else None
+        self.people = PeopleDetector(people) if people_fps else None
+        self.zones = ZoneCounter(zones)
         self.people_period = 1.0 / people_fps if people_fps else 0.0
+        self.analysis_period = 1.0 / analysis_fps
         self.tracker = EventTracker(camera_id, analysis_fps, tracker)
         self._next_people = 0.0
 
@@ -40,10 +45,15 @@ class CameraAnalytics:
         result = Analysis(boxes=self.motion.detect(gray))
         h, w = gray.shape[:2]
         fraction = sum(bw * bh for _, _, bw, bh in result.boxes) / float(w * h)
-        if result.boxes and self.people is not None and frame.at >= self._next_people:
-            result.people = len(self.people.detect(gray, result.boxes))
-            self._next_people = frame.at + self.people_period
-        result.started, result.ended = self.tracker.update(frame, fraction, result.people)
+        # Same slack as the analysis clock: frames arrive on the analysis grid, a few ms either side.
+        if result.boxes and self.people is not None and frame.at >= self._next_people - 0.25 * self.analysis_period:
+            found = self.people.detect(gray, result.boxes)
+            result.people_boxes = self.zones.inside_any(found, w, h)
+            result.people = len(result.people_boxes)
+            result.zone_people = self.zones.count(found, w, h)
+            self._next_people = max(self._next_people + self.people_period, frame.at + self.people_period * 0.5)
+        result.started, result.ended = self.tracker.update(frame, fraction, result.people,
+                                                           result.people_boxes, result.zone_people)
         return result
 
     def people_now(self, now: float) -> int:

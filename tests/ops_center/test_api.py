@@ -10,7 +10,7 @@ from core.audit import AuditEntry
 from core.db import engine_for, session_factory, session_scope
 from ops_center.alerts.rules import AlertDraft, AlertKind, Severity
 from ops_center.alerts.store import EscalationPolicy, apply_draft, escalate_due
-from ops_center.models import Alert, utcnow
+from ops_center.models import Alert, Camera, utcnow
 
 CAM = {"name": "Cổng UBND tỉnh", "location": "Số 3 Trường Thi", "unit_code": "000.00.00.H41",
        "stream_url": "http://127.0.0.1:8554/cam/cam1/main.mjpg",
@@ -37,6 +37,30 @@ def test_operator_manages_cameras_and_others_cannot(client, auth_headers):
     assert client.delete(f"/api/ops/cameras/{cam['id']}", headers=chair).status_code == 403
     assert client.delete(f"/api/ops/cameras/{cam['id']}", headers=op).status_code == 204
     assert client.get(f"/api/ops/cameras/{cam['id']}", headers=op).status_code == 404
+
+
+def test_credentials_in_camera_urls_stay_in_the_database(client, auth_headers, settings):
+    op = auth_headers(client, "vanhanh")
+    body = {**CAM, "stream_url": "rtsp://admin:Cam%40Pass9@10.20.30.40:554/Streaming/Channels/101",
+            "substream_url": "rtsp://admin:Cam%40Pass9@10.20.30.40:554/Streaming/Channels/102",
+            "transport": "udp", "site": "Trụ sở UBND"}
+    cam = client.post("/api/ops/cameras", json=body, headers=op).json()
+    assert cam["stream_url"] == "rtsp://admin:***@10.20.30.40:554/Streaming/Channels/101"
+    assert cam["transport"] == "udp" and cam["site"] == "Trụ sở UBND"
+    listed = client.get("/api/ops/cameras", headers=op).text + client.get("/ops/cameras", headers=op).text
+    assert "Cam%40Pass9" not in listed
+    # Saving the form as shown (password masked) keeps the password; a new one replaces it.
+    client.put(f"/api/ops/cameras/{cam['id']}", json={**body, "stream_url": cam["stream_url"],
+                                                       "substream_url": cam["substream_url"]}, headers=op)
+    with session_scope(session_factory(engine_for(settings.database_url))) as s:
+        stored = s.execute(select(Camera)).scalar_one()
+        assert stored.stream_url == body["stream_url"] and stored.substream_url == body["substream_url"]
+        audit = " ".join(str(e.detail) for e in s.execute(select(AuditEntry)).scalars())
+        assert "Cam%40Pass9" not in audit
+    client.put(f"/api/ops/cameras/{cam['id']}", json={**body, "stream_url": "rtsp://admin:new@10.20.30.40/1"},
+               headers=op)
+    with session_scope(session_factory(engine_for(settings.database_url))) as s:
+        assert s.execute(select(Camera)).scalar_one().stream_url == "rtsp://admin:new@10.20.30.40/1"
 
 
 def test_bad_camera_input_is_refused_with_a_reason(client, auth_headers):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -100,3 +101,49 @@ def test_operator_adds_a_camera_in_the_registry_page(browser_page):
     page.click("#camform button[type=submit]")
     page.wait_for_selector("#cameras tbody tr:has-text('Cầu Bến Thủy')")
     assert page.inner_text("#form-error") == ""
+
+
+def test_registry_groups_cameras_by_commune_and_site(browser_page, settings):
+    from sqlalchemy import select
+
+    from core.units import Unit
+    from ops_center.models import CameraHealthRow, utcnow
+
+    with session_scope(session_factory(engine_for(settings.database_url), write=True)) as s:
+        units = list(s.execute(select(Unit).where(Unit.kind == "district").order_by(Unit.code).limit(2)).scalars())
+        assert len(units) == 2
+        rows = [("Cổng chính", units[0], "Trụ sở UBND", "online", "ingest-a", None),
+                ("Sân sau", units[0], "Trụ sở UBND", "offline", "ingest-b", 7.4),
+                ("Chợ trung tâm", units[0], "Chợ", "online", "ingest-b", None),
+                ("Ngã tư", units[1], "", "online", "ingest-a", None)]
+        for name, unit, site, state, owner, gap in rows:
+            cam = Camera(name=name, unit=unit, site=site, stream_url="rtsp://admin:pw@127.0.0.1:9/x",
+                         zones=[], masks=[])
+            s.add(cam)
+            s.flush()
+            s.add(CameraHealthRow(camera_id=cam.id, state=state, owner=owner, takeover_gap_s=gap, lease_token=1,
+                                  fault="stalled" if state == "offline" else None, reported_at=utcnow()))
+    # The ingest processes report every 2 s; a row not reported for 7 s reads "not reporting".
+    reporting = threading.Event()
+
+    def report() -> None:
+        while not reporting.wait(1.0):
+            with session_scope(session_factory(engine_for(settings.database_url), write=True)) as s:
+                for row in s.execute(select(CameraHealthRow)).scalars():
+                    row.reported_at = utcnow()
+
+    threading.Thread(target=report, daemon=True).start()
+    page = browser_page
+    try:
+        _log_in(page, "/ops/cameras")
+        page.wait_for_selector("#cameras tr.group.unit")
+        headings = page.locator("#cameras tr.group").all_inner_texts()
+    finally:
+        reporting.set()
+    first, second = units[0].short_name, units[1].short_name
+    assert headings == [f"{first} · 2/3 hoạt động", "Chợ · 1/1 hoạt động", "Trụ sở UBND · 1/2 hoạt động",
+                        f"{second} · 1/1 hoạt động", "Chưa ghi điểm lắp đặt · 1/1 hoạt động"]
+    late = page.locator("#cameras tr:has-text('Sân sau')").inner_text()
+    assert "Camera ngừng gửi hình" in late and "ingest-b" in late and "7.4 s" in late
+    assert "pw@" not in page.content()
+    page.screenshot(path=str(Path("var") / "ops-cameras-grouped.png"), full_page=True)

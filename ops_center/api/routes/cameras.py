@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -21,7 +21,7 @@ from core.units import Unit
 from ops_center.access import operators, viewers
 from ops_center.analytics.geometry import check_polygon
 from ops_center.camera_json import camera_json, event_json
-from ops_center.capture import BadStreamURL, check_stream_url
+from ops_center.capture import BadStreamURL, check_stream_url, keep_credentials, redact
 from ops_center.config import media_dir
 from ops_center.models import Camera, CameraEvent
 
@@ -32,8 +32,10 @@ class CameraIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     location: str = Field(default="", max_length=300)
     unit_code: str | None = Field(default=None, max_length=13)
+    site: str = Field(default="", max_length=200)
     stream_url: str = Field(min_length=1, max_length=1000)
     substream_url: str | None = Field(default=None, max_length=1000)
+    transport: Literal["tcp", "udp"] = "tcp"
     zones: list[list[list[float]]] = Field(default_factory=list, max_length=20)
     masks: list[list[list[float]]] = Field(default_factory=list, max_length=20)
     analysis_fps: float = Field(default=5.0, ge=0.5, le=15.0)
@@ -82,7 +84,10 @@ def _unit(session: Session, code: str | None) -> Unit | None:
 
 def _apply(camera: Camera, body: CameraIn, unit: Unit | None) -> None:
     camera.name, camera.location, camera.unit = body.name.strip(), body.location.strip(), unit
-    camera.stream_url, camera.substream_url = body.stream_url, body.substream_url
+    camera.site, camera.transport = body.site.strip(), body.transport
+    # A URL sent back as shown (password masked) keeps the stored password.
+    camera.stream_url = keep_credentials(body.stream_url, camera.stream_url)
+    camera.substream_url = keep_credentials(body.substream_url, camera.substream_url) if body.substream_url else None
     camera.zones, camera.masks = body.zones, body.masks
     camera.analysis_fps, camera.people_fps, camera.enabled = body.analysis_fps, body.people_fps, body.enabled
 
@@ -101,7 +106,7 @@ def create_camera(body: CameraIn, request: Request, session: Session = Depends(d
     session.add(camera)
     session.flush()
     record(session, actor=user.username, action="ops.camera.create", target=str(camera.id),
-           detail={"name": camera.name, "stream_url": camera.stream_url},
+           detail={"name": camera.name, "stream_url": redact(camera.stream_url)},
            ip=request.client.host if request.client else "")
     return camera_json(camera, time.time())
 
@@ -117,7 +122,7 @@ def update_camera(camera_id: int, body: CameraIn, request: Request, session: Ses
     camera = _camera(session, camera_id)
     _apply(camera, body, _unit(session, body.unit_code))
     record(session, actor=user.username, action="ops.camera.update", target=str(camera.id),
-           detail={"name": camera.name, "stream_url": camera.stream_url, "enabled": camera.enabled},
+           detail={"name": camera.name, "stream_url": redact(camera.stream_url), "enabled": camera.enabled},
            ip=request.client.host if request.client else "")
     return camera_json(camera, time.time())
 

@@ -9,11 +9,52 @@
 
   function cell(text) { const td = document.createElement("td"); td.textContent = text == null ? "" : text; return td; }
 
+  const COLUMNS = 7;
+
+  function heading(text, cls) {
+    const tr = document.createElement("tr");
+    tr.className = cls;
+    const th = document.createElement("th");
+    th.colSpan = COLUMNS;
+    th.textContent = text;
+    tr.append(th);
+    return tr;
+  }
+
+  // Cameras grouped by commune/ward (their unit), then by site, each heading with how many are online.
+  function grouped(list) {
+    const units = new Map();
+    for (const c of list) {
+      const unit = c.unit ? c.unit.name : labels.no_unit;
+      if (!units.has(unit)) units.set(unit, new Map());
+      const sites = units.get(unit);
+      const site = c.site || labels.no_site;
+      if (!sites.has(site)) sites.set(site, []);
+      sites.get(site).push(c);
+    }
+    const rows = [];
+    const collator = new Intl.Collator("vi");
+    const tally = (cams) => `${cams.filter((c) => c.health.state === "online").length}/${cams.length} ${labels.online_of}`;
+    for (const unit of [...units.keys()].sort(collator.compare)) {
+      const sites = units.get(unit);
+      const all = [...sites.values()].flat();
+      rows.push(heading(`${unit} · ${tally(all)}`, "group unit"));
+      for (const site of [...sites.keys()].sort(collator.compare)) {
+        rows.push(heading(`${site} · ${tally(sites.get(site))}`, "group site"));
+        rows.push(...sites.get(site).map(row));
+      }
+    }
+    return rows;
+  }
+
   async function load() {
     const r = await fetch("/api/ops/cameras");
     if (!r.ok) return;
     cameras = await r.json();
-    body.replaceChildren(...cameras.map((c) => {
+    body.replaceChildren(...grouped(cameras));
+  }
+
+  function row(c) {
       const tr = document.createElement("tr");
       tr.dataset.id = c.id;
       const state = document.createElement("span");
@@ -21,7 +62,14 @@
       state.textContent = labels[c.health.state] || c.health.state;
       state.title = c.health.last_error || "";
       const st = cell(""); st.append(state);
-      tr.append(cell(c.name), cell(c.location), cell(c.unit ? c.unit.name : ""), st, cell(c.health.fps));
+      if (c.health.fault) st.append(" ", (labels.faults || {})[c.health.fault] || c.health.fault);
+      const zones = c.health.zone_people ? ` (${c.health.zone_people.join(" · ")})` : "";
+      let ingest = c.health.owner || "";
+      if (c.health.owner && c.health.takeover_gap_s != null) {
+        ingest += ` — ${labels.taken_over} ${c.health.takeover_gap_s.toFixed(1)} s`;
+      }
+      tr.append(cell(c.name), cell(c.location), st, cell(c.health.fps), cell(`${c.health.people}${zones}`),
+                cell(ingest));
       const actions = cell("");
       if (form) {
         const edit = document.createElement("button");
@@ -38,12 +86,12 @@
       }
       tr.append(actions);
       return tr;
-    }));
   }
 
   function fill(c) {
     form.id.value = c.id;
-    for (const k of ["name", "location", "stream_url", "substream_url", "analysis_fps", "people_fps"]) form[k].value = c[k] ?? "";
+    for (const k of ["name", "location", "site", "stream_url", "substream_url", "transport", "analysis_fps",
+                     "people_fps"]) form[k].value = c[k] ?? "";
     form.unit_code.value = c.unit ? c.unit.code : "";
     form.zones.value = JSON.stringify(c.zones);
     form.masks.value = JSON.stringify(c.masks);
@@ -68,6 +116,7 @@
       catch (err) { errorBox.textContent = "JSON: " + err.message; return; }
       const payload = {
         name: form.name.value, location: form.location.value, unit_code: form.unit_code.value || null,
+        site: form.site.value, transport: form.transport.value,
         stream_url: form.stream_url.value, substream_url: form.substream_url.value || null,
         analysis_fps: Number(form.analysis_fps.value), people_fps: Number(form.people_fps.value),
         zones, masks, enabled: form.enabled.checked,
