@@ -19,6 +19,7 @@ from documents.models import Document, Recipient, Transition
 from documents.schemas import IncomingIn, OutgoingIn, RecipientIn
 from documents.scope import Viewer
 from documents.transitions import INITIAL
+from documents.vocabulary import is_confidential
 
 CREATORS = {"in": frozenset({Role.clerk}), "out": frozenset({Role.specialist, Role.secretary, Role.chair})}
 
@@ -60,14 +61,25 @@ def record(session: Session, document: Document, *, action: str, from_state: str
     audit.record(session, actor=actor.username if actor else "edxml", action=f"documents.{action}",
                  target=f"document:{document.id}", ip=ip,
                  detail={"from": from_state, "to": to_state, "comment": comment, **(detail or {})})
-    events.queue(session, f"documents.{to_state}", {
-        "id": document.id, "register": document.register, "unit_id": document.unit_id,
-        "state": to_state, "action": action, "number": document.number, "code": document.code,
-        "abstract": document.abstract[:200], "urgency": document.urgency, "at": at.isoformat(),
-        "lead_unit_id": document.lead_unit_id,
-        "deadline": document.deadline.isoformat() if document.deadline else None,
-    })
+    events.queue(session, f"documents.{to_state}",
+                 event_body(document, action=action, state=to_state, at=at.isoformat()))
     return step
+
+
+def event_body(document: Document, **extra: Any) -> dict[str, Any]:
+    """What a bus event may say about a document: only what every subscriber may see. The abstract of a
+    confidential document stays out (the operations screen and any other listener fetch the rest under
+    the reader's own rights)."""
+    confidential = is_confidential(document.confidentiality)
+    body: dict[str, Any] = {
+        "id": document.id, "register": document.register, "unit_id": document.unit_id, "state": document.state,
+        "number": document.number, "code": document.code, "urgency": document.urgency,
+        "confidential": confidential, "lead_unit_id": document.lead_unit_id,
+        "deadline": document.deadline.isoformat() if document.deadline else None, **extra,
+    }
+    if not confidential:
+        body["abstract"] = document.abstract[:200]
+    return body
 
 
 def create_incoming(session: Session, viewer: Viewer | None, data: IncomingIn, *, unit_id: int | None = None,
