@@ -17,7 +17,7 @@ from core.units import unit_order
 
 from .models import Meeting
 from .record import meeting_record
-from .scheduling import can_see, meeting_json
+from .scheduling import can_see, may_read_record, meeting_json
 
 router = APIRouter(include_in_schema=False)
 console_roles = require_roles(Role.chair, Role.secretary, Role.operator, Role.admin)
@@ -123,7 +123,8 @@ def meetings_page(request: Request, user: User = Depends(any_user), session: Ses
 def meeting_page(meeting_id: int, request: Request, user: User = Depends(any_user),
                  session: Session = Depends(db)) -> Response:
     meeting = _meeting(session, meeting_id, user)
-    record = meeting_record(session, meeting_id) if user.role != Role.endpoint else None
+    # The record (attendance, speaking) only for those core.record_access admits; others see the agenda.
+    record = meeting_record(session, meeting_id) if may_read_record(session, meeting, user) else None
     return render(request, "conference/meeting.html", {
         "meeting": meeting_json(meeting), "record": record, "is_host": meeting.is_host(user) or user.role == Role.admin,
         "can_console": user.role in (Role.chair, Role.secretary, Role.operator, Role.admin),

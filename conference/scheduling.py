@@ -9,9 +9,11 @@ from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import record_access
 from core.audit import record
 from core.errors import DomainError, Kind
 from core.people import Role, User
+from core.record_access import MeetingCircle
 from core.units import Unit, unit_order
 
 from .journal import add_action, close_all_attendance, stop_speaking
@@ -113,6 +115,16 @@ def end(session: Session, meeting: Meeting, actor: User, *, ip: str = "") -> Mee
 def can_see(meeting: Meeting, user: User) -> bool:
     """Endpoints see the meetings they are invited to; people working here see every meeting."""
     return user.role != Role.endpoint or user.id in meeting.invited_ids()
+
+
+def record_circle(meeting: Meeting) -> MeetingCircle:
+    """Whose the meeting's record is (core.record_access): its hosts and the units invited to it."""
+    units = frozenset(i.user.unit_id for i in meeting.invitations if i.user.unit_id is not None)
+    return MeetingCircle(chair_id=meeting.chair_id, secretary_id=meeting.secretary_id, unit_ids=units)
+
+
+def may_read_record(session: Session, meeting: Meeting, user: User) -> bool:
+    return record_access.may_read_record(session, user, record_circle(meeting))
 
 
 def meeting_json(meeting: Meeting, units: dict[int, Unit] | None = None) -> dict[str, object]:

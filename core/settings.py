@@ -41,8 +41,21 @@ class Settings(BaseSettings):
     unit_set: Literal["districts", "communes"] = Field(
         default="districts", description="The meeting units: the seed's 26 district endpoints, or the 130 communes "
                                          "and wards of the two-tier government since 1 July 2025 (core.unit_sets)")
+    record_reader_roles: list[str] = Field(
+        default_factory=lambda: ["admin"],
+        description="Roles that may read every meeting's attendance, timeline and minutes (core.record_access)")
     start_demo_fleet: bool = False
     start_demo_cameras: bool = True
+
+    @field_validator("record_reader_roles")
+    @classmethod
+    def _roles(cls, value: list[str]) -> list[str]:
+        from core.people import Role
+
+        unknown = sorted(set(value) - {r.value for r in Role})
+        if unknown:
+            raise ValueError(f"unknown roles {unknown}; roles are {', '.join(r.value for r in Role)}")
+        return value
 
     @field_validator("var_dir")
     @classmethod

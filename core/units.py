@@ -7,9 +7,12 @@ import re
 from enum import StrEnum
 
 from sqlalchemy import ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.db import Base
+
+# A unit's office (Văn phòng) keeps its parent's registers and acts for it.
+OFFICE_ABBRS = frozenset({"VP"})
 
 # Four levels written lowest first: NNN.NN.NN.XNN (e.g. 000.00.00.H41 = UBND tỉnh Nghệ An).
 UNIT_CODE = re.compile(r"^\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}$")
@@ -47,3 +50,15 @@ def unit_order(code: str | None) -> tuple[str, ...]:
     """Sort key putting units in the order of the hierarchy: a QCVN 102 code is written lowest level
     first, so sorting the text would list every area's commune 01 before any commune 02."""
     return tuple(reversed((code or "").split(".")))
+
+
+def units_acted_for(session: Session, unit_id: int | None) -> tuple[frozenset[int], int | None]:
+    """The units a person of `unit_id` works for, and the one whose registers they keep first: their own
+    unit, and for the office of a unit (VP UBND tỉnh) that unit too (its clerk registers the People's
+    Committee's documents)."""
+    if unit_id is None:
+        return frozenset(), None
+    unit = session.get(Unit, unit_id)
+    if unit is not None and unit.abbr in OFFICE_ABBRS and unit.parent_id is not None:
+        return frozenset({unit_id, unit.parent_id}), unit.parent_id
+    return frozenset({unit_id}), unit_id

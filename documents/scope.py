@@ -11,11 +11,9 @@ from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.orm import Session
 
 from core.people import User
-from core.units import Unit
+from core.units import units_acted_for
 from documents.models import Document, Recipient
 from documents.vocabulary import Confidentiality
-
-OFFICE_ABBRS = frozenset({"VP"})
 
 
 @dataclass(frozen=True)
@@ -30,15 +28,8 @@ class Viewer:
 
     @classmethod
     def of(cls, session: Session, user: User) -> Viewer:
-        units: set[int] = set()
-        home = user.unit_id
-        if user.unit_id is not None:
-            units.add(user.unit_id)
-            unit = session.get(Unit, user.unit_id)
-            if unit is not None and unit.abbr in OFFICE_ABBRS and unit.parent_id is not None:
-                units.add(unit.parent_id)
-                home = unit.parent_id
-        return cls(user.id, user.username, user.full_name, user.position, user.role, frozenset(units), home)
+        units, home = units_acted_for(session, user.unit_id)
+        return cls(user.id, user.username, user.full_name, user.position, user.role, units, home)
 
     def acts_for(self, unit_id: int | None) -> bool:
         return unit_id is not None and unit_id in self.unit_ids

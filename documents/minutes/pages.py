@@ -15,7 +15,7 @@ from core.i18n import language_of
 from core.pages import render
 from core.people import Role, User
 from core.request_db import db
-from documents.minutes import drafts, phrases, signing_steps
+from documents.minutes import drafts, phrases, readers, signing_steps
 from documents.minutes.drafts import MinutesError
 from documents.minutes.models import Minutes, MinutesStatus
 from documents.minutes.vn_time import clock, spelled
@@ -28,6 +28,7 @@ phrases.register_all()
 @router.get("/minutes", response_class=HTMLResponse)
 def minutes_list(request: Request, user: User = Depends(staff), session: Session = Depends(db)) -> HTMLResponse:
     rows = session.execute(select(Minutes).order_by(Minutes.id.desc()).limit(200)).scalars().all()
+    rows = [m for m in rows if readers.may_read(session, m, user)]
     lang = language_of(request)
     items = [{"id": m.id, "meeting_id": m.meeting_id, "subject": m.subject, "status": m.status, "code": m.code,
               "status_label": drafts.STATUS_LABELS[MinutesStatus(m.status)][1 if lang == "en" else 0],
@@ -40,6 +41,7 @@ def minutes_list(request: Request, user: User = Depends(staff), session: Session
 def minutes_editor(minutes_id: int, request: Request, user: User = Depends(staff),
                    session: Session = Depends(db)) -> HTMLResponse:
     minutes = drafts.get(session, minutes_id)
+    readers.check_reader(session, minutes, user)
     data = drafts.as_json(minutes, language_of(request))
     data["may_edit"] = minutes.status == MinutesStatus.draft and drafts.may_edit(minutes, user)
     try:

@@ -15,10 +15,11 @@ from conference.hub import existing_hub
 from conference.journal import Attendance, aware
 from conference.models import Meeting, MeetingStatus
 from conference.record import meeting_record, timeline
-from conference.scheduling import MeetingIn, can_see, end, meeting_json, schedule, start
+from conference.scheduling import MeetingIn, can_see, end, may_read_record, meeting_json, schedule, start
 from core.access import any_user, require_roles, staff
 from core.people import Role, User
 from core.protocols.signaling import json_schema
+from core.record_access import REFUSAL
 from core.request_db import db
 
 log = logging.getLogger(__name__)
@@ -120,9 +121,17 @@ def end_meeting(meeting_id: int, request: Request, user: User = Depends(organise
     return result
 
 
+def _record_of(session: Session, meeting_id: int, user: User) -> Meeting:
+    meeting = _meeting(session, meeting_id, user)
+    if not may_read_record(session, meeting, user):
+        raise HTTPException(403, REFUSAL)
+    return meeting
+
+
 @api.get("/{meeting_id}/attendance")
 def attendance(meeting_id: int, user: User = Depends(staff), session: Session = Depends(db)) -> dict[str, object]:
-    _meeting(session, meeting_id, user)
+    """Per unit: who was connected when (core.record_access decides who may read it)."""
+    _record_of(session, meeting_id, user)
     record = meeting_record(session, meeting_id)
     return {"meeting": meeting_id, "status": record.status, "invited": len(record.invited),
             "attended": sum(1 for a in record.attendance if any(i.role == "district" for i in a.intervals)),
@@ -133,7 +142,7 @@ def attendance(meeting_id: int, user: User = Depends(staff), session: Session = 
 @api.get("/{meeting_id}/timeline")
 def meeting_timeline(meeting_id: int, user: User = Depends(staff), session: Session = Depends(db),
                      ) -> dict[str, object]:
-    _meeting(session, meeting_id, user)
+    _record_of(session, meeting_id, user)
     record = meeting_record(session, meeting_id)
     return {"meeting": meeting_id, "status": record.status, "events": timeline(session, meeting_id),
             "speaking": [s.model_dump(mode="json") for s in record.speaking]}

@@ -20,7 +20,7 @@ from core.people import Role, User
 from core.protocols.csc_client import SigningRefused
 from core.request_db import db, sessionmaker_of
 from core.settings import get_settings
-from documents.minutes import drafts, record_source, signing_steps, verification
+from documents.minutes import drafts, readers, record_source, signing_steps, verification
 from documents.minutes.content import MinutesContent
 from documents.minutes.drafts import MinutesError
 from documents.minutes.models import Minutes, MinutesStatus
@@ -65,6 +65,7 @@ def make_draft(meeting_id: int, request: Request, user: User = Depends(drafters)
 @router.get("/api/minutes")
 def list_minutes(request: Request, user: User = Depends(staff), session: Session = Depends(db)) -> dict[str, Any]:
     rows = session.execute(select(Minutes).order_by(Minutes.id.desc()).limit(200)).scalars().all()
+    rows = [m for m in rows if readers.may_read(session, m, user)]
     lang = language_of(request)
     return {"items": [{"id": m.id, "meeting_id": m.meeting_id, "subject": m.subject, "status": m.status,
                        "status_label": drafts.STATUS_LABELS[MinutesStatus(m.status)][1 if lang == "en" else 0],
@@ -75,6 +76,7 @@ def list_minutes(request: Request, user: User = Depends(staff), session: Session
 def read_minutes(minutes_id: int, request: Request, user: User = Depends(staff),
                  session: Session = Depends(db)) -> dict[str, Any]:
     minutes = drafts.get(session, minutes_id)
+    readers.check_reader(session, minutes, user)
     answer = drafts.as_json(minutes, language_of(request))
     answer["may_edit"] = minutes.status == MinutesStatus.draft and drafts.may_edit(minutes, user)
     try:
@@ -98,6 +100,7 @@ def edit_minutes(minutes_id: int, body: ContentUpdate, request: Request, user: U
 @router.get("/api/minutes/{minutes_id}/pdf")
 def minutes_pdf(minutes_id: int, user: User = Depends(staff), session: Session = Depends(db)) -> Response:
     minutes = drafts.get(session, minutes_id)
+    readers.check_reader(session, minutes, user)
     name = f"bien-ban-{minutes.number}.pdf" if minutes.number else f"bien-ban-du-thao-{minutes.id}.pdf"
     return Response(drafts.current_pdf(session, minutes), media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{name}"', "Cache-Control": "no-store"})
