@@ -47,6 +47,15 @@ def endpoints(config: dict[str, Any]) -> list[EndpointSpec]:
     return [EndpointSpec(e["username"], e["name"], unit_code(config, e["unit"])) for e in config["endpoints"]]
 
 
+@cache
+def one_stop_centre_code() -> str | None:
+    """The unit whose one-stop officers receive every department's province-level procedures (the
+    provincial Public Administration Service Centre, Decree 61/2018): `one_stop_centre` in the config."""
+    config = load_config()
+    level2 = config.get("one_stop_centre")
+    return unit_code(config, level2) if level2 else None
+
+
 def ensure_units(session: Session, config: dict[str, Any]) -> dict[str, Unit]:
     """Create missing units; existing ones (matched by code) keep their id and get the configured names."""
     existing = {u.code: u for u in session.execute(select(Unit)).scalars()}

@@ -212,11 +212,14 @@ def _transitions(writer: Any, rng: random.Random, count: int = 100) -> list[floa
     """Dossiers in processing submitted for approval and approved: each one committed write transaction."""
     with writer() as s:
         people = {u.username: u for u in s.execute(select(User)).scalars()}
-        ids = s.execute(select(Dossier.id).where(Dossier.status == 4, Dossier.awaiting_approval.is_(False))
+        # The transport department's own specialist and director: dossiers are acted on by their unit's people.
+        unit = people["cv-gtvt"].unit_id
+        ids = s.execute(select(Dossier.id).where(Dossier.status == 4, Dossier.awaiting_approval.is_(False),
+                                                 Dossier.unit_id == unit)
                         .order_by(Dossier.id).limit(count)).scalars().all()
     samples = []
     for dossier_id in ids:
-        for action, who in (("submit", "chuyenvien"), ("approve", "chutoa")):
+        for action, who in (("submit", "cv-gtvt"), ("approve", "gd-gtvt")):
             start = time.perf_counter()
             with writer.begin() as s:
                 transition(s, dossier_id, action, people[who])

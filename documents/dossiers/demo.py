@@ -25,14 +25,16 @@ from documents.dossiers.workflow import apologise, receive, transition
 # working days ago, actions
 LIVE = [
     ("H41.SGTVT.01", None, "Nguyễn Thị Hồng", 0, []),
-    ("H41.SKHĐT.01", None, "Công ty TNHH Thương mại Lam Hồng", 1, ["start"]),
-    ("H41.HUYEN.01", "000.00.31.H41", "Trần Văn Quang", 2, ["start", "submit"]),
-    ("H41.HUYEN.03", "000.00.35.H41", "Phạm Thị Thu", 4, ["start", "request_payment"]),
-    ("H41.STP.01", None, "Hoàng Văn Nam", 6, ["start", "submit", "approve"]),
+    ("H41.SGTVT.02", None, "Công ty TNHH Vận tải Lam Hồng", 1, ["start"]),
+    ("H41.SGTVT.01", None, "Trần Văn Quang", 2, ["start", "submit"]),
+    ("H41.SGTVT.02", None, "Phạm Thị Thu", 4, ["start", "request_payment"]),
+    ("H41.SGTVT.01", None, "Hoàng Văn Nam", 3, ["start", "submit", "approve"]),
     ("H41.SGTVT.02", None, "Lê Minh Tuấn", 9, ["start", "submit", "approve", "return_result"]),
-    ("H41.HUYEN.01", "000.00.49.H41", "Đặng Thị Yến", 8, ["start"]),  # 3 days: late by now
+    ("H41.SGTVT.01", None, "Đặng Thị Yến", 8, ["start"]),  # 5 working days: late by now
 ]
-ROLE_OF = {"start": "chuyenvien", "submit": "chuyenvien", "request_payment": "chuyenvien", "approve": "chutoa",
+# Each dossier is handled by its own unit's people (the transport department) and the provincial one-stop
+# centre that received it (documents.dossiers.handlers).
+ROLE_OF = {"start": "cv-gtvt", "submit": "cv-gtvt", "request_payment": "cv-gtvt", "approve": "gd-gtvt",
            "return_result": "motcua"}
 COMMENTS = {"request_payment": "Nộp lệ phí trước bạ và thuế thu nhập cá nhân"}
 
@@ -49,8 +51,8 @@ def seed(session: Session, settings: Settings) -> list[str]:
         loaded = seedgen.load(session, history=False, unit_set=settings.unit_set)
         lines.append(f"dossiers: {loaded['dossiers']} dossiers of 10/12/2019 - 10/3/2020 (the I-Gate report)")
     people = {u.username: u for u in session.execute(select(User).where(
-        User.username.in_(["motcua", "chuyenvien", "chutoa"]))).scalars()}
-    if len(people) == 3 and not session.execute(select(Dossier.id).where(
+        User.username.in_(["motcua", *ROLE_OF.values()]))).scalars()}
+    if len(people) == len({"motcua", *ROLE_OF.values()}) and not session.execute(select(Dossier.id).where(
             Dossier.received_at >= datetime.now(UTC) - timedelta(days=30)).limit(1)).first():
         lines.append(f"dossiers: {_live(session, people, UnitSet(settings.unit_set))} live dossiers at the "
                      "one-stop desk")

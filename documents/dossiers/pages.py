@@ -20,6 +20,7 @@ from core.units import Unit
 from documents.dossiers import stats
 from documents.dossiers.catalog import TIERS, procedure_json
 from documents.dossiers.deadlines import VN_TIME, local
+from documents.dossiers.handlers import NOT_YOURS, handled_clause, handles
 from documents.dossiers.models import Dossier, Procedure
 from documents.dossiers.queries import DossierFilter, FilterError, find, history
 from documents.dossiers.schemas import dossier_json
@@ -88,7 +89,7 @@ def list_page(request: Request, user: User = Depends(staff), session: Session = 
     f = DossierFilter(status=status, unit_code=unit_code or None, procedure_code=procedure_code or None,
                       q=q or None, overdue=overdue)
     try:
-        rows, total = find(session, f, PAGE, (page - 1) * PAGE)
+        rows, total = find(session, f, PAGE, (page - 1) * PAGE, named=handled_clause(session, user))
         error = None
     except FilterError as exc:
         rows, total, error = [], 0, str(exc)
@@ -97,7 +98,8 @@ def list_page(request: Request, user: User = Depends(staff), session: Session = 
     units = session.execute(select(Unit).where(Unit.kind.in_(("department", "district", "commune")))
                             .order_by(Unit.code)).scalars().all()
     return render(request, "documents/dossiers/list.html", {
-        "rows": [dossier_json(d) for d in rows], "total": total, "page": page, "pages": max(1, -(-total // PAGE)),
+        "rows": [dossier_json(d, personal=handles(session, user, d)) for d in rows], "total": total,
+        "page": page, "pages": max(1, -(-total // PAGE)),
         "filter": f, "error": error, "procedures": procedures, "units": units, "tiers": TIERS,
         "statuses": [(int(s), vi) for s, (vi, _en) in STATUS_LABELS.items()],
         "can_receive": Role(user.role) == Role.officer, **HELPERS})
@@ -137,13 +139,14 @@ def _page_dossier(session: Session, dossier_id: int) -> Dossier:
 def detail_page(dossier_id: int, request: Request, user: User = Depends(staff),
                 session: Session = Depends(db)) -> Response:
     dossier = _page_dossier(session, dossier_id)
-    data = dossier_json(dossier)
+    personal = handles(session, user, dossier)
+    data = dossier_json(dossier, personal=personal)
     late = bool(data["overdue"] or dossier.outcome == "late") and dossier.status != 10
     return render(request, "documents/dossiers/detail.html", {
-        "d": data, "history": history(session, dossier_id), "labels": {int(k): v[0] for k, v in
-                                                                         STATUS_LABELS.items()},
-        "actions": available(dossier.status, dossier.awaiting_approval, Role(user.role)),
-        "can_apologise": late and Role(user.role) in (Role.officer, Role.specialist, Role.chair),
+        "d": data, "history": history(session, dossier_id, personal), "labels": {int(k): v[0] for k, v in
+                                                                                   STATUS_LABELS.items()},
+        "actions": available(dossier.status, dossier.awaiting_approval, Role(user.role)) if personal else [],
+        "can_apologise": personal and late and Role(user.role) in (Role.officer, Role.specialist, Role.chair),
         **HELPERS})
 
 
@@ -151,6 +154,8 @@ def detail_page(dossier_id: int, request: Request, user: User = Depends(staff),
 def apology_slip(dossier_id: int, request: Request, user: User = Depends(staff),
                  session: Session = Depends(db)) -> Response:
     dossier = _page_dossier(session, dossier_id)
+    if not handles(session, user, dossier):  # the slip is addressed to the citizen by name
+        raise HTTPException(403, NOT_YOURS)
     if dossier.new_return_date is None or dossier.apology_at is None:
         raise HTTPException(409, "Hồ sơ chưa có phiếu xin lỗi; lập phiếu trên trang hồ sơ trước "
                                  "/ no apology slip has been issued for this dossier")

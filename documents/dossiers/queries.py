@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from core.units import Unit
@@ -32,8 +32,14 @@ class DossierFilter:
     q: str | None = None  # code or applicant name
 
 
+def like_escaped(term: str) -> str:
+    """`term` as a LIKE pattern matching itself only (with ESCAPE '\\'): % and _ are not wildcards."""
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def find(session: Session, f: DossierFilter, limit: int = 50, offset: int = 0,
-         now: datetime | None = None) -> tuple[list[Dossier], int]:
+         now: datetime | None = None, named: ColumnElement[bool] | None = None) -> tuple[list[Dossier], int]:
+    """`named`: the dossiers whose applicant's name the reader may search by (those they handle)."""
     conds = []
     if f.status is not None:
         conds.append(Dossier.status == f.status)
@@ -63,16 +69,19 @@ def find(session: Session, f: DossierFilter, limit: int = 50, offset: int = 0,
                   Dossier.due_date < today]
     if f.q:
         term = f.q.strip()
-        conds.append(or_(Dossier.code == term, Dossier.code.like(f"{term}%"),
-                         func.lower(Dossier.applicant_name).like(f"%{term.lower()}%")))
+        pattern = like_escaped(term)
+        by_name = func.lower(Dossier.applicant_name).like(f"%{pattern.lower()}%", escape="\\")
+        conds.append(or_(Dossier.code == term, Dossier.code.like(f"{pattern}%", escape="\\"),
+                         and_(named if named is not None else true(), by_name)))
     total = session.execute(select(func.count()).select_from(Dossier).where(*conds)).scalar_one()
     rows = session.execute(select(Dossier).where(*conds).order_by(Dossier.id.desc()).limit(limit)
                            .offset(offset)).scalars().all()
     return list(rows), int(total)
 
-def history(session: Session, dossier_id: int) -> list[dict[str, Any]]:
-    """A dossier's steps, oldest first, as the API and the dossier page show them."""
+def history(session: Session, dossier_id: int, personal: bool = True) -> list[dict[str, Any]]:
+    """A dossier's steps, oldest first, as the API and the dossier page show them. Comments may speak of the
+    applicant: `personal=False` (a reader who does not handle the dossier) leaves them out."""
     return [{"action": e.action, "from_status": e.from_status, "to_status": e.to_status, "actor": e.actor_name,
-             "at": e.at.isoformat(), "comment": e.comment}
+             "at": e.at.isoformat(), "comment": e.comment if personal else None}
             for e in session.execute(select(DossierEvent).where(DossierEvent.dossier_id == dossier_id)
                                      .order_by(DossierEvent.id)).scalars()]

@@ -51,7 +51,9 @@ def _iso(moment: datetime | None) -> str | None:
     return local(moment).isoformat(timespec="minutes") if moment else None
 
 
-def dossier_json(d: Dossier, now: datetime | None = None) -> dict[str, Any]:
+def dossier_json(d: Dossier, now: datetime | None = None, personal: bool = True) -> dict[str, Any]:
+    """`personal=False` for a reader who does not handle the dossier (documents.dossiers.handlers): the
+    applicant's name, ID number, phone and address and the notes are left out (Decree 13/2023)."""
     now = now or datetime.now(UTC)
     open_ = Status(d.status) in IN_PROGRESS
     left = working_days_left(d.due_date, now) if (d.due_date and open_ and d.paused_since is None) else None
@@ -62,9 +64,10 @@ def dossier_json(d: Dossier, now: datetime | None = None) -> dict[str, Any]:
                       "processing_days": d.procedure.processing_days, "cutoff": d.procedure.cutoff,
                       "level": d.procedure.level, "level_label": LEVELS[d.procedure.level][0]},
         "unit": {"code": d.unit.code, "name": d.unit.short_name},
+        "personal_data": personal,
         "applicant": {"name": d.applicant_name, "id_number": d.applicant_id_number, "phone": d.applicant_phone,
-                      "address": d.applicant_address},
-        "note": d.note,
+                      "address": d.applicant_address} if personal else None,
+        "note": d.note if personal else None,
         "submitted_at": _iso(d.submitted_at), "received_at": _iso(d.received_at),
         "due_date": d.due_date.isoformat() if d.due_date else None,
         "paused_since": _iso(d.paused_since), "resolved_at": _iso(d.resolved_at),
@@ -72,5 +75,5 @@ def dossier_json(d: Dossier, now: datetime | None = None) -> dict[str, Any]:
         "returned_at": _iso(d.returned_at), "closed_at": _iso(d.closed_at),
         "working_days_left": left, "overdue": left is not None and left < 0,
         "new_return_date": d.new_return_date.isoformat() if d.new_return_date else None,
-        "apology_reason": d.apology_reason or None,
+        "apology_reason": (d.apology_reason or None) if personal else None,
     }

@@ -20,6 +20,7 @@ from core.units import Unit
 from documents.dossiers.calendar import CalendarRangeError
 from documents.dossiers.catalog import performing_kind
 from documents.dossiers.deadlines import Pause, classify, due_date, local_date, new_return_date
+from documents.dossiers.handlers import NOT_YOURS, handles, serves_desk
 from documents.dossiers.models import Dossier, DossierEvent, DossierPause, Procedure
 from documents.dossiers.numbering import next_code
 from documents.dossiers.status import ACTIONS, PAUSED, RESOLVED, Status, label
@@ -92,6 +93,9 @@ def receive(session: Session, *, actor: User, procedure: Procedure, unit: Unit |
     if (wanted and unit.kind != wanted) or (procedure.unit_id is not None and unit.id != procedure.unit_id):
         raise DossierError(Kind.invalid, f"unit_code: đơn vị {unit.code} không giải quyết thủ tục {procedure.code} "
                                 "/ this unit does not handle that procedure")
+    if not serves_desk(session, actor, unit, procedure):
+        raise DossierError(Kind.not_allowed, "Bộ phận một cửa của bạn không tiếp nhận thủ tục này cho đơn vị này / your one-stop "
+                                "desk does not receive this procedure for this unit")
     dossier = Dossier(code=next_code(session, unit, now), procedure=procedure, procedure_id=procedure.id,
                       unit=unit, unit_id=unit.id, channel=channel,
                       status=Status.accepted if channel == "desk" else Status.submitted,
@@ -123,6 +127,8 @@ def transition(session: Session, dossier_id: int, action_name: str, actor: User,
     dossier = _locked(session, dossier_id)
     if dossier is None:
         raise DossierError(Kind.not_found, f"không có hồ sơ số {dossier_id} / no such dossier")
+    if not handles(session, actor, dossier):
+        raise DossierError(Kind.not_allowed, NOT_YOURS)
     current = Status(dossier.status)
     if current not in action.sources or (
             action.awaiting_approval is not None and action.awaiting_approval != dossier.awaiting_approval):
@@ -189,6 +195,8 @@ def apologise(session: Session, dossier_id: int, actor: User, reason: str, extra
     dossier = _locked(session, dossier_id)
     if dossier is None:
         raise DossierError(Kind.not_found, f"không có hồ sơ số {dossier_id} / no such dossier")
+    if not handles(session, actor, dossier):
+        raise DossierError(Kind.not_allowed, NOT_YOURS)
     now = (now or datetime.now(UTC)).astimezone(UTC)  # SQLite keeps wall time: store UTC only
     reason = reason.strip()
     if not reason:

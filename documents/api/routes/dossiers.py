@@ -18,6 +18,7 @@ from core.request_db import db
 from core.units import Unit
 from documents.dossiers import kpi, stats
 from documents.dossiers.catalog import procedure_by_code, procedure_json
+from documents.dossiers.handlers import handled_clause, handles
 from documents.dossiers.models import Dossier, DossierPause, Procedure
 from documents.dossiers.queries import DossierFilter, FilterError, find, history
 from documents.dossiers.schemas import ActionIn, ApologyIn, ProcedureIn, ReceiptIn, dossier_json
@@ -137,12 +138,15 @@ def list_dossiers(user: User = Depends(staff), session: Session = Depends(db),
                   received_from: date | None = None, received_to: date | None = None, overdue: bool = False,
                   q: str | None = Query(None, max_length=100), limit: int = Query(50, ge=1, le=500),
                   offset: int = Query(0, ge=0, le=10_000_000)) -> dict[str, Any]:
+    """Every dossier's code, status and dates; the applicant's personal data only on the dossiers the reader
+    handles (documents.dossiers.handlers), and searching by name only among those."""
     try:
         rows, total = find(session, DossierFilter(status, unit_code, procedure_code, channel, received_from,
-                                                  received_to, overdue, q), limit, offset)
+                                                  received_to, overdue, q), limit, offset,
+                           named=handled_clause(session, user))
     except FilterError as exc:
         raise HTTPException(422, str(exc)) from exc
-    return {"total": total, "items": [dossier_json(d) for d in rows]}
+    return {"total": total, "items": [dossier_json(d, personal=handles(session, user, d)) for d in rows]}
 
 
 @router.get("/api/dossiers/stats")
@@ -179,13 +183,16 @@ def due_soon(user: User = Depends(staff), session: Session = Depends(db),
 @router.get("/api/dossiers/{dossier_id}")
 def get_dossier(dossier_id: int, user: User = Depends(staff), session: Session = Depends(db)) -> dict[str, Any]:
     dossier = _dossier(session, dossier_id)
-    return dossier_json(dossier) | {
-        "history": history(session, dossier_id),
+    personal = handles(session, user, dossier)
+    return dossier_json(dossier, personal=personal) | {
+        "history": history(session, dossier_id, personal),
         "pauses": [{"status": p.status, "started_at": p.started_at.isoformat(),
-                    "ended_at": p.ended_at.isoformat() if p.ended_at else None, "reason": p.reason}
+                    "ended_at": p.ended_at.isoformat() if p.ended_at else None,
+                    "reason": p.reason if personal else None}
                    for p in session.execute(select(DossierPause).where(DossierPause.dossier_id == dossier_id)
                                             .order_by(DossierPause.id)).scalars()],
-        "actions": [a.name for a in available(dossier.status, dossier.awaiting_approval, Role(user.role))],
+        "actions": [a.name for a in available(dossier.status, dossier.awaiting_approval, Role(user.role))]
+        if personal else [],
     }
 
 
@@ -195,7 +202,7 @@ def act(dossier_id: int, body: ActionIn, request: Request, background: Backgroun
         user: User = Depends(workflow_roles), session: Session = Depends(db)) -> dict[str, Any]:
     change = _apply(lambda: transition(session, dossier_id, body.action, user, body.comment,
                                        ip=client_ip(request)), background)
-    return dossier_json(change.dossier)
+    return dossier_json(change.dossier, personal=handles(session, user, change.dossier))
 
 
 @router.post("/api/dossiers/{dossier_id}/apology")
@@ -203,4 +210,5 @@ def apology(dossier_id: int, body: ApologyIn, request: Request, background: Back
             user: User = Depends(workflow_roles), session: Session = Depends(db)) -> dict[str, Any]:
     change = _apply(lambda: apologise(session, dossier_id, user, body.reason, body.extra_working_days,
                                       ip=client_ip(request)), background)
-    return dossier_json(change.dossier) | {"slip": f"/dossiers/{dossier_id}/apology"}
+    return dossier_json(change.dossier, personal=handles(session, user, change.dossier)) | {
+        "slip": f"/dossiers/{dossier_id}/apology"}

@@ -66,7 +66,7 @@ def test_late_dossier_alerts_apology_and_late_resolution(settings, catalog, clie
     engine = engine_for(settings.database_url)
     with session_scope(session_factory(engine, write=True)) as s:
         officer, specialist, chair = (s.execute(select(User).where(User.username == u)).scalar_one()
-                                      for u in ("motcua", "chuyenvien", "chutoa"))
+                                      for u in ("motcua", "cv-gtvt", "gd-gtvt"))
         proc = procedure_by_code(s, "H41.SGTVT.01")  # 5 working days
         d = receive(s, actor=officer, procedure=proc, unit=None, channel="desk", applicant_name="Lê Văn Tâm",
                     now=vn(2020, 3, 2)).dossier

@@ -31,7 +31,7 @@ def receipt(**extra: object) -> dict[str, object]:
 
 
 def test_full_workflow_with_roles(client, catalog, auth_headers, settings) -> None:  # type: ignore[no-untyped-def]
-    officer, specialist, chair = (auth_headers(client, u) for u in ("motcua", "chuyenvien", "chutoa"))
+    officer, specialist, chair = (auth_headers(client, u) for u in ("motcua", "cv-gtvt", "gd-gtvt"))
     r = client.post("/api/dossiers", json=receipt(), headers=officer)
     assert r.status_code == 201, r.text
     d = r.json()
@@ -84,7 +84,7 @@ def test_online_submission_is_accepted_before_the_clock_starts(client, catalog, 
 
 
 def test_bad_input_is_refused_and_writes_nothing(client, catalog, auth_headers, settings) -> None:  # type: ignore[no-untyped-def]
-    officer, specialist = auth_headers(client, "motcua"), auth_headers(client, "chuyenvien")
+    officer, specialist = auth_headers(client, "motcua"), auth_headers(client, "cv-gtvt")
     before = counts(settings)
     cases = [
         (receipt(procedure_code="KHONG.CO"), "procedure_code"),
@@ -156,7 +156,7 @@ async def test_bus_events_follow_the_workflow(app, catalog) -> None:  # type: ig
                 r = await c.post("/api/auth/login", json={"username": user, "password": "giaoban-demo"})
                 return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
-            officer, specialist, chair = await headers("motcua"), await headers("chuyenvien"), await headers("chutoa")
+            officer, specialist, chair = await headers("motcua"), await headers("cv-gtvt"), await headers("gd-gtvt")
             d = (await c.post("/api/dossiers", json=receipt(), headers=officer)).json()
             for who, action in ((specialist, "start"), (specialist, "submit"), (chair, "approve")):
                 r = await c.post(f"/api/dossiers/{d['id']}/actions", json={"action": action}, headers=who)
