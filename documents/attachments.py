@@ -10,7 +10,7 @@ from core import audit
 from documents import indexing
 from documents.clock import now
 from documents.errors import Invalid, NotAllowed, WrongState
-from documents.filecheck import check_file
+from documents.filecheck import CheckedFile, check_file
 from documents.filestore import FileStore
 from documents.models import Attachment, Blob, Document
 from documents.scope import Viewer
@@ -20,9 +20,15 @@ KINDS = ("main", "attachment", "signed")
 
 
 def add_file(session: Session, store: FileStore, document: Document, *, name: str, data: bytes, kind: str,
-             viewer: Viewer, ip: str = "") -> Attachment:
+             viewer: Viewer, ip: str = "", checked: CheckedFile | None = None) -> Attachment:
     """A person adds a file to a document: only the units handling it, not once it is closed, and not the
     signed original (that comes with the sign step)."""
+    may_add_file(document, kind=kind, viewer=viewer)
+    return attach(session, store, document, name, data, kind=kind, viewer=viewer, ip=ip, checked=checked)
+
+
+def may_add_file(document: Document, *, kind: str, viewer: Viewer) -> None:
+    """The refusals of add_file, checked before any work on the file."""
     if kind not in KINDS or kind == "signed":
         raise Invalid("kind: 'main' hoặc 'attachment' (tệp đã ký được nộp khi ký) / "
                       "'main' or 'attachment' (the signed file comes with the sign action)")
@@ -30,15 +36,18 @@ def add_file(session: Session, store: FileStore, document: Document, *, name: st
         raise NotAllowed("Văn bản không thuộc đơn vị của bạn / not your unit's document")
     if document.state in FINAL:
         raise WrongState("Văn bản đã kết thúc xử lý, không thêm tệp / the document is closed")
-    return attach(session, store, document, name, data, kind=kind, viewer=viewer, ip=ip)
 
 
 def attach(session: Session, store: FileStore, document: Document, name: str, data: bytes, *,
-           kind: str = "main", viewer: Viewer | None = None, ip: str = "", reindex: bool = True) -> Attachment:
-    """Raises documents.filecheck.FileRejected (with its HTTP status) before anything is written."""
+           kind: str = "main", viewer: Viewer | None = None, ip: str = "", reindex: bool = True,
+           checked: CheckedFile | None = None) -> Attachment:
+    """Raises documents.filecheck.FileRejected (with its HTTP status) before anything is written.
+    `checked`: the result of checking these bytes beforehand (documents.inspection, outside the transaction,
+    as every uploaded file must be); without it the file is checked here, which only files the system made
+    itself may rely on."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}")
-    checked = check_file(name, data)
+    checked = checked or check_file(name, data)
     digest = store.put(data)
     blob = session.get(Blob, digest)
     if blob is None:

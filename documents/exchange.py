@@ -27,7 +27,7 @@ from documents.edxml import (
     parse_status,
 )
 from documents.errors import Invalid, NotAllowed, WrongState
-from documents.filecheck import check_file
+from documents.filecheck import CheckedFile, check_file
 from documents.filestore import FileStore
 from documents.models import Blob, Document, Exchange, Recipient
 from documents.schemas import IncomingIn
@@ -89,12 +89,19 @@ def export_package(session: Session, document: Document, store: FileStore) -> by
 
 def import_package(session: Session, data: bytes, store: FileStore, *, viewer: Viewer | None,
                    unit_id: int | None = None, source_document_id: int | None = None,
-                   confidentiality: str = "thuong", ip: str = "") -> Document:
-    """Parse and check everything first; only then write the incoming document and its files."""
-    try:
-        package = parse_document(data)
-    except EdxmlError as exc:
-        raise Invalid(f"edXML: {exc}") from exc
+                   confidentiality: str = "thuong", ip: str = "",
+                   prepared: tuple[DocumentPackage, list[CheckedFile]] | None = None) -> Document:
+    """Parse and check everything first; only then write the incoming document and its files. `prepared`:
+    the package already read and its files checked outside the transaction (documents.inspection), as a
+    package that arrives from outside must be; without it (packages the system built itself) it is done here."""
+    if prepared is None:
+        try:
+            package = parse_document(data)
+        except EdxmlError as exc:
+            raise Invalid(f"edXML: {exc}") from exc
+        checked = [check_file(part.name, part.data) for part in package.files]
+    else:
+        package, checked = prepared
     unit = _receiving_unit(session, package, viewer, unit_id)
     duplicate = session.execute(select(Document.id).where(
         Document.register == "in", Document.unit_id == unit.id, Document.exchange_id == package.document_id)
@@ -112,12 +119,11 @@ def import_package(session: Session, data: bytes, store: FileStore, *, viewer: V
             deadline=package.due_date, register_now=False)
     except ValidationError as exc:
         raise Invalid(f"edXML: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}") from exc
-    for part in package.files:  # refuse a bad attachment before the document exists
-        check_file(part.name, part.data)
     document = create_incoming(session, viewer, data_in, unit_id=unit.id, exchange_id=package.document_id,
                                sender_code=package.sender.organ_id, source_document_id=source_document_id, ip=ip)
-    for part in package.files:
-        attach(session, store, document, part.name, part.data, kind="main", viewer=viewer, ip=ip, reindex=False)
+    for part, check in zip(package.files, checked, strict=True):
+        attach(session, store, document, part.name, part.data, kind="main", viewer=viewer, ip=ip, reindex=False,
+               checked=check)
     indexing.reindex(session, document)
     session.add(Exchange(document_id=document.id, direction="received", kind="document",
                          peer_code=package.sender.organ_id, edxml_id=package.document_id,

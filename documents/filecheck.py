@@ -1,16 +1,32 @@
 """What may be attached to a document: PDF, DOCX, XLSX, PNG and JPEG, recognised by their content
-(magic bytes, and a PDF must actually parse), within a size limit, under a plain file name."""
+(magic bytes, and a PDF must actually parse), within a size limit, under a plain file name.
+
+Opening a file costs work its size does not show: a few KB of PDF can make every page draw the same
+huge content stream, a ZIP can unpack to gigabytes, a PNG can declare 40000×40000 pixels. Each check
+has a work budget (content bytes, unpacked bytes, pixels) and refuses what exceeds it before doing that
+work; documents.inspection runs the checks in worker processes with a time limit on top."""
 
 from __future__ import annotations
 
 import io
 import logging
 import zipfile
+import zlib
 from dataclasses import dataclass
 
 from core.errors import DomainError, Kind
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
+# Page content streams read to extract a PDF's text, summed over pages (a stream shared by N pages counts N
+# times, since each page is drawn on its own): about 20 s of pypdf's text extraction.
+MAX_PDF_CONTENT_BYTES = 4 * 1024 * 1024
+MAX_PDF_PAGES = 200
+MAX_UNPACKED_BYTES = 100 * 1024 * 1024  # all members of a DOCX/XLSX package together
+MAX_IMAGE_PIXELS = 50_000_000  # a 50-megapixel photo is far beyond any scan attached to a document
+# Characters that reorder or hide text (Unicode bidi controls, zero-width marks): `report\u202egnp.pdf`
+# shows as "reportfdp.png".
+HIDDEN_CHARS = frozenset("\u061c\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060"
+                         "\u2066\u2067\u2068\u2069\ufeff")
 PDF, DOCX, XLSX = ("application/pdf",
                    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -38,9 +54,14 @@ def check_name(name: str) -> str:
     if any(sep in name for sep in ("/", "\\", "\x00")) or name in (".", "..") or name.startswith(".."):
         raise FileRejected(Kind.bad_request,
                            f"Tên tệp không được chứa đường dẫn / a file name may not contain a path: {name!r}")
-    if any(ord(ch) < 32 for ch in name):
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
         raise FileRejected(Kind.bad_request,
                            "Tên tệp chứa ký tự điều khiển / the file name contains control characters")
+    hidden = sorted({f"U+{ord(ch):04X}" for ch in name if ch in HIDDEN_CHARS})
+    if hidden:
+        raise FileRejected(Kind.bad_request, "Tên tệp chứa ký tự ẩn hoặc đảo chiều chữ / the file name contains "
+                                             f"characters that hide or reorder text ({', '.join(hidden)}): rename "
+                                             "the file")
     if len(name) > 255:
         raise FileRejected(Kind.bad_request, "Tên tệp dài quá 255 ký tự / the file name is longer than 255 characters")
     return name.strip()
@@ -93,14 +114,39 @@ def _pdf_text(name: str, data: bytes) -> str:
         pages = reader.pages
         if len(pages) == 0:
             raise _not_a(name, PDF, "no pages")
-        chunks: list[str] = []
-        for page in pages[:200]:
-            chunks.append(page.extract_text() or "")
-        return "\n".join(chunks)
+        if len(pages) > MAX_PDF_PAGES:
+            raise FileRejected(
+                Kind.invalid, f"Tệp {name!r} có {len(pages)} trang, tối đa {MAX_PDF_PAGES} / the PDF has "
+                                    f"{len(pages)} pages, at most {MAX_PDF_PAGES} are accepted")
+        work = 0
+        for page in pages:  # decoded once per stream by pypdf; measured before any text is extracted
+            work += _content_bytes(page)
+            if work > MAX_PDF_CONTENT_BYTES:
+                raise FileRejected(Kind.invalid, f"Tệp {name!r} quá phức tạp để kiểm tra: nội dung các trang vượt "
+                                        f"{MAX_PDF_CONTENT_BYTES // (1024 * 1024)} MB / the PDF is too complex to "
+                                        f"check: its pages draw more than {MAX_PDF_CONTENT_BYTES // (1024 * 1024)} MB "
+                                        "of content (pages repeating a huge content stream?)")
+        return "\n".join(page.extract_text() or "" for page in pages)
     except FileRejected:
         raise
+    except RecursionError as exc:
+        raise _not_a(name, PDF, "objects nested too deeply") from exc
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError) as exc:
         raise _not_a(name, PDF, str(exc)[:200]) from exc
+
+
+def _content_bytes(page) -> int:  # type: ignore[no-untyped-def]
+    contents = page.get("/Contents")
+    if contents is None:
+        return 0
+    contents = contents.get_object()
+    streams = contents if isinstance(contents, list) else [contents]
+    total = 0
+    for stream in streams:
+        stream = stream.get_object()
+        get_data = getattr(stream, "get_data", None)
+        total += len(get_data()) if get_data is not None else 0
+    return total
 
 
 def _office(name: str, data: bytes, kind: str) -> None:
@@ -109,11 +155,33 @@ def _office(name: str, data: bytes, kind: str) -> None:
     part = "word/document.xml" if kind == DOCX else "xl/workbook.xml"
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = set(archive.namelist())
-    except zipfile.BadZipFile as exc:
-        raise _not_a(name, kind, str(exc)) from exc
-    if "[Content_Types].xml" not in names or part not in names:
-        raise _not_a(name, kind, f"the package has no {part}")
+            members = archive.infolist()
+            names = {m.filename for m in members}
+            if "[Content_Types].xml" not in names or part not in names:
+                raise _not_a(name, kind, f"the package has no {part}")
+            _unpack_within_budget(name, archive, members)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, RuntimeError,
+            ValueError, zlib.error) as exc:
+        raise _not_a(name, kind, str(exc)[:200]) from exc
+
+
+def _unpack_within_budget(name: str, archive: zipfile.ZipFile, members: list[zipfile.ZipInfo]) -> None:
+    """Unpack every member, counting bytes (the sizes a ZIP declares can lie), and stop at the budget."""
+    def too_big() -> FileRejected:
+        mb = MAX_UNPACKED_BYTES // (1024 * 1024)
+        return FileRejected(
+            Kind.invalid, f"Tệp {name!r} giải nén ra hơn {mb} MB (bom ZIP?) / the package unpacks to more "
+                                 f"than {mb} MB (a ZIP bomb?)")
+
+    if sum(m.file_size for m in members) > MAX_UNPACKED_BYTES:
+        raise too_big()
+    total = 0
+    for member in members:
+        with archive.open(member) as stream:
+            while chunk := stream.read(1024 * 1024):
+                total += len(chunk)
+                if total > MAX_UNPACKED_BYTES:
+                    raise too_big()
 
 
 def _image(name: str, data: bytes, kind: str) -> None:
@@ -124,6 +192,15 @@ def _image(name: str, data: bytes, kind: str) -> None:
 
     try:
         with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+            if width * height > MAX_IMAGE_PIXELS:
+                raise FileRejected(Kind.invalid, f"Ảnh {name!r} {width}×{height} điểm ảnh quá lớn / the image declares "
+                                        f"{width}×{height} pixels, at most {MAX_IMAGE_PIXELS // 1_000_000} "
+                                        "megapixels are accepted")
             image.verify()
+    except FileRejected:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise FileRejected(Kind.invalid, f"Ảnh {name!r} quá lớn / the image is too large: {exc}"[:300]) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise _not_a(name, kind, str(exc)[:200]) from exc

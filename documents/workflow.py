@@ -15,7 +15,7 @@ from documents import attachments, exchange, indexing, numbering
 from documents.clock import now, today
 from documents.creation import record
 from documents.errors import Invalid, NotAllowed, NotFound, WrongState
-from documents.filecheck import PDF
+from documents.filecheck import PDF, CheckedFile
 from documents.filestore import FileStore
 from documents.models import Document, Recipient, Transition
 from documents.schemas import DirectionIn
@@ -70,13 +70,15 @@ class NumberTaken(WrongState):
 
 def apply_action(session: Session, document_id: int, action: str, viewer: Viewer, *, comment: str = "",
                  direction: DirectionIn | None = None, signed: tuple[str, bytes] | None = None,
-                 store: FileStore | None = None, expected_number: int | None = None, ip: str = "") -> Transition:
+                 signed_check: CheckedFile | None = None, store: FileStore | None = None,
+                 expected_number: int | None = None, ip: str = "") -> Transition:
+    """`signed_check`: the signed file as checked before the transaction (documents.inspection)."""
     document = lock(session, document_id)
     if not can_see(session, viewer, document):
         raise NotFound(f"Không có văn bản / no document {document_id}")
     step = check_step(session, document, action, viewer)
     before = document.state
-    detail = _do(session, document, step, viewer, direction, signed, store, expected_number, ip)
+    detail = _do(session, document, step, viewer, direction, signed, signed_check, store, expected_number, ip)
     document.state = step.to_state
     document.updated_at = now()
     transition = record(session, document, action=action, from_state=before, to_state=step.to_state,
@@ -100,7 +102,8 @@ def _json(detail: dict) -> str:
 
 
 def _do(session: Session, document: Document, step: Step, viewer: Viewer, direction: DirectionIn | None,
-        signed: tuple[str, bytes] | None, store: FileStore | None, expected_number: int | None, ip: str) -> dict:
+        signed: tuple[str, bytes] | None, signed_check: CheckedFile | None, store: FileStore | None,
+        expected_number: int | None, ip: str) -> dict:
     action = step.action
     if action == "register":
         year = today().year
@@ -110,9 +113,9 @@ def _do(session: Session, document: Document, step: Step, viewer: Viewer, direct
     if action == "direct":
         return _direct(session, document, direction)
     if action == "sign":
-        return _sign(session, document, viewer, signed, store, ip)
+        return _sign(session, document, viewer, signed, signed_check, store, ip)
     if action == "register_signed":
-        return _keep_signed(session, document, viewer, signed, store, ip)
+        return _keep_signed(session, document, viewer, signed, signed_check, store, ip)
     if action == "number":
         unit = session.get(Unit, document.unit_id)
         day = today()
@@ -165,23 +168,23 @@ def _direct(session: Session, document: Document, direction: DirectionIn | None)
 
 
 def _keep_signed(session: Session, document: Document, viewer: Viewer, signed: tuple[str, bytes] | None,
-                 store: FileStore | None, ip: str) -> dict:
+                 signed_check: CheckedFile | None, store: FileStore | None, ip: str) -> dict:
     if signed is None or store is None:
         raise Invalid("signed_file: cần tệp PDF đã ký / the signed PDF is needed to register a signed document")
     kept = attachments.attach(session, store, document, signed[0], signed[1], kind="signed", viewer=viewer,
-                              ip=ip, reindex=False)
+                              ip=ip, reindex=False, checked=signed_check)
     if kept.blob.content_type != PDF:
         raise Invalid("signed_file: tệp đã ký phải là PDF / the signed file must be a PDF")
     return {"signed_sha256": kept.sha256, "file": kept.file_name}
 
 
 def _sign(session: Session, document: Document, viewer: Viewer, signed: tuple[str, bytes] | None,
-          store: FileStore | None, ip: str) -> dict:
+          signed_check: CheckedFile | None, store: FileStore | None, ip: str) -> dict:
     if signed is not None:
         if store is None:
             raise RuntimeError("a file store is needed to keep the signed file")
         kept = attachments.attach(session, store, document, signed[0], signed[1], kind="signed", viewer=viewer,
-                                  ip=ip, reindex=False)
+                                  ip=ip, reindex=False, checked=signed_check)
     else:
         kept = attachments.signed_file(session, document.id)
     if kept is None:

@@ -94,7 +94,8 @@ def receive(session: Session, *, actor: User, procedure: Procedure, unit: Unit |
         raise DossierError(Kind.invalid, f"unit_code: đơn vị {unit.code} không giải quyết thủ tục {procedure.code} "
                                 "/ this unit does not handle that procedure")
     if not serves_desk(session, actor, unit, procedure):
-        raise DossierError(Kind.not_allowed, "Bộ phận một cửa của bạn không tiếp nhận thủ tục này cho đơn vị này / your one-stop "
+        raise DossierError(
+            Kind.not_allowed, "Bộ phận một cửa của bạn không tiếp nhận thủ tục này cho đơn vị này / your one-stop "
                                 "desk does not receive this procedure for this unit")
     dossier = Dossier(code=next_code(session, unit, now), procedure=procedure, procedure_id=procedure.id,
                       unit=unit, unit_id=unit.id, channel=channel,

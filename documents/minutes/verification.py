@@ -1,6 +1,11 @@
 """Validating the signatures of any uploaded PDF with pyHanko, trusting the province's root (fetched
 from the signing service's public /pki/root.pem): integrity, trust path, timestamp, what changed after
-each signature, and an overall verdict a person can read."""
+each signature, and an overall verdict a person can read.
+
+The uploaded PDF is opened and validated in a worker process (documents.inspection) with a time limit.
+Validation fetches nothing a file names: only the province CA's own OCSP, CRL and certificate addresses
+(under the signing service's `/pki/`) may be fetched; any other address in a certificate is refused
+without a connection, so an uploaded file cannot make the server reach into the network."""
 
 from __future__ import annotations
 
@@ -52,9 +57,12 @@ def open_pdf(data: bytes) -> PdfFileReader:
         encrypted = reader.encrypted
         if not encrypted:
             _ = reader.root, reader.embedded_signatures
-    except (PdfReadError, ValueError, KeyError, IndexError, TypeError) as exc:
+    except RecursionError as exc:
+        raise VerifyRejected(Kind.invalid, "Tệp PDF bị hỏng: các đối tượng lồng nhau quá sâu / the PDF is damaged: "
+                             "its objects are nested too deeply to read") from exc
+    except (PdfReadError, ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
         raise VerifyRejected(Kind.invalid, f"Tệp PDF bị hỏng, không đọc được / the PDF is damaged and cannot be read "
-                             f"({exc})") from exc
+                             f"({str(exc)[:200]})") from exc
     if encrypted:
         raise VerifyRejected(Kind.invalid,
                              "Tệp PDF được mã hóa / the PDF is encrypted: signatures can be checked only on an "
@@ -83,28 +91,66 @@ def _describe(status: Any, name: str) -> dict[str, Any]:
     }
 
 
-async def _validate(reader: PdfFileReader, base_url: str) -> list[dict[str, Any]]:
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
-        root = await _root(http, base_url)
+def _only_from(prefixes: list[str]) -> aiohttp.TraceConfig:
+    """Refuse, before connecting, every request outside the allowed address prefixes."""
+    async def check(session: Any, context: Any, params: aiohttp.TraceRequestStartParams) -> None:
+        url = str(params.url)
+        if not any(url.startswith(p) for p in prefixes):
+            raise aiohttp.ClientConnectionError(f"not fetched: {url[:200]} is not the province CA's address")
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_start.append(check)
+    return trace
+
+
+async def _validate(reader: PdfFileReader, root: x509.Certificate, fetch_from: list[str]) -> list[dict[str, Any]]:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30),
+                                     trace_configs=[_only_from(fetch_from)]) as http:
         results = []
         for signature in reader.embedded_signatures:
-            context = ValidationContext(trust_roots=[root], allow_fetching=True,
-                                        fetcher_backend=AIOHttpFetcherBackend(http, per_request_timeout=10))
+            context = ValidationContext(trust_roots=[root], allow_fetching=bool(fetch_from),
+                                        fetcher_backend=AIOHttpFetcherBackend(http, per_request_timeout=5))
             try:
                 status = await async_validate_pdf_signature(signature, context)
             except Exception as exc:  # noqa: BLE001 - a signature that cannot be checked is reported as such
                 results.append({"field": signature.field_name, "verdict": "damaged", "ok": False, "intact": False,
-                                "summary": f"Không kiểm tra được chữ ký / the signature cannot be checked: {exc}"})
+                                "summary": f"Không kiểm tra được chữ ký / the signature cannot be checked: "
+                                           f"{str(exc)[:300]}"})
                 continue
             results.append(_describe(status, signature.field_name))
         return results
 
 
-def verify(data: bytes, base_url: str) -> dict[str, Any]:
+def validate(data: bytes, root_der: bytes, fetch_from: list[str]) -> dict[str, Any]:
+    """Worker side: the report on every signature of `data`, trusting `root_der`."""
     reader = open_pdf(data)
-    signatures = asyncio.run(_validate(reader, base_url))
-    return {"signatures": signatures, "count": len(signatures),
-            "all_valid": bool(signatures) and all(s["ok"] for s in signatures),
-            "revisions": reader.xrefs.total_revisions,
-            # Validation data in the document security store: the signatures stay checkable long-term (B-LT).
-            "ltv": "/DSS" in reader.root}
+    try:
+        signatures = asyncio.run(_validate(reader, x509.Certificate.load(root_der), fetch_from))
+        return {"signatures": signatures, "count": len(signatures),
+                "all_valid": bool(signatures) and all(s["ok"] for s in signatures),
+                "revisions": reader.xrefs.total_revisions,
+                # Validation data in the document security store: the signatures stay checkable long-term (B-LT).
+                "ltv": "/DSS" in reader.root}
+    except RecursionError as exc:
+        raise VerifyRejected(Kind.invalid, "Tệp PDF bị hỏng: các đối tượng lồng nhau quá sâu / the PDF is damaged: its "
+                             "objects are nested too deeply to read") from exc
+
+
+async def _fetch_root(base_url: str) -> x509.Certificate:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
+        return await _root(http, base_url)
+
+
+def verify(data: bytes, base_url: str) -> dict[str, Any]:
+    from documents import inspection
+    from documents.filecheck import FileRejected
+
+    if not data:
+        open_pdf(data)  # the refusal for an empty upload, without starting any work
+    if len(data) > MAX_BYTES:
+        raise VerifyRejected(Kind.too_large, f"Tệp quá lớn / the file is larger than {MAX_BYTES // (1024 * 1024)} MB")
+    root = asyncio.run(_fetch_root(base_url))
+    try:
+        return inspection.run("PDF", validate, data, root.dump(), [f"{base_url.rstrip('/')}/pki/"])
+    except FileRejected as exc:
+        raise VerifyRejected(exc.kind, exc.message) from exc

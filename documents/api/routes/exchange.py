@@ -13,8 +13,10 @@ from starlette.concurrency import run_in_threadpool
 from core.access import require_roles, staff
 from core.people import Role, User
 from core.request_db import db
+from documents import inspection
 from documents.api.deps import client_ip, document_json, store_of, unit_names, visible_document
-from documents.edxml import MAX_PACKAGE_BYTES
+from documents.edxml import MAX_PACKAGE_BYTES, EdxmlError
+from documents.errors import Invalid
 from documents.exchange import export_package, import_package, receive_status
 from documents.scope import Viewer
 
@@ -51,11 +53,15 @@ async def receive_package(request: Request, unit_id: int | None = Query(default=
                           session: Session = Depends(db)) -> dict[str, Any]:
     """The body is an edXML package (application/xml); it becomes an incoming document in `received`."""
     data = await _body(request)
+    try:  # read and checked in a worker process, before the write transaction begins
+        prepared = await inspection.package(data)
+    except EdxmlError as exc:
+        raise Invalid(f"edXML: {exc}") from exc
 
     def work() -> dict[str, Any]:
         viewer = Viewer.of(session, user)
         document = import_package(session, data, store_of(request), viewer=viewer, unit_id=unit_id,
-                                  ip=client_ip(request))
+                                  ip=client_ip(request), prepared=prepared)
         return document_json(document, unit_names(session, {document.unit_id}))
 
     return await run_in_threadpool(work)

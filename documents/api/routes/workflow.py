@@ -13,8 +13,8 @@ from starlette.concurrency import run_in_threadpool
 
 from core.access import require_roles, staff
 from core.people import Role, User
-from core.request_db import db
-from documents import filecheck
+from core.request_db import db, sessionmaker_of
+from documents import filecheck, inspection
 from documents.api.deps import (
     attachment_json,
     client_ip,
@@ -24,8 +24,8 @@ from documents.api.deps import (
     unit_names,
     visible_document,
 )
-from documents.attachments import add_file
-from documents.models import Attachment
+from documents.attachments import add_file, may_add_file
+from documents.models import Attachment, Document
 from documents.schemas import ActionIn
 from documents.scope import Viewer
 from documents.transitions import WORKFLOW_ROLES
@@ -67,27 +67,47 @@ async def sign(document_id: int, request: Request, file: UploadFile = File(...),
     if len(comment) > 2000:
         raise HTTPException(422, "comment: at most 2000 characters")
     data = await _read_limited(file)
+    await run_in_threadpool(_readable, request, user, document_id)
+    # Opened in a worker process, before the write transaction begins.
+    checked = await inspection.check(file.filename or "", data)
 
     def work() -> dict[str, Any]:
         viewer = Viewer.of(session, user)
         step = apply_action(session, document_id, "sign", viewer, comment=comment,
-                            signed=(file.filename or "", data), store=store_of(request), ip=client_ip(request))
+                            signed=(checked.name, data), signed_check=checked, store=store_of(request),
+                            ip=client_ip(request))
         return {"transition": transition_json(step)}
 
     return await run_in_threadpool(work)
+
+
+def _readable(request: Request, user: User, document_id: int) -> Document:
+    """The document as the person may see it, read without taking the write lock."""
+    with sessionmaker_of(request)() as reader:
+        return visible_document(reader, Viewer.of(reader, user), document_id)
 
 
 @router.post("/{document_id:int}/attachments", status_code=201)
 async def upload(document_id: int, request: Request, file: UploadFile = File(...), kind: str = Form(default="main"),
                  user: User = Depends(require_roles(Role.clerk, Role.specialist, Role.secretary, Role.chair)),
                  session: Session = Depends(db)) -> dict[str, Any]:
+    """The file is checked in a worker process (documents.inspection) before the write transaction opens, so
+    a file that is slow to open never holds the database; one over the time or work budget gets 422."""
     data = await _read_limited(file)
+
+    def may_attach() -> None:
+        with sessionmaker_of(request)() as reader:
+            viewer = Viewer.of(reader, user)
+            may_add_file(visible_document(reader, viewer, document_id), kind=kind, viewer=viewer)
+
+    await run_in_threadpool(may_attach)  # refusals that need no file work come first
+    checked = await inspection.check(file.filename or "", data)
 
     def work() -> dict[str, Any]:
         viewer = Viewer.of(session, user)
         document = visible_document(session, viewer, document_id)
-        item = add_file(session, store_of(request), document, name=file.filename or "", data=data, kind=kind,
-                        viewer=viewer, ip=client_ip(request))
+        item = add_file(session, store_of(request), document, name=checked.name, data=data, kind=kind,
+                        viewer=viewer, ip=client_ip(request), checked=checked)
         return attachment_json(item)
 
     return await run_in_threadpool(work)
