@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.access import any_user, require_roles
+from core.bounds import RowId
 from core.i18n import register
 from core.pages import render
 from core.people import Role, User
@@ -94,7 +95,7 @@ register({
 })
 
 
-def _meeting(session: Session, meeting_id: int, user: User) -> Meeting:
+def _meeting(session: Session, meeting_id: RowId, user: User) -> Meeting:
     meeting = session.get(Meeting, meeting_id)
     if meeting is None or not can_see(meeting, user):
         raise HTTPException(404, f"Không có cuộc họp số {meeting_id} / no such meeting")
@@ -120,7 +121,7 @@ def meetings_page(request: Request, user: User = Depends(any_user), session: Ses
 
 
 @router.get("/meetings/{meeting_id}")
-def meeting_page(meeting_id: int, request: Request, user: User = Depends(any_user),
+def meeting_page(meeting_id: RowId, request: Request, user: User = Depends(any_user),
                  session: Session = Depends(db)) -> Response:
     meeting = _meeting(session, meeting_id, user)
     # The record (attendance, speaking) only for those core.record_access admits; others see the agenda.
@@ -132,7 +133,7 @@ def meeting_page(meeting_id: int, request: Request, user: User = Depends(any_use
 
 
 @router.get("/meetings/{meeting_id}/console")
-def console_page(meeting_id: int, request: Request, user: User = Depends(console_roles),
+def console_page(meeting_id: RowId, request: Request, user: User = Depends(console_roles),
                  session: Session = Depends(db)) -> Response:
     meeting = _meeting(session, meeting_id, user)
     role = "host" if meeting.is_host(user) else "observer"
@@ -140,7 +141,7 @@ def console_page(meeting_id: int, request: Request, user: User = Depends(console
 
 
 @router.get("/meetings/{meeting_id}/room")
-def room_page(meeting_id: int, request: Request, user: User = Depends(room_roles),
+def room_page(meeting_id: RowId, request: Request, user: User = Depends(room_roles),
               session: Session = Depends(db)) -> Response:
     meeting = _meeting(session, meeting_id, user)
     return render(request, "conference/room.html", {"meeting": meeting_json(meeting)})

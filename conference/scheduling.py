@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from core import record_access
 from core.audit import record
+from core.bounds import Moment
 from core.errors import DomainError, Kind
 from core.people import Role, User
 from core.record_access import MeetingCircle
@@ -33,7 +34,7 @@ class AgendaItemIn(BaseModel):
 class MeetingIn(BaseModel):
     title: str = Field(min_length=3, max_length=300)
     place: str = Field(default="", max_length=300)
-    scheduled_at: datetime
+    scheduled_at: Moment
     agenda: list[AgendaItemIn] = Field(default_factory=list, max_length=50)
     chair: str = Field(min_length=1, max_length=64, description="username of the chair (role chair)")
     secretary: str | None = Field(default=None, max_length=64, description="username of the secretary")

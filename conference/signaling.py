@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from core.access import require_roles
+from core.bounds import MAX_ROW_ID
 from core.people import Role, User
 from core.protocols import signaling as p
 
@@ -134,6 +135,8 @@ async def dispatch(hub: Hub, conn: Connection, message: Any) -> str | None:
 
 
 def _load_meeting(session: Session, meeting_id: int) -> Meeting | None:
+    if not 1 <= meeting_id <= MAX_ROW_ID:  # no such row can exist; the join gets `not_found` like any other
+        return None
     meeting = session.get(Meeting, meeting_id)
     if meeting is not None:
         meeting.invited_ids()  # load while the session is open

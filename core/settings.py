@@ -44,6 +44,13 @@ class Settings(BaseSettings):
     record_reader_roles: list[str] = Field(
         default_factory=lambda: ["admin"],
         description="Roles that may read every meeting's attendance, timeline and minutes (core.record_access)")
+    cookie_secure: Literal["auto", "always", "never"] = Field(
+        default="auto", description="Secure flag on cookies: auto = when the request came over HTTPS")
+    forwarded_allow_ips: str = Field(
+        default="", description="Proxies whose X-Forwarded-Proto/-For are believed (comma-separated addresses, "
+                                "* for any); empty = proxy headers are ignored")
+    trusted_origins: list[str] = Field(
+        default_factory=list, description="Other sites (https://host) whose pages may post to this one")
     start_demo_fleet: bool = False
     start_demo_cameras: bool = True
 

@@ -3,7 +3,6 @@ history and the actions its reader may take, and the leader's inbox of documents
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -13,6 +12,7 @@ from sqlalchemy.orm import Session
 
 import documents.phrases  # noqa: F401  (registers the page text)
 from core.access import require_roles, staff
+from core.bounds import MAX_ROW_ID, Day, RowId, Year
 from core.pages import render
 from core.people import Role, User
 from core.request_db import db
@@ -52,10 +52,10 @@ def _vocab(session: Session) -> dict[str, Any]:
 @router.get("/documents")
 def register_page(
     request: Request, user: User = Depends(staff), session: Session = Depends(db),
-    register: Register = Register.incoming, unit_id: int | None = None, year: int | None = None,
+    register: Register = Register.incoming, unit_id: RowId | None = None, year: Year | None = None,
     q: str = Query(default="", max_length=300), doc_type: str = "", state: str = "",
-    urgency: Urgency | None = None, date_from: date | None = None, date_to: date | None = None,
-    before: int | None = Query(default=None, ge=1),
+    urgency: Urgency | None = None, date_from: Day | None = None, date_to: Day | None = None,
+    before: int | None = Query(default=None, ge=1, le=MAX_ROW_ID),
 ) -> Response:
     viewer = Viewer.of(session, user)
     unit = unit_id if unit_id is not None else viewer.home_unit_id
@@ -102,7 +102,7 @@ def inbox_page(request: Request,
 
 
 @router.get("/documents/{document_id:int}")
-def detail_page(document_id: int, request: Request, user: User = Depends(staff),
+def detail_page(document_id: RowId, request: Request, user: User = Depends(staff),
                 session: Session = Depends(db)) -> Response:
     viewer = Viewer.of(session, user)
     document = visible_document(session, viewer, document_id)

@@ -3,10 +3,9 @@ drafter drafts, what a leader's direction says. Messages name the field and what
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from core.bounds import Day, Moment, RowId
 from core.units import valid_unit_code
 from documents.vocabulary import DOC_TYPES, Confidentiality, Urgency
 
@@ -31,8 +30,8 @@ def _unit_code(value: str) -> str:
 class RecipientIn(_Strict):
     """A unit of the system (unit_id), a person (user_id) or an outside organisation (name and code)."""
 
-    unit_id: int | None = None
-    user_id: int | None = None
+    unit_id: RowId | None = None
+    user_id: RowId | None = None
     name: str = Field(default="", max_length=300)
     code: str = Field(default="", max_length=13)
 
@@ -40,7 +39,7 @@ class RecipientIn(_Strict):
 
 
 class IncomingIn(_Strict):
-    unit_id: int | None = Field(default=None, description="register's unit; default: the clerk's")
+    unit_id: RowId | None = Field(default=None, description="register's unit; default: the clerk's")
     doc_type: str = Field(description="type abbreviation, e.g. QĐ, CV")
     code: str = Field(default="", max_length=64, description="số/ký hiệu as written, e.g. 123/QĐ-UBND")
     abstract: str = Field(min_length=1, max_length=1000, description="trích yếu")
@@ -49,11 +48,11 @@ class IncomingIn(_Strict):
     issuer_code: str = Field(default="", max_length=13)
     signer_name: str = Field(default="", max_length=200)
     signer_position: str = Field(default="", max_length=200)
-    doc_date: date | None = None
-    received_at: datetime | None = None
+    doc_date: Day | None = None
+    received_at: Moment | None = None
     urgency: Urgency = Urgency.normal
     confidentiality: Confidentiality = Confidentiality.normal
-    deadline: date | None = None
+    deadline: Day | None = None
     recipients: list[RecipientIn] = Field(default_factory=list, max_length=200)
     notes: str = Field(default="", max_length=500)
     register_now: bool = Field(default=True, description="assign the arrival number at once")
@@ -63,7 +62,7 @@ class IncomingIn(_Strict):
 
 
 class OutgoingIn(_Strict):
-    unit_id: int | None = Field(default=None, description="issuing unit; default: the drafter's")
+    unit_id: RowId | None = Field(default=None, description="issuing unit; default: the drafter's")
     doc_type: str
     # edXML's Subject holds at most 500 characters; an outgoing abstract must fit it.
     abstract: str = Field(min_length=1, max_length=500)
@@ -73,7 +72,7 @@ class OutgoingIn(_Strict):
     signer_position: str = Field(default="", max_length=200)
     urgency: Urgency = Urgency.normal
     confidentiality: Confidentiality = Confidentiality.normal
-    deadline: date | None = Field(default=None, description="handling deadline asked of the recipients")
+    deadline: Day | None = Field(default=None, description="handling deadline asked of the recipients")
     recipients: list[RecipientIn] = Field(default_factory=list, max_length=500)
     recipients_text: str = Field(default="", max_length=1000, description="nơi nhận as printed")
     notes: str = Field(default="", max_length=500)
@@ -89,10 +88,10 @@ class OutgoingIn(_Strict):
 
 
 class DirectionIn(_Strict):
-    lead_unit_id: int = Field(description="đơn vị chủ trì")
-    coordinating_unit_ids: list[int] = Field(default_factory=list, max_length=50, description="đơn vị phối hợp")
-    deadline: date | None = Field(default=None, description="hạn xử lý")
-    handler_id: int | None = Field(default=None, description="chuyên viên xử lý")
+    lead_unit_id: RowId = Field(description="đơn vị chủ trì")
+    coordinating_unit_ids: list[RowId] = Field(default_factory=list, max_length=50, description="đơn vị phối hợp")
+    deadline: Day | None = Field(default=None, description="hạn xử lý")
+    handler_id: RowId | None = Field(default=None, description="chuyên viên xử lý")
 
 
 class ActionIn(_Strict):

@@ -38,8 +38,9 @@ class SearchFilters:
 def _facets(filters: SearchFilters) -> list[list[str]]:
     """Facet groups that must all match; a group matches when any of its tokens does."""
     tokens: list[list[str]] = []
+    # Numbers go through _plain too: a negative one would otherwise become FTS5 syntax ("zzu-1470").
     if filters.unit_id is not None:
-        tokens.append([f"zzu{filters.unit_id}"])
+        tokens.append([f"zzu{_plain(str(filters.unit_id))}"])
     if filters.register:
         tokens.append([f"zzr{_plain(filters.register)}"])
     if filters.doc_type:
@@ -49,7 +50,7 @@ def _facets(filters: SearchFilters) -> list[list[str]]:
     if filters.urgency:
         tokens.append([f"zzk{_plain(filters.urgency)}"])
     if filters.year is not None:
-        tokens.append([f"zzy{filters.year}"])
+        tokens.append([f"zzy{_plain(str(filters.year))}"])
     months = _months(filters.date_from, filters.date_to)
     if months:
         tokens.append(months)

@@ -12,10 +12,13 @@ from fastapi.staticfiles import StaticFiles
 from core import pages
 from core.db import engine_for, session_factory
 from core.settings import Settings, get_settings
-from web import areas, errors, wiring
+from web import areas, errors, openapi, wiring
 from web import pages as web_pages
 from web.api.routes import audit, health, login, units, users
 from web.authn import AuthMiddleware
+from web.nul_guard import RefuseNul
+from web.origin_check import OriginCheck
+from web.security_headers import SecurityHeaders
 from web.transactions import CommitBeforeResponse
 
 
@@ -50,9 +53,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for name, static in areas.static_dirs().items():
         app.mount(f"/static/{name}", StaticFiles(directory=static), name=f"static-{name}")
     errors.install(app)
+    openapi.install(app)
     wiring.connect(app)
     app.add_middleware(CommitBeforeResponse)
     app.add_middleware(AuthMiddleware, factory=app.state.sessionmaker)
+    app.add_middleware(RefuseNul)
+    app.add_middleware(OriginCheck, trusted_origins=settings.trusted_origins)
+    app.add_middleware(SecurityHeaders, cookie_secure=settings.cookie_secure)  # outermost: on every answer
     return app
 
 

@@ -145,7 +145,9 @@ def serve(host: str | None = None, port: int | None = None) -> None:
 
     settings = get_settings()
     uvicorn.run("web.app:factory", factory=True, host=host or settings.host, port=port or settings.port,
-                log_level="info", proxy_headers=False, timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS)
+                log_level="info", proxy_headers=bool(settings.forwarded_allow_ips),
+                forwarded_allow_ips=settings.forwarded_allow_ips or None,
+                timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS)
 
 
 @app.command(hidden=True)

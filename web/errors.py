@@ -1,4 +1,6 @@
-"""Error answers a person can act on: validation problems name the field, nothing leaks a traceback.
+"""Error answers a person can act on, in one shape (`ErrorAnswer`) whatever refused the request: `detail` is
+always a sentence (Vietnamese / English) naming what to change; validation problems also list the
+`fields` and the individual `errors`. Nothing leaks a traceback.
 
 Refusals of the domain (core.errors.DomainError and the areas' subclasses) carry a kind, not an HTTP
 status: `STATUS` below is the one place that turns a kind into a status, and a refusal is answered exactly
@@ -16,6 +18,8 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.websockets import WebSocketState
 
@@ -41,6 +45,21 @@ STATUS: dict[Kind, int] = {
 
 def as_http(error: DomainError) -> HTTPException:
     return HTTPException(STATUS[error.kind], error.message)
+
+
+class FieldError(BaseModel):
+    loc: list[str | int] = Field(description="where: body/query/path, then the field's path")
+    msg: str
+    type: str
+
+
+class ErrorAnswer(BaseModel):
+    """Every 4xx/5xx answer of the API."""
+
+    detail: str = Field(description="what went wrong and what to do, Vietnamese / English")
+    message: str | None = Field(default=None, description="the same sentence (validation answers)")
+    fields: list[str] = Field(default_factory=list, description="the fields at fault, dotted paths")
+    errors: list[FieldError] = Field(default_factory=list, description="each validation problem")
 
 
 def _describe(error: dict) -> str:
@@ -70,12 +89,29 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = exc.errors()
+        message = "; ".join(_describe(e) for e in errors)
+        items = [{"loc": [p if isinstance(p, int) else str(p) for p in e.get("loc", ())],
+                  "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))} for e in errors]
         return JSONResponse(
             status_code=422,
-            content={"detail": jsonable_encoder(errors, exclude={"input", "ctx", "url"}),
-                     "message": "; ".join(_describe(e) for e in errors),
+            content={"detail": message, "message": message, "errors": jsonable_encoder(items),
                      "fields": [".".join(str(p) for p in e.get("loc", ())[1:]) for e in errors]},
         )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def refused(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code in (204, 304):
+            return Response(status_code=exc.status_code, headers=getattr(exc, "headers", None))
+        detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        return JSONResponse(status_code=exc.status_code, content={"detail": detail},
+                            headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(OperationalError)
+    async def busy(request: Request, exc: OperationalError) -> JSONResponse:
+        # The database could not be reached or stayed locked past its busy timeout: retryable, not a bug.
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc.orig)
+        return JSONResponse(status_code=503, headers={"Retry-After": "2"}, content={
+            "detail": "Cơ sở dữ liệu đang bận, vui lòng thử lại / database busy, please retry"})
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.bounds import FIRST_DAY, LAST_DAY
 from documents.dossiers import stats
 from documents.dossiers.calendar import default_calendar
 from documents.dossiers.deadlines import VN_TIME, working_days_left
@@ -30,12 +31,19 @@ def parse_period(period: str | tuple[date, date], now: datetime | None = None) -
     if period == "year":
         return today.replace(month=1, day=1), today
     if ".." in period:
-        first, last = period.split("..", 1)
-        return date.fromisoformat(first), date.fromisoformat(last)
+        first_text, last_text = period.split("..", 1)
+        return _in_bounds(date.fromisoformat(first_text)), _in_bounds(date.fromisoformat(last_text))
     if len(period) == 7:
-        first = date.fromisoformat(period + "-01")
-        return first, (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+        first = _in_bounds(date.fromisoformat(period + "-01"))
+        return first, _in_bounds(first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
     raise ValueError(f"period {period!r}: use today, week, month, year, YYYY-MM or YYYY-MM-DD..YYYY-MM-DD")
+
+
+def _in_bounds(day: date) -> date:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"{day.isoformat()} nằm ngoài {FIRST_DAY.year}-{LAST_DAY.year} / lies outside the years "
+                         f"{FIRST_DAY.year}-{LAST_DAY.year}")
+    return day
 
 
 def snapshot(session: Session, period: str | tuple[date, date] = "month",

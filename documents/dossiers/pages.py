@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.access import staff
+from core.bounds import RowId
 from core.i18n import register
 from core.pages import render
 from core.people import Role, User
@@ -128,7 +129,7 @@ def stats_page(request: Request, user: User = Depends(staff), session: Session =
         **HELPERS})
 
 
-def _page_dossier(session: Session, dossier_id: int) -> Dossier:
+def _page_dossier(session: Session, dossier_id: RowId) -> Dossier:
     dossier = session.get(Dossier, dossier_id)
     if dossier is None:
         raise HTTPException(404, f"không có hồ sơ số {dossier_id} / no such dossier")
@@ -136,7 +137,7 @@ def _page_dossier(session: Session, dossier_id: int) -> Dossier:
 
 
 @router.get("/dossiers/{dossier_id}")
-def detail_page(dossier_id: int, request: Request, user: User = Depends(staff),
+def detail_page(dossier_id: RowId, request: Request, user: User = Depends(staff),
                 session: Session = Depends(db)) -> Response:
     dossier = _page_dossier(session, dossier_id)
     personal = handles(session, user, dossier)
@@ -151,7 +152,7 @@ def detail_page(dossier_id: int, request: Request, user: User = Depends(staff),
 
 
 @router.get("/dossiers/{dossier_id}/apology")
-def apology_slip(dossier_id: int, request: Request, user: User = Depends(staff),
+def apology_slip(dossier_id: RowId, request: Request, user: User = Depends(staff),
                  session: Session = Depends(db)) -> Response:
     dossier = _page_dossier(session, dossier_id)
     if not handles(session, user, dossier):  # the slip is addressed to the citizen by name

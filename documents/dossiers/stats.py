@@ -31,6 +31,8 @@ def day_start(day: date) -> datetime:
 def bounds(first: date, last: date) -> tuple[datetime, datetime]:
     if last < first:
         raise ValueError("the period ends before it starts")
+    if last >= date.max:
+        raise ValueError("the period ends after the last day of the calendar")
     return day_start(first), day_start(last + timedelta(days=1))
 
 

@@ -3,10 +3,9 @@ free sections and recipients. The facts from the meeting record are not edited h
 
 from __future__ import annotations
 
-from datetime import date
-
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.bounds import Day
 from documents.minutes.source import MinutesSource
 
 TEXT_LIMIT = 20_000
@@ -17,7 +16,7 @@ class Assignment(BaseModel):
 
     unit: str = Field(min_length=1, max_length=300, description="Đơn vị chủ trì")
     task: str = Field(min_length=1, max_length=2000)
-    deadline: date | None = None
+    deadline: Day | None = None
 
 
 class FreeSection(BaseModel):

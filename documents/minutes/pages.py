@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.access import staff
+from core.bounds import RowId
 from core.i18n import language_of
 from core.pages import render
 from core.people import Role, User
@@ -38,7 +39,7 @@ def minutes_list(request: Request, user: User = Depends(staff), session: Session
 
 
 @router.get("/minutes/{minutes_id}", response_class=HTMLResponse)
-def minutes_editor(minutes_id: int, request: Request, user: User = Depends(staff),
+def minutes_editor(minutes_id: RowId, request: Request, user: User = Depends(staff),
                    session: Session = Depends(db)) -> HTMLResponse:
     minutes = drafts.get(session, minutes_id)
     readers.check_reader(session, minutes, user)

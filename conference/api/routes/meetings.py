@@ -17,6 +17,7 @@ from conference.models import Meeting, MeetingStatus
 from conference.record import meeting_record, timeline
 from conference.scheduling import MeetingIn, can_see, end, may_read_record, meeting_json, schedule, start
 from core.access import any_user, require_roles, staff
+from core.bounds import RowId
 from core.people import Role, User
 from core.protocols.signaling import json_schema
 from core.record_access import REFUSAL
@@ -34,7 +35,7 @@ def _ip(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
-def _meeting(session: Session, meeting_id: int, user: User) -> Meeting:
+def _meeting(session: Session, meeting_id: RowId, user: User) -> Meeting:
     meeting = session.get(Meeting, meeting_id)
     if meeting is None or not can_see(meeting, user):
         raise HTTPException(404, f"Không có cuộc họp số {meeting_id} / no such meeting")
@@ -71,7 +72,7 @@ def list_meetings(user: User = Depends(any_user), session: Session = Depends(db)
 
 
 @api.get("/{meeting_id}")
-def get_meeting(meeting_id: int, user: User = Depends(any_user), session: Session = Depends(db)) -> dict[str, object]:
+def get_meeting(meeting_id: RowId, user: User = Depends(any_user), session: Session = Depends(db)) -> dict[str, object]:
     return meeting_json(_meeting(session, meeting_id, user))
 
 
@@ -81,7 +82,7 @@ def _host_or_admin(meeting: Meeting, user: User) -> None:
                                  "or secretary (or an administrator) may do this")
 
 
-def _tell_hub(request: Request, meeting_id: int, by: str) -> None:
+def _tell_hub(request: Request, meeting_id: RowId, by: str) -> None:
     """Disconnect everyone from an ended meeting, on the loop that holds their sockets."""
     hub = existing_hub(request)
     if hub is None or meeting_id not in hub.meetings:
@@ -94,7 +95,7 @@ def _tell_hub(request: Request, meeting_id: int, by: str) -> None:
 
 
 @api.post("/{meeting_id}/start")
-def start_meeting(meeting_id: int, request: Request, user: User = Depends(organisers),
+def start_meeting(meeting_id: RowId, request: Request, user: User = Depends(organisers),
                   session: Session = Depends(db)) -> dict[str, object]:
     meeting = _meeting(session, meeting_id, user)
     _host_or_admin(meeting, user)
@@ -108,7 +109,7 @@ def start_meeting(meeting_id: int, request: Request, user: User = Depends(organi
 
 
 @api.post("/{meeting_id}/end")
-def end_meeting(meeting_id: int, request: Request, user: User = Depends(organisers),
+def end_meeting(meeting_id: RowId, request: Request, user: User = Depends(organisers),
                 session: Session = Depends(db)) -> dict[str, object]:
     meeting = _meeting(session, meeting_id, user)
     _host_or_admin(meeting, user)
@@ -121,7 +122,7 @@ def end_meeting(meeting_id: int, request: Request, user: User = Depends(organise
     return result
 
 
-def _record_of(session: Session, meeting_id: int, user: User) -> Meeting:
+def _record_of(session: Session, meeting_id: RowId, user: User) -> Meeting:
     meeting = _meeting(session, meeting_id, user)
     if not may_read_record(session, meeting, user):
         raise HTTPException(403, REFUSAL)
@@ -129,7 +130,7 @@ def _record_of(session: Session, meeting_id: int, user: User) -> Meeting:
 
 
 @api.get("/{meeting_id}/attendance")
-def attendance(meeting_id: int, user: User = Depends(staff), session: Session = Depends(db)) -> dict[str, object]:
+def attendance(meeting_id: RowId, user: User = Depends(staff), session: Session = Depends(db)) -> dict[str, object]:
     """Per unit: who was connected when (core.record_access decides who may read it)."""
     _record_of(session, meeting_id, user)
     record = meeting_record(session, meeting_id)
@@ -140,7 +141,7 @@ def attendance(meeting_id: int, user: User = Depends(staff), session: Session = 
 
 
 @api.get("/{meeting_id}/timeline")
-def meeting_timeline(meeting_id: int, user: User = Depends(staff), session: Session = Depends(db),
+def meeting_timeline(meeting_id: RowId, user: User = Depends(staff), session: Session = Depends(db),
                      ) -> dict[str, object]:
     _record_of(session, meeting_id, user)
     record = meeting_record(session, meeting_id)
@@ -149,7 +150,7 @@ def meeting_timeline(meeting_id: int, user: User = Depends(staff), session: Sess
 
 
 @api.get("/{meeting_id}/stats")
-def meeting_stats(meeting_id: int, user: User = Depends(staff), session: Session = Depends(db),
+def meeting_stats(meeting_id: RowId, user: User = Depends(staff), session: Session = Depends(db),
                   ) -> dict[str, object]:
     """The latest link figures of everyone connected (the media workers report every few seconds)."""
     meeting = _meeting(session, meeting_id, user)

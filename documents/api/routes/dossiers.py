@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from core.access import require_roles, staff
 from core.audit import record
+from core.bounds import Day, RowId
 from core.bus import get_bus
 from core.people import Role, User
 from core.request_db import db
@@ -58,7 +59,7 @@ def _unit(session: Session, code: str | None) -> Unit | None:
     return unit
 
 
-def _dossier(session: Session, dossier_id: int) -> Dossier:
+def _dossier(session: Session, dossier_id: RowId) -> Dossier:
     dossier = session.get(Dossier, dossier_id)
     if dossier is None:
         raise HTTPException(404, f"không có hồ sơ số {dossier_id} / no such dossier")
@@ -135,7 +136,7 @@ def list_dossiers(user: User = Depends(staff), session: Session = Depends(db),
                   status: int | None = Query(None, ge=1, le=10), unit_code: str | None = Query(None, max_length=13),
                   procedure_code: str | None = Query(None, max_length=32),
                   channel: str | None = Query(None, pattern="^(desk|online)$"),
-                  received_from: date | None = None, received_to: date | None = None, overdue: bool = False,
+                  received_from: Day | None = None, received_to: Day | None = None, overdue: bool = False,
                   q: str | None = Query(None, max_length=100), limit: int = Query(50, ge=1, le=500),
                   offset: int = Query(0, ge=0, le=10_000_000)) -> dict[str, Any]:
     """Every dossier's code, status and dates; the applicant's personal data only on the dossiers the reader
@@ -151,7 +152,7 @@ def list_dossiers(user: User = Depends(staff), session: Session = Depends(db),
 
 @router.get("/api/dossiers/stats")
 def dossier_stats(user: User = Depends(staff), session: Session = Depends(db),
-                  first: date | None = Query(None, alias="from"), last: date | None = Query(None, alias="to"),
+                  first: Day | None = Query(None, alias="from"), last: Day | None = Query(None, alias="to"),
                   unit_code: str | None = Query(None, max_length=13),
                   procedure_code: str | None = Query(None, max_length=32)) -> dict[str, Any]:
     first, last = _period(first, last)
@@ -181,7 +182,7 @@ def due_soon(user: User = Depends(staff), session: Session = Depends(db),
 
 
 @router.get("/api/dossiers/{dossier_id}")
-def get_dossier(dossier_id: int, user: User = Depends(staff), session: Session = Depends(db)) -> dict[str, Any]:
+def get_dossier(dossier_id: RowId, user: User = Depends(staff), session: Session = Depends(db)) -> dict[str, Any]:
     dossier = _dossier(session, dossier_id)
     personal = handles(session, user, dossier)
     return dossier_json(dossier, personal=personal) | {
@@ -198,7 +199,7 @@ def get_dossier(dossier_id: int, user: User = Depends(staff), session: Session =
 
 
 @router.post("/api/dossiers/{dossier_id}/actions")
-def act(dossier_id: int, body: ActionIn, request: Request, background: BackgroundTasks,
+def act(dossier_id: RowId, body: ActionIn, request: Request, background: BackgroundTasks,
         user: User = Depends(workflow_roles), session: Session = Depends(db)) -> dict[str, Any]:
     change = _apply(lambda: transition(session, dossier_id, body.action, user, body.comment,
                                        ip=client_ip(request)), background)
@@ -206,7 +207,7 @@ def act(dossier_id: int, body: ActionIn, request: Request, background: Backgroun
 
 
 @router.post("/api/dossiers/{dossier_id}/apology")
-def apology(dossier_id: int, body: ApologyIn, request: Request, background: BackgroundTasks,
+def apology(dossier_id: RowId, body: ApologyIn, request: Request, background: BackgroundTasks,
             user: User = Depends(workflow_roles), session: Session = Depends(db)) -> dict[str, Any]:
     change = _apply(lambda: apologise(session, dossier_id, user, body.reason, body.extra_working_days,
                                       ip=client_ip(request)), background)

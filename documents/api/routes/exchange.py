@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from core.access import require_roles, staff
+from core.bounds import RowId
+from core.file_answers import file_answer
 from core.people import Role, User
 from core.request_db import db
 from documents import inspection
@@ -36,8 +38,8 @@ async def _body(request: Request) -> bytes:
     return data
 
 
-@router.get("/{document_id:int}/edxml")
-def export(document_id: int, request: Request, user: User = Depends(staff),
+@router.get("/{document_id:int}/edxml", response_class=Response, responses=file_answer("application/xml"))
+def export(document_id: RowId, request: Request, user: User = Depends(staff),
            session: Session = Depends(db)) -> Response:
     viewer = Viewer.of(session, user)
     document = visible_document(session, viewer, document_id)
@@ -48,7 +50,7 @@ def export(document_id: int, request: Request, user: User = Depends(staff),
 
 
 @router.post("/edxml", status_code=201)
-async def receive_package(request: Request, unit_id: int | None = Query(default=None),
+async def receive_package(request: Request, unit_id: RowId | None = Query(default=None),
                           user: User = Depends(require_roles(Role.clerk)),
                           session: Session = Depends(db)) -> dict[str, Any]:
     """The body is an edXML package (application/xml); it becomes an incoming document in `received`."""

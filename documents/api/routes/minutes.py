@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session
 
 from core.access import require_roles, staff
 from core.audit import record as audit
+from core.bounds import RowId
 from core.errors import DomainError, Kind
+from core.file_answers import file_answer
 from core.i18n import language_of
 from core.login_sessions import Audience, delegated_token
 from core.people import Role, User
@@ -54,7 +56,7 @@ def _ip(request: Request) -> str:
 
 
 @router.post("/api/meetings/{meeting_id}/minutes", status_code=status.HTTP_201_CREATED)
-def make_draft(meeting_id: int, request: Request, user: User = Depends(drafters),
+def make_draft(meeting_id: RowId, request: Request, user: User = Depends(drafters),
                session: Session = Depends(db)) -> dict[str, Any]:
     """Draft the minutes of an ended meeting from its record."""
     source = record_source.fetch(session, meeting_id)
@@ -73,7 +75,7 @@ def list_minutes(request: Request, user: User = Depends(staff), session: Session
 
 
 @router.get("/api/minutes/{minutes_id}")
-def read_minutes(minutes_id: int, request: Request, user: User = Depends(staff),
+def read_minutes(minutes_id: RowId, request: Request, user: User = Depends(staff),
                  session: Session = Depends(db)) -> dict[str, Any]:
     minutes = drafts.get(session, minutes_id)
     readers.check_reader(session, minutes, user)
@@ -88,7 +90,7 @@ def read_minutes(minutes_id: int, request: Request, user: User = Depends(staff),
 
 
 @router.put("/api/minutes/{minutes_id}")
-def edit_minutes(minutes_id: int, body: ContentUpdate, request: Request, user: User = Depends(editors),
+def edit_minutes(minutes_id: RowId, body: ContentUpdate, request: Request, user: User = Depends(editors),
                  session: Session = Depends(db)) -> dict[str, Any]:
     minutes = drafts.get(session, minutes_id, lock=True)
     content = MinutesContent.model_validate(body.model_dump(exclude={"version"}))
@@ -97,8 +99,8 @@ def edit_minutes(minutes_id: int, body: ContentUpdate, request: Request, user: U
     return drafts.as_json(minutes, language_of(request))
 
 
-@router.get("/api/minutes/{minutes_id}/pdf")
-def minutes_pdf(minutes_id: int, user: User = Depends(staff), session: Session = Depends(db)) -> Response:
+@router.get("/api/minutes/{minutes_id}/pdf", response_class=Response, responses=file_answer("application/pdf"))
+def minutes_pdf(minutes_id: RowId, user: User = Depends(staff), session: Session = Depends(db)) -> Response:
     minutes = drafts.get(session, minutes_id)
     readers.check_reader(session, minutes, user)
     name = f"bien-ban-{minutes.number}.pdf" if minutes.number else f"bien-ban-du-thao-{minutes.id}.pdf"
@@ -115,7 +117,7 @@ def _refused(request: Request, user: User, action: str, target: str, exc: Domain
 
 
 @router.post("/api/minutes/{minutes_id}/sign")
-def sign_minutes(minutes_id: int, body: SignBody, request: Request, user: User = Depends(signers)) -> dict[str, Any]:
+def sign_minutes(minutes_id: RowId, body: SignBody, request: Request, user: User = Depends(signers)) -> dict[str, Any]:
     """Sign as the logged-in person with their PIN: secretary, then chair, then a clerk with the seal."""
     write = sessionmaker_of(request, write=True)
     try:
@@ -132,7 +134,7 @@ def sign_minutes(minutes_id: int, body: SignBody, request: Request, user: User =
 
 
 @router.post("/api/minutes/{minutes_id}/send")
-def send_minutes(minutes_id: int, request: Request, user: User = Depends(clerks),
+def send_minutes(minutes_id: RowId, request: Request, user: User = Depends(clerks),
                  session: Session = Depends(db)) -> dict[str, Any]:
     """Send issued minutes to the attending units (edXML through the registers' issue step)."""
     minutes = drafts.get(session, minutes_id, lock=True)

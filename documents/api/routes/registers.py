@@ -3,7 +3,6 @@ documents, one document with its recipients and history, and the leader's inbox.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -11,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.access import require_roles, staff
+from core.bounds import MAX_ROW_ID, Day, RowId, Year
 from core.people import Role, User
 from core.request_db import db
 from documents import registers
@@ -47,11 +47,11 @@ def _page_json(session: Session, items: list) -> list[dict[str, Any]]:
 @router.get("")
 def list_documents(
     user: User = Depends(staff), session: Session = Depends(db),
-    register: Register = Register.incoming, unit_id: int | None = None, year: int | None = None,
+    register: Register = Register.incoming, unit_id: RowId | None = None, year: Year | None = None,
     q: str = Query(default="", max_length=300, description="accent-insensitive words to find"),
     doc_type: str | None = None, state: str | None = None, urgency: Urgency | None = None,
-    date_from: date | None = None, date_to: date | None = None,
-    before: int | None = Query(default=None, ge=1, description="keyset: numbers below this one"),
+    date_from: Day | None = None, date_to: Day | None = None,
+    before: int | None = Query(default=None, ge=1, le=MAX_ROW_ID, description="keyset: numbers below this one"),
     offset: int = Query(default=0, ge=0, le=10000), limit: int = Query(default=50, ge=1, le=200),
 ) -> dict[str, Any]:
     """One page of a unit's register for a year (newest number first), or search results when `q` is given."""
@@ -111,7 +111,7 @@ def draft_outgoing(request: Request, data: OutgoingIn, user: User = Depends(requ
 
 
 @router.get("/{document_id:int}")
-def get_document(document_id: int, user: User = Depends(staff), session: Session = Depends(db)) -> dict[str, Any]:
+def get_document(document_id: RowId, user: User = Depends(staff), session: Session = Depends(db)) -> dict[str, Any]:
     viewer = Viewer.of(session, user)
     document = visible_document(session, viewer, document_id)
     recipients = session.execute(select(Recipient).where(Recipient.document_id == document.id)

@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from core.access import require_roles, staff
+from core.bounds import RowId
+from core.file_answers import file_answer
 from core.people import Role, User
 from core.request_db import db, sessionmaker_of
 from documents import filecheck, inspection
@@ -44,7 +46,7 @@ async def _read_limited(upload: UploadFile) -> bytes:
 
 
 @router.post("/{document_id:int}/actions/{action}")
-def act(document_id: int, action: str, request: Request, body: ActionIn | None = None,
+def act(document_id: RowId, action: str, request: Request, body: ActionIn | None = None,
         user: User = Depends(ACTORS), session: Session = Depends(db)) -> dict[str, Any]:
     """Apply a workflow action (register, submit, direct, start, complete, return, reject, review, revise,
     approve, number, issue). 409 if the document's state does not allow it, 403 if the role or unit may not."""
@@ -61,7 +63,7 @@ def act(document_id: int, action: str, request: Request, body: ActionIn | None =
 
 
 @router.post("/{document_id:int}/sign")
-async def sign(document_id: int, request: Request, file: UploadFile = File(...), comment: str = Form(default=""),
+async def sign(document_id: RowId, request: Request, file: UploadFile = File(...), comment: str = Form(default=""),
                user: User = Depends(require_roles(Role.chair)), session: Session = Depends(db)) -> dict[str, Any]:
     """The leader signs: the signed PDF is kept, unchanged, as the document's signed original."""
     if len(comment) > 2000:
@@ -81,14 +83,14 @@ async def sign(document_id: int, request: Request, file: UploadFile = File(...),
     return await run_in_threadpool(work)
 
 
-def _readable(request: Request, user: User, document_id: int) -> Document:
+def _readable(request: Request, user: User, document_id: RowId) -> Document:
     """The document as the person may see it, read without taking the write lock."""
     with sessionmaker_of(request)() as reader:
         return visible_document(reader, Viewer.of(reader, user), document_id)
 
 
 @router.post("/{document_id:int}/attachments", status_code=201)
-async def upload(document_id: int, request: Request, file: UploadFile = File(...), kind: str = Form(default="main"),
+async def upload(document_id: RowId, request: Request, file: UploadFile = File(...), kind: str = Form(default="main"),
                  user: User = Depends(require_roles(Role.clerk, Role.specialist, Role.secretary, Role.chair)),
                  session: Session = Depends(db)) -> dict[str, Any]:
     """The file is checked in a worker process (documents.inspection) before the write transaction opens, so
@@ -113,8 +115,9 @@ async def upload(document_id: int, request: Request, file: UploadFile = File(...
     return await run_in_threadpool(work)
 
 
-@router.get("/{document_id:int}/attachments/{attachment_id:int}")
-def download(document_id: int, attachment_id: int, request: Request, user: User = Depends(staff),
+@router.get("/{document_id:int}/attachments/{attachment_id:int}", response_class=Response,
+            responses=file_answer(*filecheck.LABEL))
+def download(document_id: RowId, attachment_id: RowId, request: Request, user: User = Depends(staff),
              session: Session = Depends(db)) -> Response:
     viewer = Viewer.of(session, user)
     visible_document(session, viewer, document_id)

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.bounds import RowId
 from core.bus import get_bus
 from core.people import User
 from core.request_db import db
@@ -55,7 +56,7 @@ def list_alerts(status: Literal["active", "open", "acknowledged", "resolved", "a
 
 
 @router.post("/api/ops/alerts/{alert_id}/ack")
-async def ack_alert(alert_id: int, body: AckIn, request: Request, user: User = Depends(operators),
+async def ack_alert(alert_id: RowId, body: AckIn, request: Request, user: User = Depends(operators),
                     session: Session = Depends(db)) -> dict[str, Any]:
     alert = acknowledge(session, alert_id=alert_id, user=user, comment=body.comment,
                         ip=request.client.host if request.client else "")

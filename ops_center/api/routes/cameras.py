@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -9,12 +10,14 @@ from typing import Any, Literal
 
 import httpx
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import FileResponse, StreamingResponse
+from fastapi.responses import FileResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.audit import record
+from core.bounds import RowId
+from core.file_answers import file_answer
 from core.people import User
 from core.request_db import db, sessionmaker_of
 from core.units import Unit
@@ -25,6 +28,9 @@ from ops_center.capture import BadStreamURL, check_stream_url, keep_credentials,
 from ops_center.config import media_dir
 from ops_center.models import Camera, CameraEvent
 
+log = logging.getLogger(__name__)
+errors_upstream: dict[int | str, dict] = {502: {"description": "the camera sent no MJPEG stream"},
+                                          409: {"description": "not an HTTP MJPEG camera"}}
 router = APIRouter(tags=["ops_center"])
 
 
@@ -112,12 +118,12 @@ def create_camera(body: CameraIn, request: Request, session: Session = Depends(d
 
 
 @router.get("/api/ops/cameras/{camera_id}")
-def get_camera(camera_id: int, session: Session = Depends(db), user: User = Depends(viewers)) -> dict[str, Any]:
+def get_camera(camera_id: RowId, session: Session = Depends(db), user: User = Depends(viewers)) -> dict[str, Any]:
     return camera_json(_camera(session, camera_id), time.time())
 
 
 @router.put("/api/ops/cameras/{camera_id}")
-def update_camera(camera_id: int, body: CameraIn, request: Request, session: Session = Depends(db),
+def update_camera(camera_id: RowId, body: CameraIn, request: Request, session: Session = Depends(db),
                   user: User = Depends(operators)) -> dict[str, Any]:
     camera = _camera(session, camera_id)
     _apply(camera, body, _unit(session, body.unit_code))
@@ -128,7 +134,7 @@ def update_camera(camera_id: int, body: CameraIn, request: Request, session: Ses
 
 
 @router.delete("/api/ops/cameras/{camera_id}", status_code=204)
-def delete_camera(camera_id: int, request: Request, session: Session = Depends(db),
+def delete_camera(camera_id: RowId, request: Request, session: Session = Depends(db),
                   user: User = Depends(operators)) -> None:
     camera = _camera(session, camera_id)
     record(session, actor=user.username, action="ops.camera.delete", target=str(camera.id),
@@ -137,7 +143,7 @@ def delete_camera(camera_id: int, request: Request, session: Session = Depends(d
 
 
 @router.get("/api/ops/cameras/{camera_id}/events")
-def camera_events(camera_id: int, limit: int = Query(50, ge=1, le=500), session: Session = Depends(db),
+def camera_events(camera_id: RowId, limit: int = Query(50, ge=1, le=500), session: Session = Depends(db),
                   user: User = Depends(viewers)) -> list[dict[str, Any]]:
     _camera(session, camera_id)
     rows = session.execute(select(CameraEvent).where(CameraEvent.camera_id == camera_id)
@@ -160,20 +166,21 @@ def _media(request: Request, session: Session, event_id: str, attr: str) -> Path
     return path
 
 
-@router.get("/api/ops/events/{event_id}/snapshot.jpg")
+@router.get("/api/ops/events/{event_id}/snapshot.jpg", response_class=Response, responses=file_answer("image/jpeg"))
 def event_snapshot(event_id: str, request: Request, session: Session = Depends(db),
                    user: User = Depends(viewers)) -> FileResponse:
     return FileResponse(_media(request, session, event_id, "snapshot_path"), media_type="image/jpeg")
 
 
-@router.get("/api/ops/events/{event_id}/clip.mp4")
+@router.get("/api/ops/events/{event_id}/clip.mp4", response_class=Response, responses=file_answer("video/mp4"))
 def event_clip(event_id: str, request: Request, session: Session = Depends(db),
                user: User = Depends(viewers)) -> FileResponse:
     return FileResponse(_media(request, session, event_id, "clip_path"), media_type="video/mp4")
 
 
-@router.get("/api/ops/cameras/{camera_id}/live.mjpg")
-async def live_mjpeg(camera_id: int, request: Request, sub: bool = Query(False),
+@router.get("/api/ops/cameras/{camera_id}/live.mjpg", response_class=Response,
+            responses=file_answer("multipart/x-mixed-replace") | errors_upstream)
+async def live_mjpeg(camera_id: RowId, request: Request, sub: bool = Query(False),
                      user: User = Depends(viewers)) -> StreamingResponse:
     """Relay the camera's own MJPEG bytes to the browser: no decoding, no re-encoding."""
     with sessionmaker_of(request)() as session:
@@ -182,18 +189,23 @@ async def live_mjpeg(camera_id: int, request: Request, sub: bool = Query(False),
     if not url.startswith(("http://", "https://")):
         raise HTTPException(409, "camera này không phát MJPEG qua HTTP; xem trực tiếp qua WebRTC chưa có / "
                                  "this camera is not HTTP MJPEG; WebRTC live view is not available yet")
-    client = httpx.AsyncClient(timeout=httpx.Timeout(5.0, read=10.0))
+    # The answer never says what the address answered (status, content type, connection error): a camera URL
+    # pointing inside the network must not turn this route into a probe of other services. Details are logged.
+    refused = HTTPException(502, "Không xem trực tiếp được camera này: camera không phát luồng MJPEG / the camera "
+                                 "cannot be viewed live: it did not send an MJPEG stream")
+    client = httpx.AsyncClient(timeout=httpx.Timeout(5.0, read=10.0), follow_redirects=False)
     try:
         upstream = await client.send(client.build_request("GET", url), stream=True)
     except httpx.HTTPError as exc:
         await client.aclose()
-        raise HTTPException(502, f"không kết nối được camera / camera unreachable: {exc}") from exc
+        log.warning("camera %s live view: %s", camera_id, exc)
+        raise refused from exc
     ctype = upstream.headers.get("content-type", "")
-    if upstream.status_code != 200 or not ctype.startswith("multipart/"):
+    if upstream.status_code != 200 or not ctype.startswith("multipart/x-mixed-replace"):
         await upstream.aclose()
         await client.aclose()
-        raise HTTPException(502, f"camera trả lời {upstream.status_code} {ctype!r}, không phải MJPEG / "
-                                 "the camera did not answer with an MJPEG stream")
+        log.warning("camera %s live view: answered %s %r", camera_id, upstream.status_code, ctype[:100])
+        raise refused
 
     async def body() -> AsyncIterator[bytes]:
         try:

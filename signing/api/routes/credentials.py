@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.access import require_roles, staff
+from core.file_answers import file_answer
 from core.people import Role, User
 from core.request_db import db
 from signing.ca import root_pem
@@ -70,7 +71,7 @@ def unlock(credential_id: str, request: Request, session: Session = Depends(db),
     return {"credential_id": credential_id, "unlocked_at": datetime.now().astimezone().isoformat()}
 
 
-@router.get("/root.pem")
+@router.get("/root.pem", response_class=Response, responses=file_answer("application/x-pem-file"))
 def provincial_root(request: Request, _user: User = Depends(staff)) -> Response:
     """The provincial demo root certificate, to trust when validating signed documents."""
     return Response(root_pem(request.app.state.settings), media_type="application/x-pem-file",

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from core.access import require_roles
 from core.audit import record
+from core.bounds import RowId
 from core.login_throttle import unlock
 from core.people import Role, User
 from core.province import create_user
@@ -59,7 +60,7 @@ def add_user(body: NewUser, request: Request, session: Session = Depends(db),
 
 
 @router.patch("/api/users/{user_id}")
-def change_user(user_id: int, body: UserChange, request: Request, session: Session = Depends(db),
+def change_user(user_id: RowId, body: UserChange, request: Request, session: Session = Depends(db),
                 user: User = Depends(admin_only)) -> dict[str, object]:
     target = session.get(User, user_id)
     if target is None:
