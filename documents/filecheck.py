@@ -195,12 +195,13 @@ def _image(name: str, data: bytes, kind: str) -> None:
             width, height = image.size
             if width * height > MAX_IMAGE_PIXELS:
                 raise FileRejected(Kind.invalid, f"Ảnh {name!r} {width}×{height} điểm ảnh quá lớn / the image declares "
-                                        f"{width}×{height} pixels, at most {MAX_IMAGE_PIXELS // 1_000_000} "
-                                        "megapixels are accepted")
+                                        f"{width}×{height} pixels, more than {MAX_IMAGE_PIXELS // 1_000_000} "
+                                        "megapixels")
             image.verify()
     except FileRejected:
         raise
     except Image.DecompressionBombError as exc:
-        raise FileRejected(Kind.invalid, f"Ảnh {name!r} quá lớn / the image is too large: {exc}"[:300]) from exc
+        raise FileRejected(Kind.invalid, f"Ảnh {name!r} quá lớn / the image declares more than "
+                                f"{MAX_IMAGE_PIXELS // 1_000_000} megapixels") from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise _not_a(name, kind, str(exc)[:200]) from exc

@@ -54,6 +54,16 @@ def pool() -> ProcessPool:
         return _pool
 
 
+def _ready() -> bool:
+    return True
+
+
+async def warm_up() -> None:
+    """Start the workers now (a spawn costs about a second of CPU), not on the first upload."""
+    with contextlib.suppress(Exception):
+        await asyncio.wrap_future(schedule(_ready, limit=60))
+
+
 @atexit.register
 def _stop() -> None:
     if _pool is not None:

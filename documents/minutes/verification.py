@@ -103,7 +103,9 @@ def _only_from(prefixes: list[str]) -> aiohttp.TraceConfig:
     return trace
 
 
-async def _validate(reader: PdfFileReader, root: x509.Certificate, fetch_from: list[str]) -> list[dict[str, Any]]:
+async def _validate(reader: PdfFileReader, base_url: str, fetch_from: list[str]) -> list[dict[str, Any]]:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as service:
+        root = await _root(service, base_url)  # the signing service itself, not an address the file names
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30),
                                      trace_configs=[_only_from(fetch_from)]) as http:
         results = []
@@ -121,11 +123,11 @@ async def _validate(reader: PdfFileReader, root: x509.Certificate, fetch_from: l
         return results
 
 
-def validate(data: bytes, root_der: bytes, fetch_from: list[str]) -> dict[str, Any]:
-    """Worker side: the report on every signature of `data`, trusting `root_der`."""
+def validate(data: bytes, base_url: str, fetch_from: list[str]) -> dict[str, Any]:
+    """Worker side: the report on every signature of `data`, trusting the province's root."""
     reader = open_pdf(data)
     try:
-        signatures = asyncio.run(_validate(reader, x509.Certificate.load(root_der), fetch_from))
+        signatures = asyncio.run(_validate(reader, base_url, fetch_from))
         return {"signatures": signatures, "count": len(signatures),
                 "all_valid": bool(signatures) and all(s["ok"] for s in signatures),
                 "revisions": reader.xrefs.total_revisions,
@@ -136,11 +138,6 @@ def validate(data: bytes, root_der: bytes, fetch_from: list[str]) -> dict[str, A
                              "objects are nested too deeply to read") from exc
 
 
-async def _fetch_root(base_url: str) -> x509.Certificate:
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
-        return await _root(http, base_url)
-
-
 def verify(data: bytes, base_url: str) -> dict[str, Any]:
     from documents import inspection
     from documents.filecheck import FileRejected
@@ -149,8 +146,7 @@ def verify(data: bytes, base_url: str) -> dict[str, Any]:
         open_pdf(data)  # the refusal for an empty upload, without starting any work
     if len(data) > MAX_BYTES:
         raise VerifyRejected(Kind.too_large, f"Tệp quá lớn / the file is larger than {MAX_BYTES // (1024 * 1024)} MB")
-    root = asyncio.run(_fetch_root(base_url))
     try:
-        return inspection.run("PDF", validate, data, root.dump(), [f"{base_url.rstrip('/')}/pki/"])
+        return inspection.run("PDF", validate, data, base_url, [f"{base_url.rstrip('/')}/pki/"])
     except FileRejected as exc:
         raise VerifyRejected(exc.kind, exc.message) from exc
