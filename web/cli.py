@@ -17,7 +17,7 @@ from core.db import engine_for, session_factory, session_scope
 from core.migrate import upgrade
 from core.people import ROLE_LABELS, Role, User
 from core.province import create_user, endpoints, load_config
-from core.settings import get_settings
+from core.settings import Settings, get_settings
 from core.units import Unit
 from web import areas
 from web.demo import demo_accounts, demo_password, seed
@@ -145,9 +145,13 @@ def serve(host: str | None = None, port: int | None = None) -> None:
 
     settings = get_settings()
     uvicorn.run("web.app:factory", factory=True, host=host or settings.host, port=port or settings.port,
-                log_level="info", proxy_headers=bool(settings.forwarded_allow_ips),
-                forwarded_allow_ips=settings.forwarded_allow_ips or None,
-                timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS)
+                log_level="info", timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS, **proxy_options(settings))
+
+
+def proxy_options(settings: Settings) -> dict[str, object]:
+    """uvicorn believes X-Forwarded-Proto/-For only from the proxies named in GIAOBAN_FORWARDED_ALLOW_IPS."""
+    return {"proxy_headers": bool(settings.forwarded_allow_ips),
+            "forwarded_allow_ips": settings.forwarded_allow_ips or None}
 
 
 @app.command(hidden=True)
