@@ -11,11 +11,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import DEMO_PASSWORD
 
-MAX_EXAMPLES = 8
+MAX_EXAMPLES = 6
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
 # Operations that would end the test's own session or lock its own account: tested elsewhere.
 EXCLUDED = ["/api/auth/logout", "/api/users/{user_id}"]
@@ -32,14 +30,16 @@ def _run(schema_file: Path, base: str, token: str, report: Path) -> subprocess.C
     return subprocess.run(args, capture_output=True, text=True, timeout=600)
 
 
-@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-def test_answers_match_the_schema_for_admin_and_specialist(app, live_server, login, catalog, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_answers_match_the_schema_for_admin_and_specialist(app, live_server, login, catalog, tmp_path,
+                                                           db_url) -> None:  # type: ignore[no-untyped-def]
     import httpx
 
     schema_file = tmp_path / "openapi.json"
     schema_file.write_text(json.dumps(app.openapi()))
     failures = []
-    for user in ("admin", "chuyenvien"):
+    # Both roles on SQLite; on PostgreSQL (where text with NUL or numbers out of range fail differently) the
+    # administrator, who reaches the most operations.
+    for user in ("admin",) if db_url.startswith("postgresql") else ("admin", "chuyenvien"):
         token = httpx.post(f"{live_server}/api/auth/login", json={"username": user, "password": DEMO_PASSWORD}
                            ).json()["access_token"]
         done = _run(schema_file, live_server, token, tmp_path / f"{user}.xml")
