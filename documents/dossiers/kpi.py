@@ -67,7 +67,9 @@ def about_to_be_late(session: Session, within_working_days: int = 1, now: dateti
              .order_by(Dossier.due_date, Dossier.id).limit(limit))
     if unit_id is not None:
         query = query.where(Dossier.unit_id == unit_id)
+    # Codes and dates only: this list reaches the operations screen and every staff member, who do not
+    # handle these dossiers (documents.dossiers.handlers); the applicant's name stays with those who do.
     return [{"id": d.id, "code": d.code, "procedure": d.procedure.name, "unit": d.unit.short_name,
-             "applicant": d.applicant_name, "due_date": d.due_date.isoformat() if d.due_date else None,
+             "due_date": d.due_date.isoformat() if d.due_date else None,
              "working_days_left": working_days_left(d.due_date, now) if d.due_date else None}
             for d in session.execute(query).scalars()]
