@@ -226,7 +226,9 @@ def chromium():  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def browser_page(chromium, live_server: str):  # type: ignore[no-untyped-def]
-    context = chromium.new_context(base_url=live_server, locale="vi-VN")
+    # bypass_csp: Playwright's wait_for_function evaluates strings, which the pages' CSP forbids;
+    # tests/security/test_browser_policy.py checks the pages under the policy itself.
+    context = chromium.new_context(base_url=live_server, locale="vi-VN", bypass_csp=True)
     page = context.new_page()
     yield page
     context.close()

@@ -22,8 +22,9 @@ def _login(page, username: str) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-def test_pages_work_under_the_policy(browser_page, catalog) -> None:  # type: ignore[no-untyped-def]
-    page = browser_page
+def test_pages_work_under_the_policy(chromium, live_server, catalog) -> None:  # type: ignore[no-untyped-def]
+    context = chromium.new_context(base_url=live_server, locale="vi-VN")  # the policy enforced, not bypassed
+    page = context.new_page()
     blocked: list[str] = []
     page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
     page.on("pageerror", lambda e: blocked.append(str(e)))
@@ -47,4 +48,5 @@ def test_pages_work_under_the_policy(browser_page, catalog) -> None:  # type: ig
             page.wait_for_load_state("networkidle")
         page.screenshot(path=str(SHOTS / "docs-under-csp.png"))
         assert page.locator(".swagger-ui .info").count() == 1  # Swagger UI started from its own script file
+    context.close()
     assert blocked == []

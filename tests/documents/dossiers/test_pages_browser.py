@@ -27,11 +27,12 @@ def test_officer_receives_a_dossier_through_the_form(browser_page, catalog) -> N
     form.locator("button[type=submit]").click()
     # A district procedure needs its district: the API's refusal is shown, nothing is created.
     page.wait_for_function("document.getElementById('receipt-error').textContent.includes('unit_code')")
-    form.locator("select[name=unit_code]").select_option("000.00.35.H41")
+    # The provincial centre's desk receives the departments' procedures (a district's own desk its own).
+    form.locator("select[name=procedure_code]").select_option("H41.SGTVT.01")
     form.locator("button[type=submit]").click()
     page.wait_for_url(lambda url: re.fullmatch(r"/dossiers/\d+", urlparse(url).path) is not None)
     heading = page.inner_text("h1")
-    assert re.search(r"000\.00\.35\.H41-\d{6}-0001", heading), heading
+    assert re.search(r"000\.00\.08\.H41-\d{6}-0001", heading), heading
     assert "2. Đã tiếp nhận" in page.inner_text("#status")
     assert re.search(r"\d{2}/\d{2}/\d{4}", page.inner_text("#due"))
     page.click("button[data-action=withdraw]")  # needs a reason: refused on the page
