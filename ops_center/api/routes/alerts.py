@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from core.bounds import RowId
 from core.bus import get_bus
@@ -58,10 +59,16 @@ def list_alerts(status: Literal["active", "open", "acknowledged", "resolved", "a
 @router.post("/api/ops/alerts/{alert_id}/ack")
 async def ack_alert(alert_id: RowId, body: AckIn, request: Request, user: User = Depends(operators),
                     session: Session = Depends(db)) -> dict[str, Any]:
-    alert = acknowledge(session, alert_id=alert_id, user=user, comment=body.comment,
-                        ip=request.client.host if request.client else "")
-    data = alert_json(alert)
-    session.commit()
+    def work() -> dict[str, Any]:
+        # In a thread: a write waiting for SQLite's lock must not stop the event loop, where the request
+        # holding the lock is waiting to commit.
+        alert = acknowledge(session, alert_id=alert_id, user=user, comment=body.comment,
+                            ip=request.client.host if request.client else "")
+        data = alert_json(alert)
+        session.commit()
+        return data
+
+    data = await run_in_threadpool(work)
     await get_bus().publish("ops.alert.acknowledged", data)
     return data
 
