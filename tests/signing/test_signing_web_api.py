@@ -16,7 +16,7 @@ def test_demo_seed_and_credentials_api(settings, client, auth_headers) -> None: 
     factory = session_factory(engine_for(settings.database_url), write=True)
     with session_scope(factory) as session:
         lines = seed(session, settings)
-    assert "7 people, 1 organisation" in lines[-1]
+    assert "9 people, 1 organisation" in lines[-1]  # every demo person but the endpoints
     with session_scope(factory) as session:
         assert "0 people, 0 organisation" in seed(session, settings)[-1]  # idempotent
 
