@@ -46,7 +46,11 @@ class OriginCheck:
             refusal = self._refusal(scope)
             if refusal is not None:
                 if scope["type"] == "websocket":
-                    await send({"type": "websocket.close", "code": 4403, "reason": "cross-site request"})
+                    # Accepted, then closed: closing during the handshake reaches the client as HTTP 403,
+                    # not as the close code.
+                    if (await receive())["type"] == "websocket.connect":
+                        await send({"type": "websocket.accept"})
+                        await send({"type": "websocket.close", "code": 4403, "reason": "cross-site request"})
                     return
                 body = json.dumps({"detail": refusal}, ensure_ascii=False).encode()
                 await send({"type": "http.response.start", "status": 403,

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.access import require_roles
+from core.bounds import RowId
 from core.pages import render
 from core.people import Role, User
 from core.request_db import db
@@ -53,7 +54,7 @@ class HealthReport(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     status: Status
-    meeting_id: int | None = Field(default=None, ge=1)
+    meeting_id: RowId | None = None
     meeting_title: str | None = Field(default="", max_length=300)
     camera: DeviceState = ""
     microphone: DeviceState = ""
