@@ -26,6 +26,27 @@ def _token(base: str, user: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
 
+def _round(c: httpx.Client) -> tuple[float, float]:
+    """Another person's work: log in, register a document. Seconds each took (both must succeed)."""
+    started = time.monotonic()
+    login = c.post("/api/auth/login", json={"username": "vanthu", "password": DEMO_PASSWORD})
+    logged_in = time.monotonic()
+    assert login.status_code == 200, login.text
+    made = c.post("/api/documents/incoming", json=INCOMING,
+                  headers={"Authorization": f"Bearer {login.json()['access_token']}"})
+    assert made.status_code == 201, made.text
+    return logged_in - started, time.monotonic() - logged_in
+
+
+def _limits(base: str) -> tuple[float, float]:
+    """Each step within a second, as on a quiet machine; on a busy one (a login's Argon2 alone can take more
+    than a second there) within half as long again as the same steps took just before, with nothing hostile
+    running. Blocking on a locked database (what this guards against) costs tens of seconds either way."""
+    with httpx.Client(base_url=base, timeout=30) as c:
+        quiet = [_round(c) for _ in range(3)]
+    return (max(1.0, 1.5 * max(q[0] for q in quiet)), max(1.0, 1.5 * max(q[1] for q in quiet)))
+
+
 def _cases(base: str, h: dict[str, dict[str, str]], draft_id: int) -> list[tuple[str, object, str]]:
     """(name, callable returning the answer, what the refusal must name)."""
     c = httpx.Client(base_url=base, timeout=120)
@@ -81,17 +102,13 @@ def test_every_bad_input_gets_a_4xx_while_others_keep_writing(live_server, setti
     draft = httpx.post(f"{live_server}/api/documents/outgoing", headers=h["chuyenvien"], timeout=30,
                        json={"doc_type": "CV", "abstract": "Dự thảo báo cáo"}).json()
     cases = _cases(live_server, h, draft["id"])
-    writes: list[float] = []
+    login_limit, write_limit = _limits(live_server)
+    writes: list[tuple[float, float]] = []
 
     def clerk_keeps_writing(stop_at: float) -> None:
         with httpx.Client(base_url=live_server, timeout=30) as c:
             while time.monotonic() < stop_at:
-                started = time.monotonic()
-                login = c.post("/api/auth/login", json={"username": "vanthu", "password": DEMO_PASSWORD})
-                made = c.post("/api/documents/incoming", json=INCOMING, headers={
-                    "Authorization": f"Bearer {login.json()['access_token']}"})
-                assert login.status_code == 200 and made.status_code == 201, made.text
-                writes.append(time.monotonic() - started)
+                writes.append(_round(c))
 
     with ThreadPoolExecutor(4) as pool:
         writer = pool.submit(clerk_keeps_writing, time.monotonic() + 8)
@@ -100,7 +117,8 @@ def test_every_bad_input_gets_a_4xx_while_others_keep_writing(live_server, setti
     wrong = [(name, r.status_code, r.text[:200]) for name, r, named in answers
              if not 400 <= r.status_code < 500 or named not in r.text]
     assert wrong == []
-    assert writes and max(writes) < 1.0, writes  # a login and a registration, each round within a second
+    assert writes and all(login < login_limit and write < write_limit for login, write in writes), (
+        writes, login_limit, write_limit)
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -112,16 +130,14 @@ def test_a_slow_pdf_is_stopped_at_its_time_limit_without_stalling_anyone(live_se
     draft = httpx.post(f"{live_server}/api/documents/outgoing", headers=h["chuyenvien"], timeout=30,
                        json={"doc_type": "CV", "abstract": "Dự thảo"}).json()
     slow = shared_stream_pdf(pages=4, ops=50_000)  # within the work budget, seconds of text extraction
-    with ThreadPoolExecutor(2) as pool:
+    login_limit, write_limit = _limits(live_server)
+    with ThreadPoolExecutor(2) as pool, httpx.Client(base_url=live_server, timeout=30) as c:
         upload = pool.submit(httpx.post, f"{live_server}/api/documents/{draft['id']}/attachments",
                              files={"file": ("cham.pdf", slow)}, headers=h["chuyenvien"], timeout=60)
         time.sleep(0.2)
-        started = time.monotonic()
-        other = _token(live_server, "vanthu")
-        made = httpx.post(f"{live_server}/api/documents/incoming", json=INCOMING, headers=other, timeout=30)
-        took = time.monotonic() - started
+        login, write = _round(c)  # while the PDF is being opened
         refused = upload.result()
-    assert made.status_code == 201 and took < 1.0, (made.text, took)
+    assert login < login_limit and write < write_limit, (login, write, login_limit, write_limit)
     assert refused.status_code == 422 and "1 s" in refused.json()["detail"], refused.text
     assert httpx.get(f"{live_server}/api/documents/{draft['id']}", headers=h["chuyenvien"],
                      timeout=30).json()["attachments"] == []
