@@ -44,6 +44,14 @@ def unit_ids_of_codes(session: Session, codes: Iterable[str]) -> frozenset[int]:
     return frozenset(session.execute(select(Unit.id).where(Unit.code.in_(wanted))).scalars())
 
 
+def check_granted_roles(roles: Iterable[str]) -> None:
+    """At start-up: every role named in GIAOBAN_RECORD_READER_ROLES exists (a typo would grant nothing)."""
+    unknown = sorted(set(roles) - {r.value for r in Role})
+    if unknown:
+        raise ValueError(f"GIAOBAN_RECORD_READER_ROLES: unknown roles {unknown}; roles are "
+                         f"{', '.join(r.value for r in Role)}")
+
+
 def may_read_record(session: Session, user: User, circle: MeetingCircle,
                     granted_roles: Iterable[str] | None = None) -> bool:
     if user.id in (circle.chair_id, circle.secretary_id):

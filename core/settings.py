@@ -54,16 +54,6 @@ class Settings(BaseSettings):
     start_demo_fleet: bool = False
     start_demo_cameras: bool = True
 
-    @field_validator("record_reader_roles")
-    @classmethod
-    def _roles(cls, value: list[str]) -> list[str]:
-        from core.people import Role
-
-        unknown = sorted(set(value) - {r.value for r in Role})
-        if unknown:
-            raise ValueError(f"unknown roles {unknown}; roles are {', '.join(r.value for r in Role)}")
-        return value
-
     @field_validator("var_dir")
     @classmethod
     def _absolute(cls, value: Path) -> Path:

@@ -9,7 +9,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from core import pages
+from core import pages, record_access
 from core.db import engine_for, session_factory
 from core.settings import Settings, get_settings
 from web import areas, errors, openapi, wiring
@@ -34,6 +34,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    record_access.check_granted_roles(settings.record_reader_roles)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = FastAPI(title="giaoban", version="0.1.0", docs_url=None, redoc_url=None, openapi_url=None,
                   description="Họp trực tuyến, Trung tâm điều hành và biên bản ký số của tỉnh.",
