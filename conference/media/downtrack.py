@@ -10,6 +10,7 @@ source for keyframes when the forwarder says so, and reports (SR) what it sent.
 from __future__ import annotations
 
 import random
+import struct
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,9 +19,11 @@ from aiortc.rtp import RtcpSenderInfo, RtcpSrPacket
 
 from .forwarder import Forwarder
 from .history import PacketHistory, wrap_rtx
-from .payloads import VP8, Vp8PictureIdRewriter
-from .rtp import ExtensionIds, RtpView, build_rtp, extension_block, ntp_now
+from .payloads import VP8, Vp8PictureIdRewriter, vp8_descriptor
+from .rtp import ONE_BYTE_PROFILE, ExtensionIds, RtpView, build_rtp, extension_block, ntp_now
 from .streams import Source
+
+_EXT_HEADER = struct.Struct("!HH")
 
 
 @dataclass(slots=True)
@@ -54,6 +57,13 @@ class DownTrack:
         self._send_time_tag = bytes([(ext.abs_send_time << 4) | 2]) if ext.abs_send_time else b""
         self._level_tag = (ext.audio_level << 4) if ext.audio_level else 0
         self._capture_tag = bytes([(ext.abs_capture_time << 4) | 7]) if ext.abs_capture_time else b""
+        self._capture_id = self._capture_tag[0] if self._capture_tag else 0
+        self._payload_type = params.payload_type
+        self._ssrc = params.ssrc
+        self._h00 = self._packer(False, False)
+        self._h10 = self._packer(True, False)
+        self._h01 = self._packer(False, True)
+        self._h11 = self._packer(True, True)
         self._rtx_seq = random.randrange(0x8000)
         self.packets = 0
         self.bytes = 0
@@ -90,22 +100,72 @@ class DownTrack:
         if mapped is None:
             return
         seq, ts = mapped
-        payload = packet.payload if self._vp8 is None else self._vp8.rewrite(packet.payload)
-        ext = self._mid_element
-        if self._send_time_tag:
-            ext += self._send_time_tag + send_time
-        level = packet.audio_level
-        if level is not None and self._level_tag:
-            ext += bytes((self._level_tag, level))
-        capture = packet.capture_time
-        if capture is not None and self._capture_tag:
-            ext += self._capture_tag + capture
-        params = self.params
-        data = build_rtp(params.payload_type, packet.marker, seq, ts, params.ssrc, payload, extension_block(ext))
+        payload = packet.payload
+        vp8 = self._vp8
+        if vp8 is not None:
+            descriptor = packet.vp8
+            if descriptor is None:  # a packet that did not come through `UpTrackBase.dispatch`
+                descriptor = vp8_descriptor(payload)
+            if descriptor:
+                b0, x, picture_id, bits, tl0, tid, rest = descriptor
+                payload = vp8.descriptor(b0, x, picture_id, bits, tl0, tid) + rest
+        level = packet.audio_level if self._level_tag else None
+        capture = packet.capture_time if self._capture_tag else None
+        # The header and its extension block in one `pack`, chosen by which optional elements
+        # this packet carries (see `_packers`).
+        b1 = (packet.marker << 7) | self._payload_type
+        if capture is None:
+            if level is None:
+                pack, b0, head = self._h00
+                header = pack(b0, b1, seq, ts, self._ssrc, head, send_time)
+            else:
+                pack, b0, head = self._h10
+                header = pack(b0, b1, seq, ts, self._ssrc, head, send_time, self._level_tag, level)
+        elif len(capture) == 8:
+            if level is None:
+                pack, b0, head = self._h01
+                header = pack(b0, b1, seq, ts, self._ssrc, head, send_time, self._capture_id, capture)
+            else:
+                pack, b0, head = self._h11
+                header = pack(b0, b1, seq, ts, self._ssrc, head, send_time, self._level_tag, level,
+                              self._capture_id, capture)
+        else:
+            header = self._header_any(b1, seq, ts, send_time, level, capture)
+        data = header + payload
         self.history.put(seq, data)
         self._send(data)
         self.packets += 1
         self.bytes += len(payload)
+
+    def _packer(self, level: bool, capture: bool) -> tuple[Callable[..., bytes], int, bytes]:
+        """(pack, first byte, constant extension head) for packets with or without an audio
+        level and a capture time: `pack(first byte, b1, seq, ts, ssrc, head, send_time[, level
+        tag, level][, capture tag, capture])` gives what `build_rtp(..., extension_block(...))`
+        gives for the same elements, without the payload."""
+        send_time = b"\0" * 3 if self._send_time_tag else b""
+        elements = self._mid_element + self._send_time_tag + send_time + (b"\0\0" if level else b"") + (
+            b"\0" * 9 if capture else b"")
+        if elements:
+            pad = -len(elements) % 4
+            head = _EXT_HEADER.pack(ONE_BYTE_PROFILE, (len(elements) + pad) // 4) + self._mid_element
+            head += self._send_time_tag
+            first = 0x90
+        else:
+            pad, head, first = 0, b"", 0x80
+        fmt = f"!BBHII{len(head)}s{len(send_time)}s" + ("BB" if level else "") + ("B8s" if capture else "") + f"{pad}x"
+        return struct.Struct(fmt).pack, first, head
+
+    def _header_any(self, b1: int, seq: int, ts: int, send_time: bytes, level: int | None,
+                    capture: bytes | None) -> bytes:
+        """The general case (a capture time that is not 8 bytes long), as before the packers."""
+        ext = self._mid_element
+        if self._send_time_tag:
+            ext += self._send_time_tag + send_time
+        if level is not None and self._level_tag:
+            ext += bytes((self._level_tag, level))
+        if capture is not None and self._capture_tag:
+            ext += self._capture_tag + capture
+        return build_rtp(b1 & 0x7F, b1 >> 7, seq, ts, self.params.ssrc, b"", extension_block(ext))
 
     def maintain(self, now: float) -> None:
         """Ask again for a keyframe while the DownTrack waits for one (the first may have been lost)."""

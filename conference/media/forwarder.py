@@ -18,8 +18,6 @@ from __future__ import annotations
 import random
 from collections import deque
 
-from .rtp import seq_newer
-
 KEYFRAME_RETRY = 0.6
 
 
@@ -75,15 +73,19 @@ class Forwarder:
                 return None
             self._waiting_keyframe = False
             self._rebase_on(sequence_number, timestamp, now)
-        elif seq_newer(self._base_in_seq, sequence_number):
-            return None
-        elif (sequence_number - self._base_in_seq) & 0xFFFF > 0x4000:
-            # Let the switch point trail the source, or after half the sequence space the
-            # comparison above would see every new packet as older.
-            self._base_in_seq = (sequence_number - 0x4000) & 0xFFFF
+        else:
+            # `seq_newer` written out (this runs once per packet and DownTrack): how far the
+            # packet is past the switch point, modulo 2^16.
+            ahead = (sequence_number - self._base_in_seq) & 0xFFFF
+            if ahead > 0x8000:  # older than the switch point
+                return None
+            if ahead > 0x4000:
+                # Let the switch point trail the source, or after half the sequence space the
+                # comparison above would see every new packet as older.
+                self._base_in_seq = (sequence_number - 0x4000) & 0xFFFF
         seq = (sequence_number + self._seq_offset) & 0xFFFF
         ts = (timestamp + self._ts_offset) & 0xFFFFFFFF
-        if seq_newer(seq, self._last_seq):
+        if 0 < ((seq - self._last_seq) & 0xFFFF) < 0x8000:  # newer than the last one sent
             self._last_seq = seq
             self._last_ts = ts
             self._last_time = now

@@ -3,6 +3,7 @@ where a keyframe starts (to hold back video after a switch) and how to renumber 
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 
 VP8 = "vp8"
@@ -13,6 +14,12 @@ _H264_IDR = 5
 _H264_SPS = 7
 _H264_STAP_A = 24
 _H264_FU_A = 28
+
+# A rewritten VP8 descriptor: first byte, X byte, 15-bit picture id (M bit set), then TL0PICIDX
+# and/or the TID/KEYIDX byte when present.
+_VP8_DESCRIPTOR = struct.Struct("!BBH")
+_VP8_DESCRIPTOR_1 = struct.Struct("!BBHB")
+_VP8_DESCRIPTOR_2 = struct.Struct("!BBHBB")
 
 
 def codec_key(mime_type: str) -> str:
@@ -74,6 +81,47 @@ def parse_vp8_descriptor(payload: bytes) -> Vp8Descriptor:
     return Vp8Descriptor(bool(b0 & 0x10), b0 & 0x0F, picture_id, bits, tl0, tid, bool(b0 & 0x20), pos)
 
 
+def vp8_fields(payload: bytes) -> tuple[int | None, int, int | None, int | None, int] | None:
+    """The descriptor fields the relay rewrites, as `parse_vp8_descriptor` finds them but
+    without building a `Vp8Descriptor` (once per received video packet):
+    (picture id, its bits, TL0PICIDX, the TID/KEYIDX byte, descriptor size); None if malformed."""
+    n = len(payload)
+    if not n:
+        return None
+    pos = 1
+    picture_id = tl0 = tid = None
+    bits = 0
+    if payload[0] & 0x80:
+        if n < 2:
+            return None
+        x = payload[1]
+        pos = 2
+        if x & 0x80:
+            if n < 3:
+                return None
+            if payload[2] & 0x80:
+                if n < 4:
+                    return None
+                picture_id = ((payload[2] & 0x7F) << 8) | payload[3]
+                bits = 15
+                pos = 4
+            else:
+                picture_id = payload[2]
+                bits = 7
+                pos = 3
+        if x & 0x40:
+            if n <= pos:
+                return None
+            tl0 = payload[pos]
+            pos += 1
+        if x & 0x30:
+            if n <= pos:
+                return None
+            tid = payload[pos]
+            pos += 1
+    return picture_id, bits, tl0, tid, pos
+
+
 def vp8_is_keyframe_start(payload: bytes) -> bool:
     """First packet of a VP8 keyframe: start of partition 0 and the frame tag's P bit clear."""
     if not payload:
@@ -81,11 +129,23 @@ def vp8_is_keyframe_start(payload: bytes) -> bool:
     b0 = payload[0]
     if not b0 & 0x10 or b0 & 0x0F:
         return False
-    try:
-        size = parse_vp8_descriptor(payload).size
-    except ValueError:
+    fields = vp8_fields(payload)
+    if fields is None:
         return False
+    size = fields[4]
     return len(payload) > size and not payload[size] & 0x01
+
+
+def vp8_descriptor(payload: bytes) -> tuple[int, int, int, int, int | None, int | None, bytes] | bool:
+    """What each DownTrack needs to rewrite this packet's picture id, read once per packet:
+    (first byte, X byte, picture id, its bits, TL0PICIDX, TID byte, the payload after the
+    descriptor); False when the descriptor carries no picture id or is malformed (the packet is
+    then forwarded as it is)."""
+    fields = vp8_fields(payload)
+    if fields is None or fields[0] is None:
+        return False
+    picture_id, bits, tl0, tid, size = fields
+    return payload[0], payload[1], picture_id, bits, tl0, tid, payload[size:]
 
 
 def vp8_is_frame_start(payload: bytes) -> bool:
@@ -144,22 +204,35 @@ class Vp8PictureIdRewriter:
         self._rebase = True
 
     def rewrite(self, payload: bytes) -> bytes:
-        try:
-            desc = parse_vp8_descriptor(payload)
-        except ValueError:
+        fields = vp8_fields(payload)
+        if fields is None or fields[0] is None:
             return payload
-        if desc.picture_id is None:
-            return payload
+        picture_id, bits, tl0, tid, size = fields
+        return self.descriptor(payload[0], payload[1], picture_id, bits, tl0, tid) + payload[size:]
+
+    def descriptor(self, b0: int, x: int, picture_id: int, bits: int, tl0: int | None, tid: int | None) -> bytes:
+        """The rewritten payload descriptor of a packet whose descriptor starts with `b0`, `x`
+        and carries these fields (from `vp8_fields`); the payload after it is unchanged."""
         rebase = self._rebase or self._last_in is None
         self._rebase = False
-        out_id = self._map(desc.picture_id, 1 << desc.picture_id_bits, rebase, tl0=False)
-        parts = [bytes([payload[0], payload[1] | 0x80, 0x80 | (out_id >> 8), out_id & 0xFF])]
-        if desc.tl0picidx is not None:
-            parts.append(bytes([self._map(desc.tl0picidx, 256, rebase or self._last_tl0_in is None, tl0=True)]))
-        if desc.tid_byte is not None:
-            parts.append(bytes([desc.tid_byte]))
-        parts.append(payload[desc.size :])
-        return b"".join(parts)
+        if bits == 15 and not rebase:
+            # The common case, written out: a 15-bit source needs no widening.
+            delta = (picture_id - self._last_in) & 0x7FFF
+            if delta >= 0x4000:
+                out_id = (self._last_out + delta - 0x8000) & 0x7FFF
+            else:
+                out_id = (self._last_out + delta) & 0x7FFF
+                self._last_in, self._last_out = picture_id, out_id
+        else:
+            out_id = self._map(picture_id, 1 << bits, rebase, tl0=False)
+        if tl0 is None:
+            if tid is None:
+                return _VP8_DESCRIPTOR.pack(b0, x | 0x80, 0x8000 | out_id)
+            return _VP8_DESCRIPTOR_1.pack(b0, x | 0x80, 0x8000 | out_id, tid)
+        out_tl0 = self._map(tl0, 256, rebase or self._last_tl0_in is None, tl0=True)
+        if tid is None:
+            return _VP8_DESCRIPTOR_1.pack(b0, x | 0x80, 0x8000 | out_id, out_tl0)
+        return _VP8_DESCRIPTOR_2.pack(b0, x | 0x80, 0x8000 | out_id, out_tl0, tid)
 
     def _map(self, value: int, modulus: int, rebase: bool, *, tl0: bool) -> int:
         out_mod = 256 if tl0 else 0x8000

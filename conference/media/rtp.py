@@ -59,9 +59,12 @@ class ExtensionIds:
 class RtpView:
     """One received RTP packet, parsed just enough to forward it.
 
-    The last three fields are what the relay learned about it on the way in (the publisher's
+    The last four fields are what the relay learned about it on the way in (the publisher's
     header extensions are gone once it crossed the worker mesh): its RFC 6464 audio level
-    (0..127), its abs-capture-time value, and whether it starts a video keyframe."""
+    (0..127), its abs-capture-time value, whether it starts a video keyframe, and for VP8 the
+    payload descriptor as each DownTrack rewrites it, read once for all of them: (first byte,
+    X byte, picture id, its bits, TL0PICIDX, TID byte, the payload after the descriptor), or
+    False when it has no picture id (None: not read)."""
 
     payload_type: int
     marker: int
@@ -73,6 +76,7 @@ class RtpView:
     audio_level: int | None = None
     capture_time: bytes | None = None
     keyframe: bool = False
+    vp8: tuple | bool | None = None
 
 
 def is_rtcp(data: bytes) -> bool:

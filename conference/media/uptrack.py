@@ -23,7 +23,7 @@ from aiortc.rtp import (
 )
 
 from .keyframes import KeyframeRequestLimiter
-from .payloads import is_keyframe_start
+from .payloads import VP8, is_keyframe_start, vp8_descriptor, vp8_is_keyframe_start
 from .rtp import RtpView, abs_send_time_now, seq_newer
 from .streams import Sink
 
@@ -106,6 +106,7 @@ class UpTrackBase:
         self.bytes = 0
         self.on_level: Callable[[str, int], None] | None = None
         self._video = kind == "video"
+        self._vp8 = self._video and codec == VP8
 
     def add_sink(self, sink: Sink) -> None:
         if sink not in self.sinks:
@@ -118,17 +119,31 @@ class UpTrackBase:
     def dispatch(self, packet: RtpView) -> None:
         """Hand one packet to every sink (the relay's hot path)."""
         self.packets += 1
-        self.bytes += len(packet.payload)
+        payload = packet.payload
+        self.bytes += len(payload)
         level = packet.audio_level
         if level is not None and self.on_level is not None:
             self.on_level(self.participant_id, level)
-        if self._video and is_keyframe_start(self.codec, packet.payload):
+        sinks = self.sinks
+        if self._vp8 and sinks:
+            # Read the descriptor once for all DownTracks; the keyframe test from it.
+            descriptor = packet.vp8 = vp8_descriptor(payload)
+            if descriptor:
+                b0, rest = descriptor[0], descriptor[6]
+                keyframe = b0 & 0x10 and not b0 & 0x0F and rest and not rest[0] & 0x01
+            else:
+                keyframe = vp8_is_keyframe_start(payload)
+            if keyframe:
+                packet.keyframe = True
+                self.on_keyframe()
+        elif self._video and is_keyframe_start(self.codec, payload):
             packet.keyframe = True
             self.on_keyframe()
-        now = time.monotonic()
-        send_time = abs_send_time_now()
-        for sink in self.sinks:
-            sink.forward(packet, now, send_time)
+        if sinks:
+            now = time.monotonic()
+            send_time = abs_send_time_now()
+            for sink in sinks:
+                sink.forward(packet, now, send_time)
 
     def request_keyframe(self) -> None:
         raise NotImplementedError
