@@ -104,8 +104,8 @@ class DownTrack:
         vp8 = self._vp8
         if vp8 is not None:
             descriptor = packet.vp8
-            if descriptor is None:  # a packet that did not come through `UpTrackBase.dispatch`
-                descriptor = vp8_descriptor(payload)
+            if descriptor is None:  # the first DownTrack to forward this packet reads it for all
+                descriptor = packet.vp8 = vp8_descriptor(payload)
             if descriptor:
                 b0, x, picture_id, bits, tl0, tid, rest = descriptor
                 payload = vp8.descriptor(b0, x, picture_id, bits, tl0, tid) + rest

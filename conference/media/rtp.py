@@ -62,9 +62,10 @@ class RtpView:
     The last four fields are what the relay learned about it on the way in (the publisher's
     header extensions are gone once it crossed the worker mesh): its RFC 6464 audio level
     (0..127), its abs-capture-time value, whether it starts a video keyframe, and for VP8 the
-    payload descriptor as each DownTrack rewrites it, read once for all of them: (first byte,
-    X byte, picture id, its bits, TL0PICIDX, TID byte, the payload after the descriptor), or
-    False when it has no picture id (None: not read)."""
+    payload descriptor as each DownTrack rewrites it, read by the first DownTrack that forwards
+    the packet for all of them: (first byte, X byte, picture id, its bits, TL0PICIDX, TID byte,
+    the payload after the descriptor), or False when it has no picture id (None: not read yet).
+    Sinks change nothing else in the packet."""
 
     payload_type: int
     marker: int

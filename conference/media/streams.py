@@ -20,7 +20,8 @@ class Sink(Protocol):
     def forward(self, packet: RtpView, now: float, send_time: bytes) -> None:
         """`packet` carries `audio_level`, `capture_time` and `keyframe`; `now` is
         `time.monotonic()` and `send_time` the 24-bit abs-send-time of this dispatch, taken once
-        for all sinks. The packet is shared: a sink must not change it."""
+        for all sinks. The packet is shared: a sink must not change it (a DownTrack only fills
+        `vp8`, the VP8 descriptor it reads once for all DownTracks)."""
 
 
 class Source(Protocol):

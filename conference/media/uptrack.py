@@ -23,7 +23,7 @@ from aiortc.rtp import (
 )
 
 from .keyframes import KeyframeRequestLimiter
-from .payloads import VP8, is_keyframe_start, vp8_descriptor, vp8_is_keyframe_start
+from .payloads import is_keyframe_start
 from .rtp import RtpView, abs_send_time_now, seq_newer
 from .streams import Sink
 
@@ -106,7 +106,6 @@ class UpTrackBase:
         self.bytes = 0
         self.on_level: Callable[[str, int], None] | None = None
         self._video = kind == "video"
-        self._vp8 = self._video and codec == VP8
 
     def add_sink(self, sink: Sink) -> None:
         if sink not in self.sinks:
@@ -124,21 +123,10 @@ class UpTrackBase:
         level = packet.audio_level
         if level is not None and self.on_level is not None:
             self.on_level(self.participant_id, level)
-        sinks = self.sinks
-        if self._vp8 and sinks:
-            # Read the descriptor once for all DownTracks; the keyframe test from it.
-            descriptor = packet.vp8 = vp8_descriptor(payload)
-            if descriptor:
-                b0, rest = descriptor[0], descriptor[6]
-                keyframe = b0 & 0x10 and not b0 & 0x0F and rest and not rest[0] & 0x01
-            else:
-                keyframe = vp8_is_keyframe_start(payload)
-            if keyframe:
-                packet.keyframe = True
-                self.on_keyframe()
-        elif self._video and is_keyframe_start(self.codec, payload):
+        if self._video and is_keyframe_start(self.codec, payload):
             packet.keyframe = True
             self.on_keyframe()
+        sinks = self.sinks
         if sinks:
             now = time.monotonic()
             send_time = abs_send_time_now()
