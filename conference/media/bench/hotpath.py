@@ -3,23 +3,31 @@
 One publisher's VP8 high track (a keyframe every 30 packets) and Opus track, each received by 13
 subscribers on the publisher's worker and 13 on another, reached through a `MeshFeed`: per
 packet, what `Transport` does after decryption (parse) through `UpTrack.receive`, the mesh frame
-packed and unpacked, the `RemoteUpTrack`, and every `DownTrack` building its packet. SRTP,
-sockets and the event loop are left out (C code and system calls outside this package).
+packed and unpacked, the `RemoteUpTrack`, and every `DownTrack` building its packet. Sockets and
+the event loop are left out (system calls and libuv, outside this package); SRTP too unless
+`--srtp` (then each received packet is decrypted and each sent one encrypted with libsrtp, as
+`FastPath` does).
 
     python -m conference.media.bench.hotpath 3000      # prints µs of CPU per forwarded packet
     valgrind --tool=callgrind --callgrind-out-file=/dev/null \\
         python -m conference.media.bench.hotpath 3000   # "Collected" = instructions
+    python -m conference.media.bench.hotpath 3000 --subscribers 0 --srtp   # per received packet
 Run it for two packet counts and divide the difference in instructions by the difference in
-forwarded packets: that removes start-up.
+forwarded (or received) packets: that removes start-up and making the packets.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
-import sys
+import os
 import time
+from collections.abc import Callable
+
+import pylibsrtp
 
 from ..downtrack import DownTrack, DownTrackParameters
+from ..fastpath import SrtpCodec
 from ..mesh import MeshFeed, unpack_media
 from ..rtp import ExtensionIds, abs_capture_time_now, build_rtp, pack_extensions, parse_rtp
 from ..uptrack import RemoteUpTrack, UpTrack
@@ -39,13 +47,21 @@ def _discard(data: bytes) -> None:
     pass
 
 
-def _downtrack(kind: str, mid: int) -> DownTrack:
+def _srtp_pair() -> tuple[SrtpCodec, SrtpCodec]:
+    """An outbound and an inbound codec on one random key, with aiortc's preferred profile."""
+    key = os.urandom(28)
+    profile = pylibsrtp.Policy.SRTP_PROFILE_AEAD_AES_128_GCM
+    return tuple(SrtpCodec(pylibsrtp.Session(pylibsrtp.Policy(key=key, ssrc_type=direction, srtp_profile=profile)))
+                 for direction in (pylibsrtp.Policy.SSRC_ANY_OUTBOUND, pylibsrtp.Policy.SSRC_ANY_INBOUND))
+
+
+def _downtrack(kind: str, mid: int, send: Callable[[bytes], None]) -> DownTrack:
     video = kind == "video"
     return DownTrack(DownTrackParameters(
         mid=str(mid), kind=kind, codec="vp8" if video else "opus", clock_rate=90000 if video else 48000,
         payload_type=96 if video else 111, rtx_payload_type=97 if video else None, ssrc=1000 + mid,
         rtx_ssrc=2000 + mid, extensions=ExtensionIds(mid=1, audio_level=0 if video else 2, abs_send_time=3,
-                                                     abs_capture_time=5)), _discard)
+                                                     abs_capture_time=5)), send)
 
 
 def _packets(kind: str, count: int) -> list[bytes]:
@@ -62,8 +78,9 @@ def _packets(kind: str, count: int) -> list[bytes]:
     return out
 
 
-def run(count: int) -> int:
-    """Relay `count` packets of each track; the number of packets the DownTracks sent."""
+def run(count: int, subscribers: int = SUBSCRIBERS_PER_WORKER, srtp: bool = False) -> int:
+    """Relay `count` packets of each track to `subscribers` DownTracks on each of two workers;
+    the number of packets the DownTracks sent."""
     forwarded = 0
     for kind in ("video", "audio"):
         video = kind == "video"
@@ -77,11 +94,22 @@ def run(count: int) -> int:
         feed = MeshFeed(0, 1, lambda worker, frame, frames=frames: frames.append(frame))
         feed.workers.add(1)
         local.add_sink(feed)
-        downtracks = [_downtrack(kind, i) for i in range(2 * SUBSCRIBERS_PER_WORKER)]
+        send: Callable[[bytes], None] = _discard
+        packets = _packets(kind, count)
+        unprotect: Callable[[bytes], bytes] = bytes
+        if srtp:
+            publisher, receiver = _srtp_pair()
+            packets = [publisher.protect(p) for p in packets]
+            unprotect = receiver.unprotect
+            protect = _srtp_pair()[0].protect
+
+            def send(data: bytes, protect=protect) -> None:
+                protect(data)
+        downtracks = [_downtrack(kind, i, send) for i in range(2 * subscribers)]
         for i, downtrack in enumerate(downtracks):
-            downtrack.bind(local if i < SUBSCRIBERS_PER_WORKER else remote)
-        for data in _packets(kind, count):
-            local.receive(parse_rtp(data))
+            downtrack.bind(local if i < subscribers else remote)
+        for data in packets:
+            local.receive(parse_rtp(unprotect(data)))
             for frame in frames:
                 remote.dispatch(unpack_media(frame)[2])
             frames.clear()
@@ -90,15 +118,24 @@ def run(count: int) -> int:
 
 
 def main() -> None:
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 3000
+    parser = argparse.ArgumentParser(description="The relay's Python hot path alone")
+    parser.add_argument("count", type=int, nargs="?", default=3000, help="packets of each track")
+    parser.add_argument("--subscribers", type=int, default=SUBSCRIBERS_PER_WORKER,
+                        help="DownTracks of each track on each of the two workers")
+    parser.add_argument("--srtp", action="store_true", help="decrypt what is received, encrypt what is sent")
+    args = parser.parse_args()
 
     async def relay() -> int:  # RemoteUpTracks defer their keyframe requests to the loop
-        return run(count)
+        return run(args.count, args.subscribers, args.srtp)
 
     started = time.process_time()
     forwarded = asyncio.run(relay())
-    print(f"forwarded {forwarded} packets, {1e6 * (time.process_time() - started) / forwarded:.2f} µs CPU "
-          f"per forwarded packet (Python hot path only)")
+    cpu = time.process_time() - started
+    received = 2 * args.count
+    print(f"forwarded {forwarded} packets, received {received}: "
+          + (f"{1e6 * cpu / forwarded:.2f} µs CPU per forwarded packet" if forwarded else
+             f"{1e6 * cpu / received:.2f} µs CPU per received packet")
+          + f" (Python hot path{' and SRTP' if args.srtp else ''})")
 
 
 if __name__ == "__main__":
