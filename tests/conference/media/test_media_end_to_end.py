@@ -16,7 +16,7 @@ from aiortc.mediastreams import AudioStreamTrack, MediaStreamTrack
 
 from conference.media.client import MediaClient
 from conference.media.errors import MediaError, MediaErrorCode
-from conference.media.messages import ConnectionEvent, LayoutEvent, PublishHintEvent
+from conference.media.messages import ConnectionEvent, LayoutEvent, PublishHintEvent, WorkerLostEvent
 from conference.media.placement import place
 from conference.media.service import WorkerPool
 
@@ -248,6 +248,31 @@ async def test_a_crashed_worker_is_replaced_and_its_participants_leave_the_room(
     finally:
         for peer in peers:
             await peer.pc.close()
+        await media.close()
+        pool.stop()
+
+
+async def test_a_killed_worker_is_not_taken_for_back_before_it_restarts(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The web process asks everyone who was on a dead worker for a new offer once the worker is
+    back. Taken for back while it was still going down, it asked them too early, and again."""
+    pool = WorkerPool(tmp_path / "media", 2)
+    pool.start()
+    media = MediaClient(tmp_path / "media", 2)
+    try:
+        await media.connect()
+        events = media.events()
+        killed = pool.processes[1]
+        killed.kill()
+        while not isinstance(event := await asyncio.wait_for(anext(events), 10), WorkerLostEvent):
+            pass
+        assert event.worker == 1
+        with pytest.raises(MediaError, match="media worker 1 is not running"):
+            await media.reconnect(1, timeout=1.0)
+        killed.join(5)
+        pool.check()
+        await media.reconnect(1, timeout=30.0)
+        assert [s.worker for s in await media.worker_stats()] == [0, 1]
+    finally:
         await media.close()
         pool.stop()
 
