@@ -58,6 +58,7 @@ class Hub:
         self._router_lock = asyncio.Lock()
         self._pump: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._detaching: dict[Connection, asyncio.Task[None]] = {}
 
     # -- database and bus ------------------------------------------------------------------------
 
@@ -96,10 +97,32 @@ class Hub:
 
     async def detach(self, conn: Connection, reason: str, *, close_code: int = 1000) -> None:
         """The participant is gone (left, disconnected, removed, meeting ended): close their
-        attendance interval and speaking turn, drop their media, tell the others."""
+        attendance interval and speaking turn, drop their media, tell the others. Returns when
+        that is done, also when another task had begun it (the meeting's end, a takeover).
+
+        It runs in a task of its own, to the end even if the task that asked is cancelled (a
+        socket's handler is cancelled when the server stops, and by a test client when the socket
+        closes): stopped halfway, the participant would stay in the live meeting with an open
+        interval, and a host whose socket closed while ending the meeting would leave the others
+        connected to it."""
+        task = self._start_detach(conn, reason, close_code)
+        if task is not None:
+            await asyncio.shield(task)
+
+    def _start_detach(self, conn: Connection, reason: str, close_code: int) -> asyncio.Task[None] | None:
         if conn.detached:
-            return
+            return self._detaching.get(conn)
         conn.detached = True
+        task = self._detaching[conn] = asyncio.ensure_future(self._detach(conn, reason, close_code))
+        task.add_done_callback(lambda _: self._detached(conn, task))
+        return task
+
+    def _detached(self, conn: Connection, task: asyncio.Task[None]) -> None:
+        self._detaching.pop(conn, None)
+        if not task.cancelled() and task.exception() is not None:  # seen here even if nobody awaits it any more
+            log.error("detaching %s failed", conn.participant, exc_info=task.exception())
+
+    async def _detach(self, conn: Connection, reason: str, close_code: int) -> None:
         live = self.meetings.get(conn.meeting_id)
         pid = conn.participant
         if conn.pending_offer is not None and conn.pending_offer.timer is not None:
@@ -149,14 +172,20 @@ class Hub:
         # Published first: what listens (the minutes' draft) needs only the closed record, and must
         # hear of the end even if disconnecting someone fails.
         await self.publish("conference.meeting", {"meeting": meeting_id, "status": "ended", "by": by})
-        await asyncio.gather(*(self.detach(conn, "ended", close_code=4001) for conn in list(live.connections.values())),
-                             return_exceptions=True)
+        await self._detach_all(list(live.connections.values()), "ended", 4001)
+
+    async def _detach_all(self, connections: list[Connection], reason: str, close_code: int) -> None:
+        """Detach them all at once. Not with gather(): a gather cancelled with its caller cancels
+        what it waits for, and when some of it had already finished it raises a CancelledError
+        that is no longer the caller's own (anyio then takes it for someone else's)."""
+        tasks = [task for conn in connections if (task := self._start_detach(conn, reason, close_code))]
+        if tasks:
+            await asyncio.wait(tasks)
 
     async def shutdown(self) -> None:
         """The web process is stopping: everyone's interval ends now and clients reconnect (1012)."""
         connections = [conn for live in self.meetings.values() for conn in live.connections.values()]
-        await asyncio.gather(*(self.detach(conn, "disconnected", close_code=1012) for conn in connections),
-                             return_exceptions=True)
+        await self._detach_all(connections, "disconnected", 1012)
         async with self._router_lock:
             await self._drop_router()
 

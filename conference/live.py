@@ -88,8 +88,9 @@ class Connection:
             return
         with contextlib.suppress(asyncio.QueueFull):
             self._outbox.put_nowait((code, reason))
-        with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
-            await asyncio.wait_for(asyncio.shield(self._writer), 5)
+        # wait(), not wait_for(): it neither cancels the writer at the deadline nor hides a
+        # cancellation of the caller.
+        await asyncio.wait({self._writer}, timeout=5)
         if not self._writer.done():
             self._writer.cancel()
 

@@ -11,6 +11,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+import anyio
 from fastapi import APIRouter, Depends, WebSocket
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -67,7 +68,10 @@ async def meeting_socket(websocket: WebSocket, meeting_id: int, user: User = Dep
     except Exception:
         log.exception("signaling socket of %s failed", conn.participant)
     finally:
-        await hub.detach(conn, reason)
+        # Shielded: the handler ends only once the participant is out of the meeting, also when it
+        # is cancelled (the server stopping, a test client closing the socket).
+        with anyio.CancelScope(shield=True):
+            await hub.detach(conn, reason)
 
 
 async def handle(hub: Hub, conn: Connection, text: str) -> str | None:

@@ -25,6 +25,7 @@ import psutil
 from core.db import make_engine, session_factory, session_scope
 from core.province import ensure_people, ensure_units, load_config
 from core.settings import get_settings
+from core.socket_dir import socket_dir
 from core.unit_sets import UnitSet
 from endpoints.fleet import Fleet, demo_password, fleet_members, prepare_clips
 from endpoints.netcut import NetnsUnavailable, NetworkNamespace
@@ -74,8 +75,10 @@ class Server:
         self.web = self._spawn("web", "serve", "--host", self.host, "--port", str(self.port))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.web.poll() is not None:
-                raise RuntimeError(f"the web process exited ({self.web.returncode}); see {self.log_dir}/web.log")
+            for name, proc in (("web", self.web), ("media", self.media)):
+                if proc.poll() is not None:
+                    raise RuntimeError(f"the {name} process exited ({proc.returncode}): "
+                                       f"{last_line(self.log_dir / f'{name}.log')}; see {self.log_dir}/{name}.log")
             try:
                 if httpx.get(f"{self.url}/api/health", timeout=2).status_code == 200:
                     return time.time()
@@ -102,10 +105,23 @@ class Server:
         return clean
 
     def worker_pids(self) -> list[int]:
+        """The media workers running now. A worker that has just died may still be listed, as a
+        zombie its service has not reaped yet, or be gone by the time it is asked: not running."""
         if self.media is None:
             return []
-        children = psutil.Process(self.media.pid).children(recursive=True)
-        return sorted(c.pid for c in children if "spawn_main" in " ".join(c.cmdline()))
+        pids = []
+        for child in psutil.Process(self.media.pid).children(recursive=True):
+            try:
+                if child.status() != psutil.STATUS_ZOMBIE and "spawn_main" in " ".join(child.cmdline()):
+                    pids.append(child.pid)
+            except (psutil.NoSuchProcess, psutil.AccessDenied):  # ZombieProcess is a NoSuchProcess
+                continue
+        return sorted(pids)
+
+
+def last_line(path: Path) -> str:
+    lines = path.read_text(errors="replace").strip().splitlines() if path.exists() else []
+    return lines[-1] if lines else "no output"
 
 
 class Observer:
@@ -323,7 +339,7 @@ def run_resilience(districts: int, cut_seconds: float, workers: int) -> dict[str
         fault_at = time.time()
         if pids:
             os.kill(pids[killed], signal.SIGKILL)
-        worker_back = wait_worker(run_dir / "media" / f"worker-{killed}.sock", fault_at)
+        worker_back = wait_worker(socket_dir(run_dir, "media") / f"worker-{killed}.sock", fault_at)
         time.sleep(2)
         # Those placed on the worker lose their session, and so may others (the room's state may
         # live on that worker): whoever's attendance closed after the kill counts too.

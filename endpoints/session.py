@@ -40,6 +40,10 @@ FINAL_CODES = {"not_invited": "không được mời / not invited", "meeting_en
                "not_found": "không tồn tại / no such meeting", "role_not_allowed": "vai trò / role refused"}
 
 
+class _NewOfferWanted(Exception):
+    """The server asked for a new offer while one was being negotiated."""
+
+
 def _codec_preferences(kind: str, codec: str) -> list[Any]:
     wanted = "audio/opus" if kind == "audio" else f"video/{codec}".lower()
     caps = RTCRtpSender.getCapabilities(kind).codecs
@@ -68,6 +72,7 @@ class MeetingSession:
         self.media_since: float | None = None
         self.joined_at: float | None = None
         self._refs = itertools.count(1)
+        self._negotiating = False
 
     # -- running ---------------------------------------------------------------------------------
 
@@ -157,7 +162,21 @@ class MeetingSession:
                  self.welcome.you.participant)
 
     async def _negotiate(self) -> None:
-        """A fresh connection for every (re)negotiation: the server replaces the media session too."""
+        """A fresh connection for every (re)negotiation: the server replaces the media session too.
+        A `renegotiate` that arrives meanwhile (the session being set up was lost as well) starts
+        it again with a new offer; the answer to the old one is then passed over by its ref."""
+        self._negotiating = True
+        try:
+            while True:
+                try:
+                    await self._offer_and_connect()
+                    return
+                except _NewOfferWanted:
+                    log.info("server asks for a new offer while negotiating; offering again")
+        finally:
+            self._negotiating = False
+
+    async def _offer_and_connect(self) -> None:
         assert self.welcome is not None
         await self._close_media()
         codec = self.welcome.meeting.video_codec
@@ -217,7 +236,10 @@ class MeetingSession:
             raise MeetingOver(f"removed from the meeting by {message.by}")
         if kind == "renegotiate":
             # Its media session is gone (its worker died, or the connection failed): a new offer on
-            # this socket is quicker than noticing the silence and rejoining.
+            # this socket is quicker than noticing the silence and rejoining. Not a negotiation
+            # inside the one under way: that one would wait on for a reply the inner one read.
+            if self._negotiating:
+                raise _NewOfferWanted
             log.info("server asks for a new offer (%s)", message.reason)
             self.on_status("reconnecting")
             await self._negotiate()

@@ -193,7 +193,10 @@ def up(seed_demo: bool = typer.Option(True, help="Seed demo data on first start"
     typer.echo(f"giaoban: http://{settings.host}:{settings.port}/ (Ctrl-C để dừng / to stop)")
     if seed_demo:
         print_accounts()
-    sys.exit(supervisor.run())
+    code = supervisor.run()
+    if supervisor.failure:
+        typer.echo(f"giaoban up: {supervisor.failure}", err=True)
+    sys.exit(code)
 
 
 _register_areas()

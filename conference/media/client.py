@@ -73,19 +73,41 @@ class MediaClient:
             await self._connect_worker(index, timeout)
 
     async def _connect_worker(self, index: int, timeout: float) -> None:
-        deadline = asyncio.get_running_loop().time() + timeout
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
         path = str(control_path(self.run_dir, index))
         while True:
             try:
                 reader, writer = await asyncio.open_unix_connection(path, limit=1 << 22)
-                break
+                if await self._answers(reader, writer, deadline):
+                    break
             except (FileNotFoundError, ConnectionRefusedError):
-                if asyncio.get_running_loop().time() > deadline:
-                    raise MediaError(MediaErrorCode.WORKER_UNAVAILABLE,
-                                     f"media worker {index} is not running ({path})") from None
-                await asyncio.sleep(0.1)
+                pass
+            if loop.time() > deadline:
+                raise MediaError(MediaErrorCode.WORKER_UNAVAILABLE, f"media worker {index} is not running ({path})")
+            await asyncio.sleep(0.1)
         self._conns[index] = (reader, writer)
         self._readers.append(asyncio.ensure_future(self._read(index, reader)))
+
+    async def _answers(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, deadline: float) -> bool:
+        """Whether a worker answers on a new connection. A connect() can still succeed on the
+        socket of a worker killed a moment ago, while the kernel takes its process down (seen:
+        after its old connection had already closed), and nobody will ever answer there: the
+        web process took it for the restarted worker and asked its participants for new offers
+        too early, then once more. Connecting proves nothing; a reply to a request does."""
+        loop = asyncio.get_running_loop()
+        writer.write(encode_line(Request(id=0, call=GetLinkStats(room=""))))  # ids of calls start at 1
+        try:
+            await writer.drain()
+            while line := await asyncio.wait_for(reader.readline(), max(0.1, deadline - loop.time())):
+                message = decode_reply_or_event(line)
+                if isinstance(message, Reply):
+                    return True
+                self._push(message)
+        except (ConnectionError, TimeoutError):
+            pass
+        writer.close()
+        return False
 
     async def reconnect(self, worker: int, timeout: float) -> None:
         """Wait for a worker that went away to listen again and connect to it (MediaError

@@ -16,6 +16,7 @@ import os
 import resource
 import time
 from collections.abc import Callable
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -281,9 +282,15 @@ def set_priority(nice: int) -> None:
             logger.warning("could not set media worker priority to %d: %s", nice, exc)
 
 
+def _tell(report: Connection | None, what: str) -> None:
+    if report is not None:
+        with contextlib.suppress(OSError):
+            report.send(what)
+
+
 def run_worker(index: int, count: int, run_dir: str, ice_addresses: list[str] | None = None,
-               nice: int = 0) -> None:
-    """Process entry point (blocking)."""
+               nice: int = 0, report: Connection | None = None) -> None:
+    """Process entry point (blocking). Says "ready" on `report` once it listens, or why it could not start."""
     logging.basicConfig(level=logging.WARNING)
     set_priority(nice)
     if ice_addresses:
@@ -295,7 +302,12 @@ def run_worker(index: int, count: int, run_dir: str, ice_addresses: list[str] | 
 
     async def main() -> None:
         worker = MediaWorker(index, count, Path(run_dir))
-        await worker.start()
+        try:
+            await worker.start()
+        except Exception as exc:
+            _tell(report, f"{type(exc).__name__}: {exc}")
+            raise
+        _tell(report, "ready")
         try:
             await asyncio.Event().wait()
         finally:

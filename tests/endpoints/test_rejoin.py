@@ -29,6 +29,12 @@ def serve(app, port: int) -> tuple[uvicorn.Server, threading.Thread]:  # type: i
     return server, thread
 
 
+def sending(agent) -> bool:  # type: ignore[no-untyped-def]
+    """Whether the agent is in a session sending its scene (over 300 kbit/s)."""
+    session = agent.session
+    return session is not None and (session.monitor.figures.get("bitrate_out_kbps") or 0) > 300
+
+
 class CountingEncoders:
     """Wraps aiortc's encoder factory: how many frames this process really encoded."""
 
@@ -66,8 +72,7 @@ async def test_agent_rejoins_after_a_server_restart_and_the_record_shows_the_gap
     task = asyncio.ensure_future(agent.run())
     try:
         await until(lambda: agent.status == "in_meeting", 60, "the agent in the meeting")
-        await until(lambda: agent.session is not None and (agent.session.monitor.figures.get("bitrate_out_kbps")
-                                                           or 0) > 300, 20, "media flowing out")
+        await until(lambda: sending(agent), 20, "media flowing out")
         assert encoders.frames == 0  # the pre-encoded scene is sent as it is: no encoding CPU
 
         server.should_exit = True  # the whole server goes: web process and media workers
@@ -82,8 +87,7 @@ async def test_agent_rejoins_after_a_server_restart_and_the_record_shows_the_gap
         await until(lambda: agent.status == "in_meeting" and agent.outages and agent.outages[-1].ended, 60,
                     "the agent back in the meeting")
         assert agent.outages[-1].seconds is not None and agent.outages[-1].seconds < 30
-        await until(lambda: (agent.session.monitor.figures.get("bitrate_out_kbps") or 0) > 300, 20,
-                    "media flowing again")
+        await until(lambda: sending(agent), 20, "media flowing again")
 
         with api(base, "thuky") as secretary:
             record = secretary.get(f"/api/meetings/{meeting_id}/attendance").json()
@@ -127,8 +131,8 @@ async def test_agent_rejoins_after_its_media_worker_is_killed(live_server, setti
         outage = agent.outages[-1]
         assert outage.reason.startswith("media session lost on the server")
         assert outage.started - killed_at < 1.5  # counted from when its media stopped, not from the request
-        await until(lambda: (agent.session.monitor.figures.get("bitrate_out_kbps") or 0) > 300, 20,
-                    "media flowing again")
+        await until(lambda: sending(agent), 20, "media flowing again")
+        assert len(agent.outages) == 1, agent.outages  # one outage: the renegotiation did not fail and rejoin
         with api(live_server, "thuky") as secretary:
             record = secretary.get(f"/api/meetings/{meeting_id}/attendance").json()
         vinh = next(u for u in record["units"] if "dc-vinh" in u["participants"])
@@ -141,3 +145,30 @@ async def test_agent_rejoins_after_its_media_worker_is_killed(live_server, setti
     finally:
         await stop(agent, tasks=[task])
         pool.stop()
+
+
+async def test_a_second_renegotiate_while_negotiating_starts_over(app, live_server, media_workers, clip_dir,  # type: ignore[no-untyped-def]
+                                                                  monkeypatch) -> None:
+    """The server may ask for a new offer while the agent is negotiating one (the session being
+    set up was lost too). The agent offers again; it must not wait on for the answer to the
+    offer it gave up, which a negotiation started inside it had read: that cost a lost session
+    and a rejoin after the reply timeout."""
+    import endpoints.session
+    from core.protocols.signaling import Renegotiate
+
+    monkeypatch.setattr(endpoints.session, "REPLY_TIMEOUT_S", 3.0)  # the bug showed after this long
+    meeting_id = live_meeting(live_server, ["dc-vinh"])
+    agent = make_agent(live_server, "dc-vinh", clip_dir)
+    task = asyncio.ensure_future(agent.run())
+    try:
+        await until(lambda: sending(agent), 60, "the agent in the meeting, sending")
+        hub = app.state.conference_hub
+        conn = hub.meetings[meeting_id].connections["dc-vinh"]
+        for _ in range(2):
+            hub.loop.call_soon_threadsafe(conn.send, Renegotiate(reason="media_failed"))
+        await until(lambda: agent.outages and agent.outages[-1].ended, 20, "the agent renegotiated")
+        await asyncio.sleep(endpoints.session.REPLY_TIMEOUT_S + 1)
+        assert agent.status == "in_meeting" and len(agent.outages) == 1, (agent.status, agent.outages)
+        assert sending(agent)
+    finally:
+        await stop(agent, tasks=[task])

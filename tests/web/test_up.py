@@ -68,3 +68,21 @@ def test_supervisor_restarts_a_crashed_child_with_backoff(tmp_path: Path) -> Non
     assert child.process is not None and child.process.poll() is None  # the third start stays up
     supervisor.stop(grace=5)
     assert child.process.poll() is not None
+
+
+@pytest.mark.parametrize(("exit_code", "attempts"), [(1, 3), (78, 1)])
+def test_supervisor_stops_everything_when_a_child_cannot_start(exit_code: int, attempts: int, tmp_path: Path) -> None:
+    """A child that dies at once on every start (or says with code 78 that starting again will not
+    help) is not started again and again: everything stops, and the message names the child and
+    the cause it wrote."""
+    marker = tmp_path / "starts"
+    script = (f"import pathlib, sys; p = pathlib.Path({str(marker)!r}); "
+              "p.write_text((p.read_text() if p.exists() else '') + 'x'); "
+              f"print('OSError: AF_UNIX path too long', file=sys.stderr); sys.exit({exit_code})")
+    steady = Child("web", [sys.executable, "-c", "import time; time.sleep(60)"])
+    supervisor = Supervisor([Child("media", [sys.executable, "-c", script]), steady], max_backoff=0.1)
+    assert supervisor.run() == 1
+    assert marker.read_text() == "x" * attempts
+    assert supervisor.failure == (f"media cannot start (exit code {exit_code}"
+                                  f"{', 3 attempts' if exit_code == 1 else ''}): OSError: AF_UNIX path too long")
+    assert steady.process is not None and steady.process.poll() is not None  # the others were stopped

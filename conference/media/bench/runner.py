@@ -17,6 +17,8 @@ import statistics
 import time
 from pathlib import Path
 
+from core.socket_dir import make_socket_dir, socket_dir
+
 from ..client import MediaClient
 from ..messages import SpeakerEvent
 from ..service import WorkerPool
@@ -42,7 +44,7 @@ def percentile(values: list[float], q: float) -> float | None:
 def run_bench(districts: int, seconds: int, var_dir: Path, workers: int, baseline_seconds: int = 10,
               pause_unwatched: bool = False, nice: int = 0, observers: int = 0) -> dict:
     clip = load_clip(var_dir)
-    run_dir = var_dir / "bench" / f"run-{os.getpid()}"
+    run_dir = socket_dir(var_dir, f"bench-{os.getpid()}")  # its Unix sockets: a short path
     pool = WorkerPool(run_dir, workers, ["127.0.0.1"], nice=nice)
     pool.start()
     try:
@@ -244,7 +246,7 @@ async def _baseline_run(var_dir: Path, run_dir: Path, seconds: int, nice: int) -
 
     aiortc_hooks.install()
     restrict_ice_addresses(["127.0.0.1"])
-    run_dir.mkdir(parents=True, exist_ok=True)
+    make_socket_dir(run_dir)
     path = run_dir / "baseline.sock"
     ctx = multiprocessing.get_context("spawn")
     proc = ctx.Process(target=run_baseline_server, args=(str(path), nice), daemon=True)

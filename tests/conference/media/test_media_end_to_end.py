@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import fractions
+import os
+import stat
 import time
 
 import aioice.ice
@@ -16,9 +18,10 @@ from aiortc.mediastreams import AudioStreamTrack, MediaStreamTrack
 
 from conference.media.client import MediaClient
 from conference.media.errors import MediaError, MediaErrorCode
-from conference.media.messages import ConnectionEvent, LayoutEvent, PublishHintEvent
+from conference.media.messages import ConnectionEvent, LayoutEvent, PublishHintEvent, WorkerLostEvent
 from conference.media.placement import place
-from conference.media.service import WorkerPool
+from conference.media.service import WorkerPool, WorkerStartError, media_run_dir
+from core.settings import Settings
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -188,6 +191,52 @@ async def test_relay_through_two_workers_without_decoding(tmp_path, monkeypatch,
         pool.stop()
 
 
+async def test_media_flows_with_a_data_directory_of_150_characters(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A Unix socket's path holds at most 107 bytes; a data directory may be longer. The workers'
+    control and mesh sockets live in a short private directory the web process finds too."""
+    monkeypatch.setattr(aioice.ice, "get_host_addresses", lambda use_ipv4, use_ipv6: ["127.0.0.1"])
+    var_dir = str(tmp_path / "giaoban-data-")
+    var_dir += "x" * (150 - len(var_dir))
+    monkeypatch.setenv("GIAOBAN_VAR_DIR", var_dir)
+    settings = Settings()
+    assert len(str(settings.var_dir)) == 150
+    run_dir = media_run_dir(settings.var_dir)
+    pool = WorkerPool(run_dir, 2, ["127.0.0.1"])
+    pool.start()
+    peers: list[Peer] = []
+    media = MediaClient(media_run_dir(settings.var_dir), 2)  # as the web process finds them
+    try:
+        pool.wait_ready()
+        assert stat.S_IMODE(run_dir.stat().st_mode) == 0o700 and run_dir.stat().st_uid == os.getuid()
+        assert max(len(os.fsencode(p)) for p in run_dir.iterdir()) < 100
+        await media.connect()
+        host_id, district_id = _ids_on_different_workers()  # media crosses the mesh too
+        host, district = Peer(publish_video=1, video_slots=2), Peer(publish_video=2, video_slots=2)
+        peers += [host, district]
+        await host.join(media, "r-long", host_id, "host", "vp8")
+        await district.join(media, "r-long", district_id, "district", "vp8")
+        await _wait(lambda: district.frames.get(_mid(district, 0), 0) >= 10)
+        assert sum(s.mesh_sent for s in await media.worker_stats()) > 0
+    finally:
+        for peer in peers:
+            await peer.pc.close()
+        await media.close()
+        pool.stop()
+    assert not run_dir.exists()  # cleaned up
+
+
+def test_a_worker_that_cannot_start_stops_the_start_naming_the_cause(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Not a restart loop: after a few attempts the pool gives up with the worker's own error."""
+    run_dir = tmp_path / ("d" * 120)  # its socket paths cannot fit in a Unix socket address
+    pool = WorkerPool(run_dir, 1)
+    pool.start()
+    try:
+        with pytest.raises(WorkerStartError, match="media worker 0 cannot start: OSError: AF_UNIX path too long"):
+            pool.wait_ready()
+    finally:
+        pool.stop()
+
+
 def _mid(peer: Peer, video_slot: int) -> str:
     receivers = [t for t in peer.pc.getTransceivers() if t.kind == "video" and t.direction == "recvonly"]
     return receivers[video_slot].mid
@@ -248,6 +297,31 @@ async def test_a_crashed_worker_is_replaced_and_its_participants_leave_the_room(
     finally:
         for peer in peers:
             await peer.pc.close()
+        await media.close()
+        pool.stop()
+
+
+async def test_a_killed_worker_is_not_taken_for_back_before_it_restarts(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The web process asks everyone who was on a dead worker for a new offer once the worker is
+    back. Taken for back while it was still going down, it asked them too early, and again."""
+    pool = WorkerPool(tmp_path / "media", 2)
+    pool.start()
+    media = MediaClient(tmp_path / "media", 2)
+    try:
+        await media.connect()
+        events = media.events()
+        killed = pool.processes[1]
+        killed.kill()
+        while not isinstance(event := await asyncio.wait_for(anext(events), 10), WorkerLostEvent):
+            pass
+        assert event.worker == 1
+        with pytest.raises(MediaError, match="media worker 1 is not running"):
+            await media.reconnect(1, timeout=1.0)
+        killed.join(5)
+        pool.check()
+        await media.reconnect(1, timeout=30.0)
+        assert [s.worker for s in await media.worker_stats()] == [0, 1]
+    finally:
         await media.close()
         pool.stop()
 
