@@ -21,7 +21,7 @@ class MinutesStatus(StrEnum):
     issued = "issued"  # the organisation signed; numbered and in the outgoing register
 
 
-class SignerRole(StrEnum):
+class SignatoryRole(StrEnum):
     secretary = "secretary"
     chair = "chair"
     organisation = "organisation"

@@ -35,7 +35,10 @@ logging.getLogger("fontTools.subset").setLevel(logging.ERROR)
 
 
 @dataclass(frozen=True)
-class Signer:
+class Signatory:
+    """The person (or for the organisation's signature, the clerk acting for the unit) whose signature is
+    added; named so as not to be confused with pyHanko's `Signer`, the object that makes the signature."""
+
     username: str
     full_name: str
     position: str
@@ -74,12 +77,12 @@ def _organisation_style() -> TextStampStyle:
     )
 
 
-def _metadata(field_name: str, signer: Signer, context: ValidationContext | None) -> signers.PdfSignatureMetadata:
+def _metadata(field_name: str, signatory: Signatory, context: ValidationContext | None) -> signers.PdfSignatureMetadata:
     reason = {"secretary": "Thư ký ký biên bản", "chair": "Chủ tọa ký biên bản",
-              "organisation": "Ký số của cơ quan, tổ chức ban hành"}[signer.role]
+              "organisation": "Ký số của cơ quan, tổ chức ban hành"}[signatory.role]
     return signers.PdfSignatureMetadata(
         field_name=field_name, subfilter=fields.SigSeedSubFilter.PADES, md_algorithm="sha256",
-        reason=reason, location="Nghệ An", name=signer.full_name,
+        reason=reason, location="Nghệ An", name=signatory.full_name,
         embed_validation_info=context is not None, validation_context=context,
     )
 
@@ -103,37 +106,37 @@ def choose(credentials: list[Credential], *, organisation: bool, username: str) 
                          "to enroll one (giaoban signing enroll)")
 
 
-async def _sign_once(pdf: bytes, service: CSCService, credential_id: str, signer: Signer, pin: str,
+async def _sign_once(pdf: bytes, service: CSCService, credential_id: str, signatory: Signatory, pin: str,
                      otp: str | None, number: str | None, context: ValidationContext | None) -> bytes:
     csc_signer = await service.signer(credential_id, pin=pin, otp=otp, description="Ký biên bản cuộc họp")
-    organisation = signer.role == "organisation"
+    organisation = signatory.role == "organisation"
     pdf_signer = signers.PdfSigner(
-        _metadata(SIGNATURE_FIELDS[signer.role], signer, context), signer=csc_signer,
+        _metadata(SIGNATURE_FIELDS[signatory.role], signatory, context), signer=csc_signer,
         timestamper=service.timestamper(),
         stamp_style=_organisation_style() if organisation else _person_style(),
     )
     writer = IncrementalPdfFileWriter(BytesIO(pdf))
     if number is not None:
         fill_number(writer, number)
-    params = {"name": signer.organisation_name if organisation else signer.full_name,
-              "position": signer.position, "when": iso(datetime.now(UTC))}
+    params = {"name": signatory.organisation_name if organisation else signatory.full_name,
+              "position": signatory.position, "when": iso(datetime.now(UTC))}
     out = await pdf_signer.async_sign_pdf(writer, existing_fields_only=True, appearance_text_params=params)
     return out.getvalue()
 
 
-async def sign_revision(pdf: bytes, *, base_url: str, token: str, pin: str, signer: Signer,
+async def sign_revision(pdf: bytes, *, base_url: str, token: str, pin: str, signatory: Signatory,
                         otp: str | None = None, number: str | None = None) -> SignedRevision:
-    """Add `signer`'s signature (and for the organisation the number) as an incremental update."""
+    """Add `signatory`'s signature (and for the organisation the number) as an incremental update."""
     async with connect(base_url, token=token) as service:
-        credential = choose(await service.credentials(), organisation=signer.role == "organisation",
-                            username=signer.username)
+        credential = choose(await service.credentials(), organisation=signatory.role == "organisation",
+                            username=signatory.username)
         root = root_certificate(await service.root_pem())
         # hard-fail: B-LT is claimed only when the OCSP/CRL answers were actually obtained and embedded.
         context = ValidationContext(trust_roots=[root], allow_fetching=True, revocation_mode="hard-fail",
                                     fetcher_backend=AIOHttpFetcherBackend(service.http, per_request_timeout=10))
         level = "B-LT"
         try:
-            signed = await _sign_once(pdf, service, credential.id, signer, pin, otp, number, context)
+            signed = await _sign_once(pdf, service, credential.id, signatory, pin, otp, number, context)
         except SigningRefused:
             raise
         except Exception as exc:  # noqa: BLE001 - classified below
@@ -144,7 +147,7 @@ async def sign_revision(pdf: bytes, *, base_url: str, token: str, pin: str, sign
             log.warning("B-LT not reachable (%s: %s); signing PAdES B-T", exc.__class__.__name__, exc)
             level = "B-T"
             try:
-                signed = await _sign_once(pdf, service, credential.id, signer, pin, otp, number, None)
+                signed = await _sign_once(pdf, service, credential.id, signatory, pin, otp, number, None)
             except SigningRefused:
                 raise
             except Exception as again:  # noqa: BLE001

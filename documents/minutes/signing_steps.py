@@ -25,22 +25,23 @@ from documents import numbering
 from documents.clock import local_date
 from documents.filestore import store_for
 from documents.minutes.drafts import MinutesError, content_of, current_pdf, get, source_of
-from documents.minutes.models import Minutes, MinutesSignature, MinutesStatus, SignerRole
+from documents.minutes.models import Minutes, MinutesSignature, MinutesStatus, SignatoryRole
 from documents.minutes.registration import recipient_units
-from documents.minutes.remote_signing import SignedRevision, Signer, sign_revision
+from documents.minutes.remote_signing import Signatory, SignedRevision, sign_revision
 from documents.outgoing import register_signed
 from documents.schemas import RecipientIn
 from documents.vocabulary import notation_for
 from documents.workflow import NumberTaken
 
-NEXT_ROLE = {MinutesStatus.draft: SignerRole.secretary, MinutesStatus.secretary_signed: SignerRole.chair,
-             MinutesStatus.chair_signed: SignerRole.organisation}
-AFTER = {SignerRole.secretary: MinutesStatus.secretary_signed, SignerRole.chair: MinutesStatus.chair_signed,
-         SignerRole.organisation: MinutesStatus.issued}
+NEXT_ROLE = {MinutesStatus.draft: SignatoryRole.secretary,
+             MinutesStatus.secretary_signed: SignatoryRole.chair,
+             MinutesStatus.chair_signed: SignatoryRole.organisation}
+AFTER = {SignatoryRole.secretary: MinutesStatus.secretary_signed, SignatoryRole.chair: MinutesStatus.chair_signed,
+         SignatoryRole.organisation: MinutesStatus.issued}
 WAITING_FOR = {
-    SignerRole.secretary: "Thư ký phải ký trước / the secretary signs first",
-    SignerRole.chair: "Chờ chủ tọa ký / the chair signs next",
-    SignerRole.organisation: "Chờ văn thư ký số cơ quan / the clerk adds the organisation's signature next",
+    SignatoryRole.secretary: "Thư ký phải ký trước / the secretary signs first",
+    SignatoryRole.chair: "Chờ chủ tọa ký / the chair signs next",
+    SignatoryRole.organisation: "Chờ văn thư ký số cơ quan / the clerk adds the organisation's signature next",
 }
 NUMBER_ATTEMPTS = 3
 DOC_TYPE = "BB"  # biên bản
@@ -57,18 +58,18 @@ class SigningCall:
     ip: str = ""
 
 
-def roles_of(minutes: Minutes, user: User) -> set[SignerRole]:
+def roles_of(minutes: Minutes, user: User) -> set[SignatoryRole]:
     roles = set()
     if user.username == minutes.secretary_username:
-        roles.add(SignerRole.secretary)
+        roles.add(SignatoryRole.secretary)
     if user.username == minutes.chair_username:
-        roles.add(SignerRole.chair)
+        roles.add(SignatoryRole.chair)
     if Role(user.role) == Role.clerk:
-        roles.add(SignerRole.organisation)
+        roles.add(SignatoryRole.organisation)
     return roles
 
 
-def role_for(minutes: Minutes, user: User) -> SignerRole:
+def role_for(minutes: Minutes, user: User) -> SignatoryRole:
     """The signature this person would add now, or the reason they cannot (403/409)."""
     if any(s.user_id == user.id for s in minutes.signatures):
         raise MinutesError(Kind.conflict,
@@ -87,12 +88,12 @@ def role_for(minutes: Minutes, user: User) -> SignerRole:
     return needed
 
 
-def _signer(session: Session, minutes: Minutes, user: User, role: SignerRole) -> Signer:
+def _signatory(session: Session, minutes: Minutes, user: User, role: SignatoryRole) -> Signatory:
     source = source_of(minutes)
     unit = session.get(Unit, minutes.unit_id)
-    position = {SignerRole.secretary: source.secretary.position or user.position,
-                SignerRole.chair: source.chair.position or user.position}.get(role, user.position)
-    return Signer(user.username, user.full_name, position, role.value, unit.name if unit else "")
+    position = {SignatoryRole.secretary: source.secretary.position or user.position,
+                SignatoryRole.chair: source.chair.position or user.position}.get(role, user.position)
+    return Signatory(user.username, user.full_name, position, role.value, unit.name if unit else "")
 
 
 def _content_text(minutes: Minutes) -> str:
@@ -111,15 +112,16 @@ def sign(read: sessionmaker[Session], write: sessionmaker[Session], *, minutes_i
         role = role_for(minutes, user)
         pdf = current_pdf(session, minutes)
         version = minutes.version
-        signer = _signer(session, minutes, user, role)
+        signatory = _signatory(session, minutes, user, role)
         year = local_date(datetime.now(UTC)).year
-        number = numbering.peek(session, minutes.unit_id, "out", year) + 1 if role == SignerRole.organisation else None
+        organisation = role == SignatoryRole.organisation
+        number = numbering.peek(session, minutes.unit_id, "out", year) + 1 if organisation else None
     for _attempt in range(NUMBER_ATTEMPTS):
         revision = asyncio.run(sign_revision(pdf, base_url=call.base_url, token=call.token, pin=call.pin,
-                                             otp=call.otp, signer=signer,
+                                             otp=call.otp, signatory=signatory,
                                              number=str(number) if number is not None else None))
         with write() as session:
-            saved = _save(session, minutes_id, version, user, role, signer, revision, number, call.ip)
+            saved = _save(session, minutes_id, version, user, role, signatory, revision, number, call.ip)
             if saved is None:
                 session.rollback()
                 with read() as peek_session:
@@ -132,7 +134,7 @@ def sign(read: sessionmaker[Session], write: sessionmaker[Session], *, minutes_i
                        "was taken by other documents several times in a row; sign again")
 
 
-def _save(session: Session, minutes_id: int, version: int, user: User, role: SignerRole, signer: Signer,
+def _save(session: Session, minutes_id: int, version: int, user: User, role: SignatoryRole, signatory: Signatory,
           revision: SignedRevision, number: int | None, ip: str) -> Minutes | None:
     """Write the signed revision; None when the expected number was taken meanwhile (sign again)."""
     minutes = get(session, minutes_id, lock=True)
@@ -141,7 +143,7 @@ def _save(session: Session, minutes_id: int, version: int, user: User, role: Sig
                            "Biên bản vừa thay đổi trong lúc ký (người khác đã ký hoặc sửa); không có gì được "
                            "lưu, hãy tải lại và ký lại / the minutes changed while signing; nothing was saved")
     digest = hashlib.sha256(revision.pdf).hexdigest()
-    if role == SignerRole.organisation:
+    if role == SignatoryRole.organisation:
         assert number is not None
         issuer = session.get(Unit, minutes.unit_id)
         assert issuer is not None
@@ -158,7 +160,7 @@ def _save(session: Session, minutes_id: int, version: int, user: User, role: Sig
             return None
         minutes.number, minutes.code, minutes.document_id = number, document.code, document.id
     minutes.signatures.append(MinutesSignature(
-        role=role.value, user_id=user.id, full_name=signer.full_name, position=signer.position,
+        role=role.value, user_id=user.id, full_name=signatory.full_name, position=signatory.position,
         credential_id=revision.credential_id, certificate_subject=revision.subject[:500], level=revision.level,
         signed_at=revision.signed_at, pdf_sha256=digest))
     minutes.pdf = revision.pdf
