@@ -4,7 +4,9 @@ all in the one `ErrorAnswer` shape (web.errors), beside what each route declares
 Errors every operation can give come from machinery all routes share: 401 (not logged in) and 403 (role,
 or a request from another site) from authentication and web.origin_check, 422 from validation and
 web.nul_guard, 404 where the path names a row, and for writes 409 (a conflicting change) and 503 (database
-busy) from web.transactions, 413 from body limits, 400 for a body that cannot be decoded."""
+busy) from web.transactions, 413 from body limits, 400 for a body that cannot be decoded. What only some
+routes answer (415 on uploads, 423/429/502 when the signing service refuses) each route names as kinds
+of refusal (core.refusal_answers.refusals), turned into statuses here."""
 
 from __future__ import annotations
 
@@ -13,8 +15,10 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from core.errors import Kind
+from core.refusal_answers import KEY as REFUSALS
 from web.authn import is_public
-from web.errors import ErrorAnswer
+from web.errors import STATUS, ErrorAnswer
 
 REASONS = {
     400: "Yêu cầu thiếu hoặc sai / the request is incomplete or wrong",
@@ -37,11 +41,6 @@ REF = {"$ref": "#/components/schemas/ErrorAnswer"}
 
 def error_response(status: int) -> dict[str, Any]:
     return {"description": REASONS.get(status, "Lỗi / error"), "content": {"application/json": {"schema": REF}}}
-
-
-def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """For a route's `responses=`: the extra error answers only it gives (e.g. 415 on uploads)."""
-    return {status: error_response(status) for status in statuses}
 
 
 def _shared(path: str, method: str, operation: dict[str, Any]) -> set[int]:
@@ -73,8 +72,9 @@ def install(app: FastAPI) -> None:
         for path, item in spec.get("paths", {}).items():
             for method, operation in item.items():
                 responses = operation.setdefault("responses", {})
-                for status in sorted(_shared(path, method, operation) | {int(s) for s in responses
-                                                                         if s.isdigit() and int(s) >= 400}):
+                declared = {STATUS[Kind(kind)] for kind in operation.pop(REFUSALS, [])}
+                declared |= {int(s) for s in responses if s.isdigit() and int(s) >= 400}
+                for status in sorted(_shared(path, method, operation) | declared):
                     responses[str(status)] = error_response(status)
         app.openapi_schema = spec
         return spec

@@ -67,13 +67,23 @@ def test_bad_files_are_refused_and_leave_no_record(client, auth_headers, doc_id,
         ("photo.png", b"\x89PNG\r\n\x1a\nnot an image", 422, "PNG"),
         ("empty.pdf", b"", 422, "empty"),
     ]
+    answered = set()
     for name, data, status, words in cases:
         response = _upload(client, clerk, doc_id, name, data)
         assert response.status_code == status, (name, response.text)
         assert words.lower() in response.json()["detail"].lower(), (name, response.json())
+        answered.add(status)
     monkeypatch.setattr(filecheck, "MAX_FILE_BYTES", 2048)
     too_big = _upload(client, clerk, doc_id, "big.pdf", pdf(*["Dong van ban dai " * 8] * 40))
     assert too_big.status_code == 413
+    answered.add(413)
+    # Every refusal the route gave is one its OpenAPI operation documents (schemathesis checks the same).
+    schema = client.app.openapi()
+    for path, method in (("/api/documents/{document_id}/attachments", "post"),
+                         ("/api/documents/{document_id}/sign", "post")):
+        documented = {int(s) for s in schema["paths"][path][method]["responses"]}
+        assert answered <= documented, (path, answered - documented)
+        assert not any(key.startswith("x-giaoban") for key in schema["paths"][path][method])
     assert _counts(writer) == before
     assert not any(store.root.rglob("*")) or all(p.is_dir() for p in store.root.rglob("*"))
 

@@ -12,8 +12,10 @@ from starlette.concurrency import run_in_threadpool
 
 from core.access import require_roles, staff
 from core.bounds import RowId
+from core.errors import Kind
 from core.file_answers import file_answer
 from core.people import Role, User
+from core.refusal_answers import refusals
 from core.request_db import db
 from documents import inspection
 from documents.api.deps import client_ip, document_json, store_of, unit_names, visible_document
@@ -49,7 +51,7 @@ def export(document_id: RowId, request: Request, user: User = Depends(staff),
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-@router.post("/edxml", status_code=201)
+@router.post("/edxml", status_code=201, openapi_extra=refusals(Kind.unsupported_type))
 async def receive_package(request: Request, unit_id: RowId | None = Query(default=None),
                           user: User = Depends(require_roles(Role.clerk)),
                           session: Session = Depends(db)) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from core.i18n import language_of
 from core.login_sessions import Audience, delegated_token
 from core.people import Role, User
 from core.protocols.csc_client import SigningRefused
+from core.refusal_answers import refusals
 from core.request_db import db, sessionmaker_of
 from core.settings import get_settings
 from documents.minutes import drafts, readers, record_source, signing_steps, verification
@@ -32,7 +33,10 @@ router = APIRouter()
 
 drafters = require_roles(Role.secretary, Role.chair, Role.admin)
 editors = require_roles(Role.secretary, Role.admin)
-signers = require_roles(Role.secretary, Role.chair, Role.clerk)
+signatories = require_roles(Role.secretary, Role.chair, Role.clerk)
+# What the signing service's refusals become (core.protocols.csc_client): a locked PIN or credential, too
+# many attempts, a wrong or missing answer from the service.
+SIGNING_SERVICE_REFUSALS = (Kind.locked, Kind.too_many, Kind.upstream_failed, Kind.unavailable)
 clerks = require_roles(Role.clerk)
 # How long the signing service accepts the token made for one signing.
 SIGNING_TOKEN_LIFETIME = timedelta(minutes=10)
@@ -116,8 +120,9 @@ def _refused(request: Request, user: User, action: str, target: str, exc: Domain
               detail={"reason": reason, "kind": exc.kind.value, "message": exc.message[:300], **detail})
 
 
-@router.post("/api/minutes/{minutes_id}/sign")
-def sign_minutes(minutes_id: RowId, body: SignBody, request: Request, user: User = Depends(signers)) -> dict[str, Any]:
+@router.post("/api/minutes/{minutes_id}/sign", openapi_extra=refusals(*SIGNING_SERVICE_REFUSALS))
+def sign_minutes(minutes_id: RowId, body: SignBody, request: Request,
+                 user: User = Depends(signatories)) -> dict[str, Any]:
     """Sign as the logged-in person with their PIN: secretary, then chair, then a clerk with the seal."""
     write = sessionmaker_of(request, write=True)
     try:
@@ -144,7 +149,7 @@ def send_minutes(minutes_id: RowId, request: Request, user: User = Depends(clerk
     return {"id": minutes.id, "document_id": minutes.document_id, "code": minutes.code, **detail}
 
 
-@router.post("/api/signatures/verify")
+@router.post("/api/signatures/verify", openapi_extra=refusals(*SIGNING_SERVICE_REFUSALS))
 def verify_signatures(request: Request, user: User = Depends(staff),
                       file: UploadFile | None = File(None)) -> dict[str, Any]:
     """Validate every signature of an uploaded PDF against the province's root certificate."""

@@ -13,8 +13,10 @@ from starlette.concurrency import run_in_threadpool
 
 from core.access import require_roles, staff
 from core.bounds import RowId
+from core.errors import Kind
 from core.file_answers import file_answer
 from core.people import Role, User
+from core.refusal_answers import refusals
 from core.request_db import db, sessionmaker_of
 from documents import filecheck, inspection
 from documents.api.deps import (
@@ -62,7 +64,7 @@ def act(document_id: RowId, action: str, request: Request, body: ActionIn | None
         document, unit_names(session, {document.unit_id, document.lead_unit_id}))}
 
 
-@router.post("/{document_id:int}/sign")
+@router.post("/{document_id:int}/sign", openapi_extra=refusals(Kind.unsupported_type))
 async def sign(document_id: RowId, request: Request, file: UploadFile = File(...), comment: str = Form(default=""),
                user: User = Depends(require_roles(Role.chair)), session: Session = Depends(db)) -> dict[str, Any]:
     """The leader signs: the signed PDF is kept, unchanged, as the document's signed original."""
@@ -89,7 +91,7 @@ def _readable(request: Request, user: User, document_id: RowId) -> Document:
         return visible_document(reader, Viewer.of(reader, user), document_id)
 
 
-@router.post("/{document_id:int}/attachments", status_code=201)
+@router.post("/{document_id:int}/attachments", status_code=201, openapi_extra=refusals(Kind.unsupported_type))
 async def upload(document_id: RowId, request: Request, file: UploadFile = File(...), kind: str = Form(default="main"),
                  user: User = Depends(require_roles(Role.clerk, Role.specialist, Role.secretary, Role.chair)),
                  session: Session = Depends(db)) -> dict[str, Any]:
