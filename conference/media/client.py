@@ -164,13 +164,15 @@ class MediaClient:
     # -- calls ---------------------------------------------------------------------------------
 
     async def add_participant(self, room_id: str, participant_id: str, role: str, sdp_offer: str,
-                              *, video_codec: str = VP8) -> str:
+                              *, video_codec: str = VP8, shows: list[str] | None = None) -> str:
         """Negotiate `participant_id`'s session; returns the SDP answer (ICE candidates included).
+        `shows`: for role "wall", the cameras (their participant ids) its video m-lines show, in order.
 
         Raises `MediaError`: BAD_SDP, NO_SUPPORTED_CODEC, TOO_MANY_TRACKS, UNKNOWN_ROLE,
         ALREADY_CONNECTED, and the channel's own codes."""
         answer: Answer = await self._call(self.worker_for_participant(participant_id), AddParticipant(
-            room=room_id, participant=participant_id, role=role, sdp=sdp_offer, video_codec=video_codec))
+            room=room_id, participant=participant_id, role=role, sdp=sdp_offer, video_codec=video_codec,
+            shows=list(shows or [])))
         return answer.sdp
 
     async def remove_participant(self, room_id: str, participant_id: str) -> None:

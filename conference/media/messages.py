@@ -87,6 +87,7 @@ class AddParticipant(_Call):
     role: str
     sdp: str
     video_codec: str = "vp8"
+    shows: list[str] = []  # role "wall": the cameras (participant ids) its video m-lines show, in order
 
 
 class RemoveParticipant(_Call):
@@ -242,6 +243,7 @@ class Join(_Message):
     role: str
     worker: int
     joined_at: float
+    shows: list[str] = []
 
 
 class Publish(_Message):

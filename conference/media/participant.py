@@ -9,6 +9,9 @@ The participant tells its listener (its room) of each track as the transport com
 m-line conventions (also in the package docstring): the client's offer lists the tracks it
 publishes as `sendonly` - audio, then video "high", then video "low" (districts; the host and
 observers may publish fewer) - and one `recvonly` m-line per DownTrack it wants.
+A camera (role "camera", the operations center's ingest publishing a camera's H.264 main stream)
+offers exactly one `sendonly` video m-line and nothing else; a camera wall (role "wall", a browser
+showing camera tiles) offers only `recvonly` video m-lines, one per camera in `shows`.
 """
 
 from __future__ import annotations
@@ -30,7 +33,10 @@ from .rtp import ExtensionIds
 from .transport import Transport
 from .uptrack import UpTrack
 
-ROLES = ("host", "district", "observer")
+ROLES = ("host", "district", "observer", "camera", "wall")
+# The wall's H.264 legs are pinned to constrained baseline level 3.1 where the offer has it: every
+# browser decodes it, and it is what aiortc (the camera's publisher) announces.
+WALL_H264_PROFILE = "42e01f"
 # A chair's console has one tile per district plus the speaker; more m-lines than this is abuse.
 MAX_VIDEO_DOWNTRACKS = 100
 MAX_AUDIO_DOWNTRACKS = 8
@@ -48,11 +54,13 @@ class ParticipantListener(Protocol):
 
 
 class Participant:
-    def __init__(self, participant_id: str, role: str, video_codec: str, listener: ParticipantListener) -> None:
+    def __init__(self, participant_id: str, role: str, video_codec: str, listener: ParticipantListener,
+                 *, shows: list[str] | None = None) -> None:
         if role not in ROLES:
             raise MediaError(MediaErrorCode.UNKNOWN_ROLE, f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
         self.participant_id = participant_id
         self.role = role
+        self.shows = list(shows or [])  # role "wall": the cameras its video DownTracks show
         self.video_codec = video_codec
         self._listener = listener
         self.pc: RTCPeerConnection | None = None  # made by `negotiate`
@@ -81,6 +89,7 @@ class Participant:
             if sum(1 for t in receiving if t.kind == kind) > limit:
                 raise MediaError(MediaErrorCode.TOO_MANY_TRACKS,
                                  f"at most {limit} receiving {kind} m-lines per participant")
+        self._check_wall_roles(transceivers, receiving)
         for transceiver in transceivers:
             self._pin_codec(transceiver)
             remote_sends = transceiver._offerDirection in ("recvonly", "sendrecv")
@@ -100,6 +109,15 @@ class Participant:
         await pc.setLocalDescription(answer)
         return pc.localDescription.sdp
 
+    def _check_wall_roles(self, transceivers: list[RTCRtpTransceiver], receiving: list[RTCRtpTransceiver]) -> None:
+        """A camera publishes one video and receives nothing; a wall receives video and publishes nothing."""
+        publishing = [t for t in transceivers if t not in receiving]
+        if self.role == "camera" and (receiving or len(publishing) != 1 or publishing[0].kind != "video"):
+            raise MediaError(MediaErrorCode.BAD_SDP, "a camera's offer has exactly one sendonly video m-line "
+                                                     "(no audio, nothing received)")
+        if self.role == "wall" and (publishing or any(t.kind != "video" for t in receiving)):
+            raise MediaError(MediaErrorCode.BAD_SDP, "a camera wall's offer has only recvonly video m-lines")
+
     def _pin_codec(self, transceiver: RTCRtpTransceiver) -> None:
         """Keep only the room's codec: a sender uses the first negotiated codec, and every
         DownTrack must carry exactly what the publishers send."""
@@ -109,6 +127,8 @@ class Participant:
             raise MediaError(MediaErrorCode.NO_SUPPORTED_CODEC,
                              f"SDP offer has no {wanted.upper()} for its {transceiver.kind} m-line "
                              f"(mid {transceiver.mid}); this meeting relays {wanted.upper()}")
+        if self.role in ("camera", "wall"):
+            kept.sort(key=lambda c: str(c.parameters.get("profile-level-id", "")).lower() != WALL_H264_PROFILE)
         kept = kept[:1]
         rtx = [c for c in transceiver._codecs if is_rtx(c) and c.parameters.get("apt") == kept[0].payloadType]
         transceiver._codecs = kept + rtx[:1]

@@ -173,7 +173,8 @@ class Room:
 
     def _announce_member(self, participant: Participant) -> None:
         self._to_home(Join(room=self.room_id, codec=self.video_codec, participant=participant.participant_id,
-                           role=participant.role, worker=self.host.index, joined_at=participant.joined_at))
+                           role=participant.role, worker=self.host.index, joined_at=participant.joined_at,
+                           shows=participant.shows))
 
     def _announce_track(self, participant: Participant, track: UpTrack) -> None:
         info = TrackInfo(owner=self.host.index, number=self._feeds[track.track_id].number, kind=track.kind,
@@ -198,7 +199,8 @@ class Room:
         state = self.state
         pid = message.participant
         if isinstance(message, Join):
-            state.members[pid] = MemberInfo(message.role, message.worker, message.joined_at)
+            state.members[pid] = MemberInfo(message.role, message.worker, message.joined_at,
+                                            shows=list(message.shows))
             if pid not in state.order:
                 state.order.append(pid)
         elif isinstance(message, Publish):

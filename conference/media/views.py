@@ -6,6 +6,9 @@ state.
   itself (then the district before it).
 - The host and observers see the current speaker's high track (first video DownTrack) and every
   district's low track as a tile (the following ones, in join order).
+- A camera wall (role "wall") sees the cameras it asked for when it joined (`MemberInfo.shows`,
+  one per video DownTrack, in that order); a camera (role "camera") publishes one video and
+  receives nothing.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ class MemberInfo:
     worker: int
     joined_at: float
     tracks: dict[str, TrackInfo] = field(default_factory=dict)  # by layer
+    shows: list[str] = field(default_factory=list)  # a wall's cameras, one per video DownTrack
 
 
 @dataclass
@@ -70,6 +74,11 @@ class RoomState:
         member = self.members.get(viewer)
         if member is None:
             return [None] * count
+        if member.role == "wall":
+            shown: list[tuple[str, str] | None] = [(pid, "high") if pid in self.members else None
+                                                   for pid in member.shows[:count]]
+            shown += [None] * max(0, count - len(shown))
+            return [w if w is None or w[1] in self.members[w[0]].tracks else None for w in shown]
         speaker = self.speaker_for(viewer)
         if member.role == "district":
             host = self.host()

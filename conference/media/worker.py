@@ -169,7 +169,7 @@ class MediaWorker:
     async def call(self, call: Call) -> Any:
         if isinstance(call, AddParticipant):
             room = self._room(call.room, call.video_codec)
-            participant = Participant(call.participant, call.role, room.video_codec, room)
+            participant = Participant(call.participant, call.role, room.video_codec, room, shows=call.shows)
             return Answer(sdp=await room.admit(participant, call.sdp), worker=self.index)
         if isinstance(call, RemoveParticipant):
             room = self.rooms.get(call.room)

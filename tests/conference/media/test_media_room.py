@@ -104,9 +104,11 @@ class Cluster:
 class Peer:
     """A participant as the room sees it: real tracks, packets into lists."""
 
-    def __init__(self, participant_id: str, role: str, refuse: MediaError | None = None) -> None:
+    def __init__(self, participant_id: str, role: str, refuse: MediaError | None = None,
+                 shows: list[str] | None = None) -> None:
         self.participant_id = participant_id
         self.role = role
+        self.shows = list(shows or [])
         self.joined_at = time.time()
         self.uptracks: dict[str, UpTrack] = {}
         self.video_downtracks: list[DownTrack] = []
@@ -361,3 +363,23 @@ async def test_a_restarted_worker_is_forgotten_and_a_restarted_home_is_told_agai
     cluster.rooms[1].home_restarted()
     cluster.settle()
     assert set(cluster.rooms[HOME].state.members["dc-2"].tracks) == {"audio", "high", "low"}
+
+
+async def test_a_wall_shows_the_cameras_it_asked_for_and_nothing_else() -> None:
+    """Cameras publish one video each (on either worker); a wall's DownTracks show the cameras it
+    named, in its order, and only the cameras shown are fed to the wall's worker."""
+    cluster = Cluster()
+    cameras = [Peer(f"camera-{i}", "camera") for i in range(1, 4)]
+    for i, camera in enumerate(cameras):
+        await _join(cluster, i % 2, camera, ("high",), video=0)
+    wall = Peer("wall-a", "wall", shows=["camera-3", "camera-9", "camera-1"])
+    await _join(cluster, 0, wall, (), video=3)
+    assert wall.showing() == ["camera-3/high", None, "camera-1/high"]  # camera-9 is not publishing
+    # camera-2 lives on worker 1 and nobody shows it: worker 0 does not want it.
+    wants = [m.tracks for w, m in cluster.sent(Want) if w == 1 and m.worker == 0]
+    assert not any(wants)  # camera-1 and camera-3 are on worker 0 with the wall
+    late = Peer("camera-9", "camera")
+    await _join(cluster, 1, late, ("high",), video=0)
+    assert wall.showing() == ["camera-3/high", "camera-9/high", "camera-1/high"]
+    wants = [m.tracks for w, m in cluster.sent(Want) if w == 1 and m.worker == 0]
+    assert wants[-1] == ["camera-9/high"]
