@@ -1,10 +1,18 @@
 """Raised hands and the host controls (mute, spotlight, grant the floor, remove, end the meeting):
-applied to the live meeting and the media room, told to everyone, and written to the record."""
+applied to the live state (once: a control's `ref` is its action id) and the media room, told to
+everyone, and written to the record.
+
+With several web processes a control is one atomic change of the live state that also leaves a
+journal entry naming what remains to do (the record's row, the media room's setting); the process
+that applied it does that and clears the entry. If it is killed in between, another process finds
+the entry of a process that is gone and finishes it (`Hub` sweeps), so the control is applied and
+recorded once, or (killed before the change) not at all and the host sees no acknowledgement."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -15,38 +23,29 @@ from core.protocols import signaling as p
 from .hub import Hub
 from .journal import add_action
 from .live import Connection, LiveMeeting
+from .livestate import LiveStateUnavailable, MeetingState, Outcome, new_token, writes_of
 from .media.errors import MediaError
 from .models import Meeting
 from .refusals import Refusal
 from .scheduling import end
 
+UNAVAILABLE = ("live_state_unavailable", "Trạng thái cuộc họp tạm thời không truy cập được, thao tác chưa được "
+                                         "thực hiện; hãy thử lại sau ít giây / the meeting's live state is "
+                                         "unavailable: nothing was changed, try again in a few seconds")
 
-async def _record(hub: Hub, live: LiveMeeting, conn: Connection, action: str, target: str = "",
-                  detail: dict[str, Any] | None = None) -> None:
-    meeting_id, actor, role = live.id, conn.participant, conn.role or ""
+
+async def record_action(hub: Hub, meeting_id: int, entry: dict[str, Any]) -> None:
+    """The record's row and the bus event of an applied control (also when another process
+    finishes a control whose process was killed)."""
+    actor, role, action, target, detail = (entry["actor"], entry["role"], entry["action"], entry["target"],
+                                           entry.get("detail"))
     await hub.db(lambda s: add_action(s, meeting_id=meeting_id, actor=actor, actor_role=role, action=action,
                                       target=target, detail=detail))
     await hub.publish("conference.action", {"meeting": meeting_id, "actor": actor, "action": action,
                                             "target": target, "detail": detail or {}})
 
 
-async def raise_hand(hub: Hub, live: LiveMeeting, conn: Connection, message: p.RaiseHand) -> None:
-    if conn.hand_raised != message.raised:
-        conn.hand_raised = message.raised
-        live.raise_hand(conn.participant, message.raised)
-        live.broadcast(p.HandRaised(participant=conn.participant, raised=message.raised))
-        await _record(hub, live, conn, "raise_hand" if message.raised else "lower_hand")
-    conn.send(p.Ack(ref=message.ref, for_=message.type))
-
-
-def _target(live: LiveMeeting, participant: str) -> Connection:
-    target = live.connections.get(participant)
-    if target is None:
-        raise Refusal("unknown_participant", f"{participant!r} không có mặt trong cuộc họp / is not in the meeting")
-    return target
-
-
-async def _media_call(hub: Hub, call: str, *args: Any) -> None:
+async def media_call(hub: Hub, call: str, *args: Any) -> None:
     """Apply a control to the media room if it has one yet; before anyone has media the state kept
     here is applied when they negotiate."""
     router = hub._router
@@ -56,44 +55,63 @@ async def _media_call(hub: Hub, call: str, *args: Any) -> None:
         await getattr(router, call)(*args)
 
 
+async def _control(hub: Hub, live: LiveMeeting, conn: Connection, message: Any, told: list[Any], action: str,
+                   target: str = "", *, media: list[list[Any]] | None = None, requires: list[str] | None = None,
+                   effects: list[list[Any]] | None = None) -> Outcome:
+    """Apply one control: the change and its messages at once, then its media calls and its row."""
+    action_id = f"{live.id}:{conn.participant}:{message.type}:{message.ref}" if message.ref else None
+    entry = {"actor": conn.participant, "role": conn.role or "", "action": action, "target": target,
+             "media": media or [], "owner": hub.state.process, "at": time.time()}
+    writes = None
+    if hub.state.shared:
+        now = time.time()
+        writes = {}
+        for m in told:
+            writes.update(writes_of(m, now))
+        journal = f"journal:{action_id or new_token()}"
+        writes[journal] = entry
+    try:
+        outcome = await hub.state.apply(live.id, told, writes=writes, action=action_id, requires=requires or [],
+                                        effects=effects)
+    except LiveStateUnavailable as exc:
+        raise Refusal(*UNAVAILABLE) from exc
+    if outcome == "missing":
+        raise Refusal("unknown_participant", f"{target!r} không có mặt trong cuộc họp / is not in the meeting")
+    if outcome == "applied":
+        await hub.pause_for_faults()
+        for call in entry["media"]:
+            await media_call(hub, *call)
+        await record_action(hub, live.id, entry)
+        if writes is not None:
+            with contextlib.suppress(LiveStateUnavailable):  # left over, it is finished again: no harm, once
+                await hub.state.apply(live.id, [], writes={journal: None})
+    return outcome
+
+
+async def raise_hand(hub: Hub, live: LiveMeeting, conn: Connection, message: p.RaiseHand) -> None:
+    state = await _state(hub, live)
+    if state.hand_raised(conn.participant) != message.raised:
+        await _control(hub, live, conn, message, [p.HandRaised(participant=conn.participant, raised=message.raised)],
+                       "raise_hand" if message.raised else "lower_hand", requires=[f"seat:{conn.participant}"])
+    conn.send(p.Ack(ref=message.ref, for_=message.type))
+
+
+async def _state(hub: Hub, live: LiveMeeting) -> MeetingState:
+    try:
+        return await hub.state.state(live.id)
+    except LiveStateUnavailable as exc:
+        raise Refusal(*UNAVAILABLE) from exc
+
+
+def _target(state: MeetingState, participant: str) -> str:
+    if state.seat(participant) is None:
+        raise Refusal("unknown_participant", f"{participant!r} không có mặt trong cuộc họp / is not in the meeting")
+    return participant
+
+
 async def host_control(hub: Hub, live: LiveMeeting, conn: Connection, message: Any) -> None:
     by = conn.participant
-    if isinstance(message, p.Mute):
-        target = _target(live, message.participant)
-        (live.muted.add if message.muted else live.muted.discard)(target.participant)
-        await _media_call(hub, "mute", live.room_id, target.participant, message.muted)
-        live.broadcast(p.Muted(participant=target.participant, muted=message.muted, by=by))
-        await _record(hub, live, conn, "mute" if message.muted else "unmute", target.participant)
-    elif isinstance(message, p.Spotlight):
-        if message.participant is not None:
-            _target(live, message.participant)
-        live.spotlight = message.participant
-        await _media_call(hub, "set_spotlight", live.room_id, message.participant)
-        live.broadcast(p.SpotlightChanged(participant=message.participant, by=by))
-        await _record(hub, live, conn, "spotlight", message.participant or "")
-    elif isinstance(message, p.GrantFloor):
-        target = _target(live, message.participant)
-        pid = target.participant
-        live.spotlight = pid
-        await _media_call(hub, "set_spotlight", live.room_id, pid)
-        if pid in live.muted:
-            live.muted.discard(pid)
-            await _media_call(hub, "mute", live.room_id, pid, False)
-            live.broadcast(p.Muted(participant=pid, muted=False, by=by))
-        if target.hand_raised:
-            target.hand_raised = False
-            live.raise_hand(pid, False)
-            live.broadcast(p.HandRaised(participant=pid, raised=False))
-        live.broadcast(p.FloorGranted(participant=pid, by=by))
-        await _record(hub, live, conn, "grant_floor", pid)
-    elif isinstance(message, p.Remove):
-        target = _target(live, message.participant)
-        live.broadcast(p.Removed(participant=target.participant, by=by))
-        await _record(hub, live, conn, "remove", target.participant)
-        conn.send(p.Ack(ref=message.ref, for_=message.type))
-        await hub.detach(target, "removed", close_code=4000)
-        return
-    elif isinstance(message, p.EndMeeting):
+    if isinstance(message, p.EndMeeting):
         meeting_id = live.id
 
         def finish(session: Session) -> None:
@@ -105,5 +123,39 @@ async def host_control(hub: Hub, live: LiveMeeting, conn: Connection, message: A
         await hub.db(finish)
         conn.send(p.Ack(ref=message.ref, for_=message.type))
         await hub.end_meeting(meeting_id, by)
+        return
+    state = await _state(hub, live)
+    if isinstance(message, p.Mute):
+        pid = _target(state, message.participant)
+        await _control(hub, live, conn, message, [p.Muted(participant=pid, muted=message.muted, by=by)],
+                       "mute" if message.muted else "unmute", pid, media=[["mute", live.room_id, pid, message.muted]],
+                       requires=[f"seat:{pid}"])
+    elif isinstance(message, p.Spotlight):
+        if message.participant is not None:
+            _target(state, message.participant)
+        await _control(hub, live, conn, message, [p.SpotlightChanged(participant=message.participant, by=by)],
+                       "spotlight", message.participant or "",
+                       media=[["set_spotlight", live.room_id, message.participant]],
+                       requires=[f"seat:{message.participant}"] if message.participant else [])
+    elif isinstance(message, p.GrantFloor):
+        pid = _target(state, message.participant)
+        told: list[Any] = []
+        media: list[list[Any]] = [["set_spotlight", live.room_id, pid]]
+        if pid in state.muted:
+            told.append(p.Muted(participant=pid, muted=False, by=by))
+            media.append(["mute", live.room_id, pid, False])
+        if state.hand_raised(pid):
+            told.append(p.HandRaised(participant=pid, raised=False))
+        told.append(p.FloorGranted(participant=pid, by=by))
+        await _control(hub, live, conn, message, told, "grant_floor", pid, media=media, requires=[f"seat:{pid}"])
+    elif isinstance(message, p.Remove):
+        pid = _target(state, message.participant)
+        outcome = await _control(hub, live, conn, message, [p.Removed(participant=pid, by=by)], "remove", pid,
+                                 requires=[f"seat:{pid}"],
+                                 effects=None if pid in live.connections else [["removed", pid]])
+        conn.send(p.Ack(ref=message.ref, for_=message.type))
+        target = live.connections.get(pid)
+        if outcome == "applied" and target is not None:  # on this process: done when it is out
+            await hub.detach(target, "removed", close_code=4000)
         return
     conn.send(p.Ack(ref=message.ref, for_=message.type))

@@ -1,13 +1,14 @@
 """The web process's side of live meetings: the running meetings, the connection to the media
 workers (their `MediaClient` control channel) and the events they push (speaker changes, slot
-layouts, connection states, link statistics), which become socket messages, bus events and rows
-of the meeting's record."""
+layouts, connection states, link statistics), which become changes of the live state (told to
+every web process's sockets), bus events and rows of the meeting's record."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import os
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -33,6 +34,7 @@ from core.protocols.signaling import (
 from .journal import close_attendance, from_epoch, speaker_changed, stop_speaking, store_stats
 from .linkstats import LinkMeter
 from .live import Connection, LiveMeeting
+from .livestate import LiveState, LiveStateUnavailable, make_live_state
 from .media.client import MediaClient
 from .media.errors import MediaError
 from .media.messages import ConnectionEvent, Event, LayoutEvent, SpeakerEvent, StatsEvent, WorkerLostEvent
@@ -52,7 +54,11 @@ class Hub:
         self.loop = asyncio.get_running_loop()
         self.settings = settings
         self._read, self._write = read, write
-        self.meetings: dict[int, LiveMeeting] = {}
+        self.meetings: dict[int, LiveMeeting] = {}  # those with a socket on this process
+        self.state: LiveState = make_live_state(getattr(settings, "live_state_url", ""),
+                                                getattr(settings, "leases_namespace", "giaoban:"))
+        self.state.listen(self._deliver)
+        self._started: asyncio.Task[None] | None = None
         self.meter = LinkMeter()
         self._router: MediaClient | None = None
         self._router_lock = asyncio.Lock()
@@ -76,6 +82,22 @@ class Hub:
             await get_bus().publish(topic, event)
         except Exception:  # the bus is for onlookers; a meeting must not stop because it is down
             log.exception("could not publish %s", topic)
+
+    async def started(self) -> None:
+        """The live state listens for changes from the other web processes (once)."""
+        if self._started is None:
+            self._started = asyncio.ensure_future(self.state.start())
+        await asyncio.shield(self._started)
+
+    async def pause_for_faults(self) -> None:
+        """Fault tests kill a web process between a control's change and its record: they ask for
+        this pause (GIAOBAN_FAULT_PAUSE_AFTER_CONTROL_S) to have the time to do it."""
+        pause = float(os.environ.get("GIAOBAN_FAULT_PAUSE_AFTER_CONTROL_S") or 0)
+        if pause > 0:
+            await asyncio.sleep(pause)
+
+    async def forget_if_empty(self, live: LiveMeeting) -> None:
+        await self._after_last_local(live)
 
     # -- meetings --------------------------------------------------------------------------------
 
@@ -131,6 +153,10 @@ class Hub:
             await conn.close(close_code, reason)
             return
         del live.connections[pid]
+        if reason == "taken":  # its seat is another socket's now, on another web process: nothing else is ours
+            await conn.close(close_code, "disconnected")
+            await self._after_last_local(live)
+            return
         at = datetime.now(UTC)
         if reason == "disconnected":  # gone since it was last known to be there, not since we noticed
             at = from_epoch(conn.presence.present_until(at.timestamp()))
@@ -145,19 +171,39 @@ class Hub:
                 stop_speaking(session, meeting_id=live.id, at=at, participant=pid)
 
             await self.db(close)
-        live.raised.pop(pid, None)
-        live.stats.pop(pid, None)
         self.meter.forget(pid)
-        if live.speaker == pid:
-            live.speaker = None
-            live.broadcast(Speaker(participant=None, previous=pid))
-        live.broadcast(ParticipantLeft(participant=pid, reason=reason))  # type: ignore[arg-type]
+        await self._vacate(live.id, pid, conn.token, reason)
         await self.publish("conference.left", {"meeting": live.id, "participant": pid, "unit": conn.person.unit,
                                                "reason": reason, "at": at.isoformat()})
         await conn.close(close_code, reason)
-        if not live.connections:
+        await self._after_last_local(live)
+
+    async def _vacate(self, meeting_id: int, pid: str, token: str, reason: str) -> bool:
+        """Free the participant's seat if `token` still holds it, telling everyone. False if it
+        did not (a later join took it over) or the live state is unavailable."""
+        try:
+            state = await self.state.state(meeting_id)
+            told: list[Any] = []
+            if state.speaker == pid:
+                told.append(Speaker(participant=None, previous=pid))
+            told.append(ParticipantLeft(participant=pid, reason=reason))  # type: ignore[arg-type]
+            return await self.state.apply(meeting_id, told, guard=(pid, token)) == "applied"
+        except LiveStateUnavailable:
+            log.error("live state unavailable: %s left meeting %s but the others are not told", pid, meeting_id)
+            return False
+
+    async def _after_last_local(self, live: LiveMeeting) -> None:
+        """This process's last socket of the meeting is gone: drop what it kept of it, and the
+        media room too if nobody is left on any process."""
+        if not live.connections and self.meetings.get(live.id) is live:
             self.meetings.pop(live.id, None)
-            if self._router is not None:
+            try:
+                empty = not (await self.state.state(live.id)).seats()
+                if empty:
+                    await self.state.forget(live.id)
+            except LiveStateUnavailable:
+                empty = False
+            if empty and self._router is not None:
                 with contextlib.suppress(MediaError, asyncio.TimeoutError):
                     await self._router.close_room(live.room_id)
         await self._release_media_if_idle()
@@ -165,14 +211,51 @@ class Hub:
     async def end_meeting(self, meeting_id: int, by: str) -> None:
         """Everyone is told and disconnected; the record was already closed by `scheduling.end`."""
         live = self.meetings.get(meeting_id)
-        if live is None:
+        if live is None and not self.state.shared:
             return
-        live.status = "ended"
-        live.broadcast(MeetingEnded(by=by))
+        # Every web process holding its sockets disconnects them when told (`_deliver`).
+        try:
+            await self.state.apply(meeting_id, [MeetingEnded(by=by)],
+                                   effects=[["ended"]] if self.state.shared else None)
+        except LiveStateUnavailable:
+            log.error("live state unavailable: meeting %s ended, only this process's sockets are told", meeting_id)
+            if live is not None:
+                live.send_local([MeetingEnded(by=by).model_dump_json(by_alias=True)])
         # Published first: what listens (the minutes' draft) needs only the closed record, and must
         # hear of the end even if disconnecting someone fails.
         await self.publish("conference.meeting", {"meeting": meeting_id, "status": "ended", "by": by})
-        await self._detach_all(list(live.connections.values()), "ended", 4001)
+        if live is not None:
+            live.status = "ended"
+            await self._detach_all(list(live.connections.values()), "ended", 4001)
+
+    def _deliver(self, meeting_id: int, texts: list[str], skip: str | None, effects: list[list[Any]]) -> None:
+        """A change of a meeting's live state, from any web process: to this process's sockets."""
+        live = self.meetings.get(meeting_id)
+        if live is None:
+            return
+        live.send_local(texts, skip=skip)
+        for effect in effects:
+            if effect[0] == "ended":
+                live.status = "ended"
+                for conn in list(live.connections.values()):
+                    self._start_detach(conn, "ended", 4001)
+            elif effect[0] == "removed" and (conn := live.connections.get(effect[1])) is not None:
+                self._start_detach(conn, "removed", 4000)
+            elif effect[0] == "taken" and (conn := live.connections.get(effect[1])) is not None \
+                    and conn.token != effect[2]:
+                conn.presence.taken_over = True
+                self._start_detach(conn, "taken", 4002)
+
+    def spawn(self, work: Any) -> None:
+        """Run `work` in a task of its own; its failure is logged."""
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._spawned)
+
+    def _spawned(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("live-state work failed", exc_info=task.exception())
 
     async def _detach_all(self, connections: list[Connection], reason: str, close_code: int) -> None:
         """Detach them all at once. Not with gather(): a gather cancelled with its caller cancels
@@ -188,6 +271,7 @@ class Hub:
         await self._detach_all(connections, "disconnected", 1012)
         async with self._router_lock:
             await self._drop_router()
+        await self.state.close()
 
     # -- media workers ---------------------------------------------------------------------------
 
@@ -251,7 +335,7 @@ class Hub:
             conn = live.connections.get(event.participant)
             if conn is not None and conn.in_media:
                 conn.media_state = event.state
-                live.broadcast(MediaState(participant=conn.participant, state=conn.media_state))
+                await self.tell(live.id, [MediaState(participant=conn.participant, state=conn.media_state)])
                 if conn.media_state == "failed":
                     conn.presence.lose_media(time.time())
                     conn.send(Renegotiate(reason="media_failed"))
@@ -273,7 +357,7 @@ class Hub:
                 if conn.in_media and router.worker_for_participant(conn.participant) == worker:
                     conn.presence.lose_media(at)
                     conn.media_state = "failed"
-                    live.broadcast(MediaState(participant=conn.participant, state="failed"))
+                    self.spawn(self.tell(live.id, [MediaState(participant=conn.participant, state="failed")]))
                     lost.append(conn)
         if lost:
             task = asyncio.ensure_future(self._renegotiate_when_back(router, worker, lost))
@@ -291,16 +375,30 @@ class Hub:
             if not conn.detached and conn.presence.media_lost is not None:
                 conn.send(Renegotiate(reason="media_failed"))
 
+    async def tell(self, meeting_id: int, messages: list[Any]) -> None:
+        """A change nobody decides on (media states, link figures): applied and told, or logged."""
+        try:
+            await self.state.apply(meeting_id, messages)
+        except LiveStateUnavailable as exc:
+            log.warning("live state unavailable; %s not told: %s", [m.type for m in messages], exc)
+
     async def _on_speaker(self, live: LiveMeeting, pid: str | None, previous: str | None, at: float) -> None:
-        conn = live.connections.get(pid) if pid else None
-        if conn is None or live.speaker == pid:
+        """Every web process with a media channel hears the same speaker event: the event's own
+        moment makes it one action, applied and recorded by whichever process comes first."""
+        if not pid:
             return
-        live.speaker = pid
-        user_id = conn.person.user_id
+        state = await self.state.state(live.id)
+        seat = state.seat(pid)
+        if seat is None or state.speaker == pid:
+            return
+        outcome = await self.state.apply(live.id, [Speaker(participant=pid, previous=previous)],
+                                         action=f"speaker:{live.id}:{at!r}:{pid}", requires=[f"seat:{pid}"])
+        if outcome != "applied":
+            return
+        user_id = seat.user_id
         await self.db(lambda s: speaker_changed(s, meeting_id=live.id, participant=pid, user_id=user_id,
                                                 at=from_epoch(at)))
-        live.broadcast(Speaker(participant=pid, previous=previous))
-        await self.publish("conference.speaker", {"meeting": live.id, "participant": pid, "unit": conn.person.unit,
+        await self.publish("conference.speaker", {"meeting": live.id, "participant": pid, "unit": seat.unit,
                                                   "previous": previous, "at": at})
 
     async def _on_stats(self, live: LiveMeeting, samples: list[dict[str, Any]]) -> None:
@@ -312,7 +410,6 @@ class Hub:
                 continue
             conn.presence.sample(int(sample.get("packets_in") or 0), now)
             quality = self.meter.update(sample, now)
-            live.stats[conn.participant] = quality
             measured.append((conn.attendance_id, quality))
         if not measured:
             return
@@ -325,7 +422,7 @@ class Hub:
 
         await self.db(store)
         figures = [q for _, q in measured]
-        live.broadcast(LinkStats(participants=figures))
+        await self.tell(live.id, [LinkStats(participants=figures)])
         await self.publish("conference.stats", {"meeting": live.id, "participants": [q.model_dump() for q in figures]})
 
 

@@ -1,19 +1,19 @@
-"""A meeting while it runs, in the web process: who is connected on which socket, raised hands,
-spotlight, mutes, the current speaker and the latest link figures. One socket per participant."""
+"""A meeting while it runs, as one web process sees it: the meeting's particulars and the sockets
+this process holds, one per participant. What every web process shares (who is in, hands, mutes,
+spotlight, speaker, link figures) is in the live state (`livestate.py`)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-import time
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel
 from starlette.websockets import WebSocket
 
 from core.people import User
-from core.protocols.signaling import LinkQuality, MeetingInfo, ParticipantInfo, encode
+from core.protocols.signaling import MeetingInfo, encode
 
 from .models import Meeting
 from .presence import Presence
@@ -53,7 +53,7 @@ class Connection:
         self.attendance_id: int | None = None
         self.in_media = False
         self.media_state = "new"
-        self.hand_raised = False
+        self.token = ""  # the claim of the participant's seat in the live state this socket holds
         self.detached = False
         self.presence = Presence()
         self.pending_offer: PendingOffer | None = None
@@ -69,10 +69,13 @@ class Connection:
         self._writer = asyncio.ensure_future(self._write())
 
     def send(self, message: BaseModel) -> None:
+        self.send_text(encode(message))
+
+    def send_text(self, text: str) -> None:
         if self._writer is None or self._writer.done():
             return
         try:
-            self._outbox.put_nowait(encode(message))
+            self._outbox.put_nowait(text)
         except asyncio.QueueFull:
             log.warning("signaling socket of %s is not reading; closing it", self.participant)
             self._drop_queue()
@@ -106,11 +109,6 @@ class Connection:
         except Exception:  # the peer went away: the reader side notices and detaches
             return
 
-    def info(self, live: LiveMeeting) -> ParticipantInfo:
-        return ParticipantInfo(participant=self.participant, name=self.person.full_name, role=self.role or "observer",
-                               unit=self.person.unit, unit_name=self.person.unit_name, hand_raised=self.hand_raised,
-                               muted=self.participant in live.muted, media=self.media_state)
-
 
 @dataclass
 class PendingOffer:
@@ -135,11 +133,6 @@ class LiveMeeting:
     video_codec: str
     invited: set[int]
     connections: dict[str, Connection] = field(default_factory=dict)
-    raised: dict[str, float] = field(default_factory=dict)
-    muted: set[str] = field(default_factory=set)
-    spotlight: str | None = None
-    speaker: str | None = None
-    stats: dict[str, LinkQuality] = field(default_factory=dict)
 
     @property
     def room_id(self) -> str:
@@ -162,16 +155,9 @@ class LiveMeeting:
         return MeetingInfo(id=self.id, title=self.title, place=self.place, status=self.status,  # type: ignore[arg-type]
                            chair=self.chair, secretary=self.secretary, video_codec=self.video_codec)  # type: ignore[arg-type]
 
-    def broadcast(self, message: BaseModel, *, skip: Connection | None = None) -> None:
+    def send_local(self, texts: list[str], *, skip: str | None = None) -> None:
+        """To this process's sockets of the meeting."""
         for conn in list(self.connections.values()):
-            if conn is not skip:
-                conn.send(message)
-
-    def raise_hand(self, participant: str, raised: bool) -> None:
-        if raised:
-            self.raised.setdefault(participant, time.time())
-        else:
-            self.raised.pop(participant, None)
-
-    def raised_order(self) -> list[str]:
-        return [pid for pid, _ in sorted(self.raised.items(), key=lambda item: item[1])]
+            if conn.participant != skip:
+                for text in texts:
+                    conn.send_text(text)

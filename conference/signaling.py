@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import time
@@ -21,10 +22,11 @@ from core.bounds import MAX_ROW_ID
 from core.people import Role, User
 from core.protocols import signaling as p
 
-from .controls import host_control, raise_hand
+from .controls import UNAVAILABLE, host_control, raise_hand
 from .hub import Hub, hub_for
 from .journal import close_attendance, close_stale, from_epoch, open_attendance, stop_speaking
 from .live import Connection, LiveMeeting, PendingOffer, Person
+from .livestate import LiveStateUnavailable, Seat, new_token
 from .media.client import MediaClient
 from .media.errors import MediaError, MediaErrorCode
 from .media.views import AUDIO_DOWNTRACKS_PER_SUBSCRIBER
@@ -40,6 +42,10 @@ TRICKLE_WAIT_SECONDS = 3.0
 # without closing, e.g. a cut network: a new join for its identity replaces it.
 TAKEOVER_SILENCE_SECONDS = 8.0
 MAX_DISTRICT_SLOTS = 26
+# A participant whose web process stopped or was killed, and who is back within this, keeps its
+# attendance interval: clients reconnect within a few seconds, and their media sessions (held by
+# the media workers, not the web process) went on meanwhile.
+RESUME_GRACE_SECONDS = 15.0
 # No close handshake (1006), or the server's keepalive ping went unanswered (1011).
 ABNORMAL_CLOSE_CODES = {1006, 1011}
 
@@ -171,6 +177,7 @@ async def join(hub: Hub, conn: Connection, message: p.Join) -> None:
     if meeting.status == MeetingStatus.ended:
         raise Refusal("meeting_ended", "Cuộc họp đã kết thúc / the meeting has ended")
     _check_role(meeting, conn.person, message.role)
+    await hub.started()
     live = hub.live(meeting)
     pid = conn.participant
     old = live.connections.get(pid)
@@ -179,35 +186,80 @@ async def join(hub: Hub, conn: Connection, message: p.Join) -> None:
         await hub.detach(old, "disconnected", close_code=4002)
         live = hub.live(meeting)  # the old socket may have been the last one, ending the live meeting
     if pid in live.connections:
-        raise Refusal("duplicate_identity", f"{pid} đã có mặt trong cuộc họp từ một kết nối khác / {pid} is "
-                                            "already connected to this meeting on another socket")
+        raise _duplicate(pid)
     live.connections[pid] = conn  # claimed before any await, so a racing second join is refused
     conn.role = message.role
-    at = datetime.now(UTC)
+    conn.token = new_token()
     person, meeting_id = conn.person, meeting.id
+    seat = Seat(pid, person.full_name, message.role, person.unit, person.unit_name, person.user_id, person.unit_id,
+                owner=hub.state.process, token=conn.token, since=time.time())
+    try:
+        try:
+            claim = await hub.state.claim(meeting_id, seat, silent_after=TAKEOVER_SILENCE_SECONDS)
+        except LiveStateUnavailable as exc:
+            raise Refusal(*UNAVAILABLE) from exc
+        if claim.outcome == "duplicate":
+            raise _duplicate(pid)
+    except Refusal:
+        live.connections.pop(pid, None)
+        conn.role = None
+        await hub.forget_if_empty(live)
+        raise
+    at = datetime.now(UTC)
+    old_seat, heard = claim.old, claim.heard
+    # The socket's web process was stopped or killed and the participant came back within the
+    # grace period: the same attendance interval goes on, no gap; later, the interval ended when
+    # it was last heard and a new one begins.
+    resumed = (old_seat is not None and old_seat.attendance_id is not None and not claim.owner_alive
+               and heard is not None and at.timestamp() - heard <= RESUME_GRACE_SECONDS)
 
     def attend(session: Session) -> int:
+        if resumed:
+            assert old_seat is not None and old_seat.attendance_id is not None
+            return old_seat.attendance_id
+        if old_seat is not None and old_seat.attendance_id is not None and heard is not None:
+            close_attendance(session, old_seat.attendance_id, from_epoch(heard), "disconnected")
+            stop_speaking(session, meeting_id=meeting_id, at=from_epoch(heard), participant=pid)
         close_stale(session, at=at, meeting_id=meeting_id, participant=pid)
         return open_attendance(session, meeting_id=meeting_id, user_id=person.user_id, unit_id=person.unit_id,
                                participant=pid, role=message.role, at=at).id
 
     try:
         conn.attendance_id = await hub.db(attend)
-    except Exception:
+        seat = dataclasses.replace(seat, attendance_id=conn.attendance_id)
+        await hub.state.apply(meeting_id, [], writes={f"seat:{pid}": seat.as_dict()}, guard=(pid, conn.token))
+        state = await hub.state.state(meeting_id)
+        you = state.info(pid)
+        if you is None:  # a later join took the seat meanwhile
+            raise _duplicate(pid)
+        await hub.state.apply(meeting_id, [p.ParticipantJoined(participant=you)], skip=pid,
+                              effects=[["taken", pid, conn.token]] if claim.owner_alive else None)
+    except Exception as exc:
         live.connections.pop(pid, None)
         conn.role = None
+        if not isinstance(exc, Refusal):
+            with contextlib.suppress(LiveStateUnavailable):
+                await hub.state.apply(meeting_id, [], writes={f"seat:{pid}": None}, guard=(pid, conn.token))
+        await hub.forget_if_empty(live)
+        if isinstance(exc, LiveStateUnavailable):
+            raise Refusal(*UNAVAILABLE) from exc
         raise
     districts = min(MAX_DISTRICT_SLOTS, len(live.invited))
     slots = p.Slots(video=2 if message.role == "district" else 1 + districts,
                     audio=AUDIO_DOWNTRACKS_PER_SUBSCRIBER)
     publish = {"host": ["audio", "high"], "district": ["audio", "high", "low"], "observer": []}[message.role]
     conn.send(p.Welcome(
-        ref=message.ref, you=conn.info(live), meeting=live.info(), publish=publish, slots=slots,  # type: ignore[arg-type]
-        participants=[c.info(live) for c in live.connections.values() if c is not conn],
-        speaker=live.speaker, spotlight=live.spotlight, raised_hands=live.raised_order()))
-    live.broadcast(p.ParticipantJoined(participant=conn.info(live)), skip=conn)
+        ref=message.ref, you=you, meeting=live.info(), publish=publish, slots=slots,  # type: ignore[arg-type]
+        participants=state.infos(skip=pid), speaker=state.speaker, spotlight=state.spotlight,
+        raised_hands=state.raised_order()))
     await hub.publish("conference.joined", {"meeting": meeting.id, "participant": pid, "role": message.role,
-                                            "unit": conn.person.unit, "at": at.isoformat()})
+                                            "unit": conn.person.unit, "at": at.isoformat(),
+                                            **({"resumed": True} if resumed else {})})
+
+
+def _duplicate(pid: str) -> Refusal:
+    return Refusal("duplicate_identity", f"{pid} đã có mặt trong cuộc họp từ một kết nối khác / {pid} is "
+                                         "already connected to this meeting on another socket")
 
 
 # -- media negotiation ---------------------------------------------------------------------------------
@@ -324,11 +376,12 @@ async def negotiate(hub: Hub, live: LiveMeeting, conn: Connection, sdp: str, ref
         conn.presence.new_media_session()
         conn.send(p.Answer(ref=ref, sdp=answer))
         conn.send(p.IceDone())
-        with contextlib.suppress(MediaError):
-            if pid in live.muted:
+        with contextlib.suppress(MediaError, LiveStateUnavailable):
+            state = await hub.state.state(live.id)
+            if pid in state.muted:
                 await media.mute(live.room_id, pid, True)
-            if live.spotlight is not None:
-                await media.set_spotlight(live.room_id, live.spotlight)
+            if state.spotlight is not None:
+                await media.set_spotlight(live.room_id, state.spotlight)
     if lost_at is not None:
         await _record_outage(hub, live, conn, lost_at)
 

@@ -22,6 +22,11 @@ class Settings(BaseSettings):
     bus_url: str = Field(default="", description="Event bus: empty = in-process, redis://... or nats://...")
     leases_url: str = Field(default="", description="Leases and live state: redis://...; empty = the bus URL "
                             "when that is Redis, else in-process (one host)")
+    live_state_url: str = Field(default="", description="Live meeting state (who is in, hands, mutes, floor, "
+                                "speaker): redis://... lets several web processes share meetings; empty = "
+                                "in the one web process's memory")
+    web_workers: int = Field(default=1, ge=1, le=32, description="Web processes `giaoban up` starts on the one "
+                             "port (SO_REUSEPORT); more than one needs GIAOBAN_LIVE_STATE_URL")
     leases_namespace: str = Field(default="giaoban:", description="Prefix of this installation's lease keys")
     host: str = "127.0.0.1"
     port: int = 8000

@@ -291,7 +291,7 @@ ErrorCode = Literal[
     "invalid_json", "invalid_message", "unsupported_version", "unknown_type", "not_joined", "already_joined",
     "duplicate_identity", "wrong_meeting", "not_found", "role_not_allowed", "not_invited", "meeting_ended",
     "forbidden", "unknown_participant", "bad_sdp", "no_supported_codec", "too_many_tracks", "media_refused",
-    "media_unavailable",
+    "media_unavailable", "live_state_unavailable",
 ]
 
 
