@@ -57,15 +57,20 @@ def read(picture: np.ndarray) -> int | None:
 class TimecodeCamera:
     """Encoded access units (Annex B) of live pictures stamped with the time they were made."""
 
-    def __init__(self, width: int = 640, height: int = 360, fps: int = 30, gop: int = 30) -> None:
+    def __init__(self, width: int = 640, height: int = 360, fps: int = 30, gop: int = 30,
+                 profile: str = "Baseline") -> None:
         self.width, self.height, self.fps = width, height, fps
         self.codec = av.CodecContext.create("libx264", "w")
         self.codec.width, self.codec.height, self.codec.pix_fmt = width, height, "yuv420p"
         self.codec.time_base = fractions.Fraction(1, fps)
         self.codec.framerate = fractions.Fraction(fps, 1)
-        self.codec.profile = "Baseline"  # with x264's defaults below: constrained baseline
-        self.codec.options = {"preset": "ultrafast", "tune": "zerolatency", "threads": "1",
-                              "x264-params": f"keyint={gop}:min-keyint={gop}:scenecut=0:bframes=0"}
+        # "Baseline" with the options below comes out as constrained baseline; "High" is what many
+        # cameras send on their main stream.
+        self.codec.profile = profile
+        params = f"keyint={gop}:min-keyint={gop}:scenecut=0:bframes=0"
+        if profile.lower() == "high":
+            params += ":cabac=1:8x8dct=1"  # x264 names the profile by the tools used: these make it High
+        self.codec.options = {"preset": "ultrafast", "tune": "zerolatency", "threads": "1", "x264-params": params}
         self.index = 0
 
     def frame(self, millis: int | None = None) -> list[tuple[bytes, int, bool]]:
