@@ -47,6 +47,9 @@ from ops_center.models import Alert, Camera, CameraEvent, as_utc
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["ops_center"])
 REFRESH_S = 2.0
+# A page that hears nothing for three heartbeats reconnects: a half-open connection (a proxy or NAT
+# that forgot it) would otherwise look live while showing an old state.
+HEARTBEAT_S = 10.0
 KPI_MAX_AGE_S = 15.0
 ALERT_PREFIXES = ("conference.left", "conference.joined", "conference.meeting", "documents.")
 DOSSIER_POLL_S = 300.0
@@ -306,6 +309,7 @@ async def dashboard_socket(websocket: WebSocket, user: User = Depends(viewers)) 
     poke = asyncio.Event()
     closed = asyncio.create_task(_read_choices(websocket, choice, poke))
     last = ""
+    sent_at = time.monotonic()
     seen = hub.version
     try:
         while not closed.done():
@@ -314,7 +318,10 @@ async def dashboard_socket(websocket: WebSocket, user: User = Depends(viewers)) 
             if text != last:
                 await websocket.send_text(json.dumps({"type": "state", "at": time.time(), "state": state},
                                                      ensure_ascii=False, default=str))
-                last = text
+                last, sent_at = text, time.monotonic()
+            elif time.monotonic() - sent_at >= HEARTBEAT_S:
+                await websocket.send_json({"type": "heartbeat", "at": time.time()})
+                sent_at = time.monotonic()
             waiter = asyncio.create_task(hub.wait(seen, REFRESH_S))
             poked = asyncio.create_task(poke.wait())
             await asyncio.wait({waiter, closed, poked}, return_when=asyncio.FIRST_COMPLETED)
@@ -324,8 +331,13 @@ async def dashboard_socket(websocket: WebSocket, user: User = Depends(viewers)) 
                     task.cancel()
             if waiter.done() and not waiter.cancelled():
                 seen = waiter.result()
-    except (WebSocketDisconnect, RuntimeError):
+    except WebSocketDisconnect:
         pass
+    except Exception:
+        if not closed.done():  # the page is still there: tell it, rather than leave it waiting on a dead feed
+            log.exception("the dashboard feed failed")
+            with contextlib.suppress(Exception):
+                await websocket.close(1011, "lỗi máy chủ / server error")
     finally:
         closed.cancel()
 

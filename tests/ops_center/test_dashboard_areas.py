@@ -10,7 +10,7 @@ from ops_center.alerts.rules import AlertKind, RuleConfig
 from ops_center.alerts.store import save_rule
 from ops_center.live import check_dossiers
 from ops_center.models import Camera
-from tests.ops_center.dashboard_helpers import next_state, store_signal
+from tests.ops_center.dashboard_helpers import Feed, store_signal
 
 
 def test_dashboard_follows_documents_dossiers_and_cameras(client, login, auth_headers, settings):
@@ -30,7 +30,8 @@ def test_dashboard_follows_documents_dossiers_and_cameras(client, login, auth_he
 
     login(client, "vanhanh")
     with client.websocket_connect("/ops/ws") as ws:
-        state = ws.receive_json()["state"]
+        feed = Feed(ws)
+        state = feed.first()
         assert state["kpi"]["dossiers"]["available"], "documents.dossiers.kpi.snapshot should be read"
         received = state["kpi"]["dossiers"]["received"]
         assert state["kpi"]["documents"]["available"], state["kpi"]["documents"]
@@ -40,18 +41,18 @@ def test_dashboard_follows_documents_dossiers_and_cameras(client, login, auth_he
             "procedure_code": "H41.TEST.01", "applicant_name": "Nguyễn Văn Bình", "channel": "desk"})
         assert r.status_code == 201, r.text
         dossier = r.json()
-        state = next_state(ws, lambda s: s["kpi"]["dossiers"]["received"] == received + 1)
+        state = feed.until(lambda s: s["kpi"]["dossiers"]["received"] == received + 1)
         assert state["kpi"]["dossiers"]["in_progress"] >= 1
         # The operator widens the dossier figures to everything on record; today's dossier is in it.
         ws.send_json({"period": "all"})
-        state = next_state(ws, lambda s: s["dossier_period"] == "all")
+        state = feed.until(lambda s: s["dossier_period"] == "all")
         assert state["kpi"]["dossiers"]["period"]["from"] == "2000-01-01"
         assert state["kpi"]["dossiers"]["received"] >= 1
 
         # Due within the rule's five working days: the poll raises an alert naming the dossier.
         published = check_dossiers(write)
         assert [t for t, _ in published] == ["ops.alert.raised"]
-        state = next_state(ws, lambda s: any(a["kind"] == "dossier_due" for a in s["alerts"]))
+        state = feed.until(lambda s: any(a["kind"] == "dossier_due" for a in s["alerts"]))
         assert dossier["code"] in next(a["title"] for a in state["alerts"] if a["kind"] == "dossier_due")
         # The next poll finds the same dossier: the same alert counts up, no second one appears.
         [(topic, again)] = check_dossiers(write)
@@ -61,14 +62,14 @@ def test_dashboard_follows_documents_dossiers_and_cameras(client, login, auth_he
             "doc_type": "CV", "code": "88/UBND-VX", "abstract": "Về việc ứng phó bão số 9",
             "issuer_name": "UBND huyện Nghi Lộc", "urgency": "hoa_toc"})
         assert r.status_code == 201, r.text
-        state = next_state(ws, lambda s: any(a["kind"] == "urgent_document" for a in s["alerts"]))
+        state = feed.until(lambda s: any(a["kind"] == "urgent_document" for a in s["alerts"]))
         assert "88/UBND-VX" in next(a["title"] for a in state["alerts"] if a["kind"] == "urgent_document")
-        state = next_state(ws, lambda s: s["kpi"]["documents"]["received_today"] == docs_before + 1)
+        state = feed.until(lambda s: s["kpi"]["documents"]["received_today"] == docs_before + 1)
         assert state["kpi"]["documents"]["available"]
 
         now = time.time()
         store_signal(settings, "motion.start", {"camera_id": cid, "event_id": "f" * 32, "start": now, "at": now})
         store_signal(settings, "motion.end", {"camera_id": cid, "event_id": "f" * 32, "start": now, "end": now + 3,
                                          "peak_people": 1, "peak_area": 0.05})
-        state = next_state(ws, lambda s: s["events"])
+        state = feed.until(lambda s: s["events"])
         assert state["events"][0]["camera"] == "Sảnh một cửa"

@@ -10,7 +10,7 @@ from starlette.websockets import WebSocketDisconnect
 from core.bus import get_bus
 from core.db import engine_for, session_factory, session_scope
 from ops_center.models import Camera
-from tests.ops_center.dashboard_helpers import next_state, store_signal
+from tests.ops_center.dashboard_helpers import Feed, store_signal
 
 
 def test_dashboard_api_checks_the_period(client, auth_headers):
@@ -37,7 +37,8 @@ def test_dashboard_pushes_camera_events_alerts_and_meeting_state(client, login, 
         cid = str(cam.id)
     login(client, "vanhanh")
     with client.websocket_connect("/ops/ws") as ws:
-        first = ws.receive_json()["state"]
+        feed = Feed(ws)
+        first = feed.first()
         assert first["camera_counts"] == {"total": 1, "online": 0, "offline": 0, "unknown": 1, "people": 0}
         assert first["kpi"]["documents"]["available"] in (True, False)
 
@@ -46,7 +47,7 @@ def test_dashboard_pushes_camera_events_alerts_and_meeting_state(client, login, 
         store_signal(settings, "camera.health", {"camera_id": cid, "at": now, "state": "online", "fps": 10.0,
                                             "analysis_fps": 5.0, "last_frame_at": now, "errors": 0,
                                             "resolution": [640, 360]})
-        state = next_state(ws, lambda s: s["camera_counts"]["online"] == 1)
+        state = feed.until(lambda s: s["camera_counts"]["online"] == 1)
         assert state["cameras"][0]["health"]["fps"] == 10.0
 
         store_signal(settings, "motion.start", {"camera_id": cid, "event_id": "e" * 32, "start": now, "at": now})
@@ -55,27 +56,56 @@ def test_dashboard_pushes_camera_events_alerts_and_meeting_state(client, login, 
         # Published on the bus, the dashboard wakes at once instead of at its next poll.
         for topic, payload in published:
             client.portal.call(get_bus().publish, topic, payload)
-        state = next_state(ws, lambda s: s["events"])
+        state = feed.until(lambda s: s["events"] and s["events"][0]["peak_people"] == 2)
         assert state["events"][0]["peak_people"] == 2 and state["events"][0]["camera"] == "Cổng UBND tỉnh"
         assert sum(state["activity"]["events"]) == 1
 
         store_signal(settings, "camera.offline", {"camera_id": cid, "at": now + 10, "last_frame_at": now + 5})
-        state = next_state(ws, lambda s: s["alerts"])
+        state = feed.until(lambda s: s["alerts"])
         assert state["alerts"][0]["kind"] == "camera_offline" and state["camera_counts"]["offline"] == 1
 
         # An endpoint dropping out of a meeting is an alert, raised by the web process's listener;
         # rejoining clears it.
         dropped = {"meeting": 1, "participant": "dc-vinh", "unit": "000.00.31.H41", "reason": "disconnected"}
         client.portal.call(get_bus().publish, "conference.left", dropped)
-        state = next_state(ws, lambda s: any(a["kind"] == "endpoint_offline" for a in s["alerts"]))
+        state = feed.until(lambda s: any(a["kind"] == "endpoint_offline" for a in s["alerts"]))
         client.portal.call(get_bus().publish, "conference.joined", {"meeting": 1, "participant": "dc-vinh"})
-        next_state(ws, lambda s: not any(a["kind"] == "endpoint_offline" for a in s["alerts"]))
+        feed.until(lambda s: not any(a["kind"] == "endpoint_offline" for a in s["alerts"]))
 
         # Documents announced on the bus count on the screen even before the documents area offers figures.
         before = state["kpi"]["documents"].get("received_today") or 0
         client.portal.call(get_bus().publish, "documents.registered",
                            {"id": 41, "register": "in", "code": "15/UBND-KT", "urgency": "hoa_toc", "state":
                             "registered"})
-        state = next_state(ws, lambda s: any(a["kind"] == "urgent_document" for a in s["alerts"]))
+        state = feed.until(lambda s: any(a["kind"] == "urgent_document" for a in s["alerts"]))
         if state["kpi"]["documents"].get("source") == "bus":
             assert state["kpi"]["documents"]["received_today"] == before + 1
+
+
+def test_a_failing_feed_closes_the_socket_instead_of_going_silent(client, login, monkeypatch):
+    """A page whose feed broke must learn it (and reconnect), not sit on the last state it got."""
+    import ops_center.live as live
+
+    login(client, "vanhanh")
+    with client.websocket_connect("/ops/ws") as ws:
+        Feed(ws).first()
+
+        def broken(*args, **kwargs):
+            raise RuntimeError("database went away")
+
+        monkeypatch.setattr(live, "dashboard_state", broken)
+        with pytest.raises(WebSocketDisconnect) as gone:
+            for _ in range(10):
+                ws.receive_json()
+        assert gone.value.code == 1011
+
+
+def test_a_quiet_screen_still_hears_heartbeats(client, login, monkeypatch):
+    import ops_center.live as live
+
+    monkeypatch.setattr(live, "HEARTBEAT_S", 0.5)
+    login(client, "vanhanh")
+    with client.websocket_connect("/ops/ws") as ws:
+        assert ws.receive_json()["type"] == "state"
+        kinds = {ws.receive_json()["type"] for _ in range(2)}
+        assert "heartbeat" in kinds

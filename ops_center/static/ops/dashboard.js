@@ -240,6 +240,12 @@
 
   let delay = 1000;
   let socket = null;
+  // The server sends a state or a heartbeat at least every 10 s; silence for longer means a dead
+  // connection that the browser has not noticed: drop it so that onclose reconnects.
+  let heardAt = Date.now();
+  setInterval(() => {
+    if (socket && socket.readyState === WebSocket.OPEN && Date.now() - heardAt > 35000) socket.close();
+  }, 5000);
   const periodBox = $("dossier-period");
   const sendPeriod = () => {
     sessionStorage.setItem("giaoban.ops.period", periodBox.value);
@@ -249,11 +255,15 @@
   function connect() {
     const ws = socket = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ops/ws");
     ws.onopen = () => {
-      delay = 1000; conn.textContent = conn.dataset.live; conn.className = "badge ok";
+      heardAt = Date.now(); delay = 1000; conn.textContent = conn.dataset.live; conn.className = "badge ok";
       const saved = sessionStorage.getItem("giaoban.ops.period");
       if (saved) { periodBox.value = saved; sendPeriod(); }
     };
-    ws.onmessage = (m) => { const msg = JSON.parse(m.data); if (msg.type === "state") render(msg.state); };
+    ws.onmessage = (m) => {
+      heardAt = Date.now();
+      const msg = JSON.parse(m.data);
+      if (msg.type === "state") render(msg.state);
+    };
     ws.onclose = (event) => {
       if (event.code === 4401) { location.href = "/login?next=" + encodeURIComponent(location.pathname); return; }
       conn.textContent = conn.dataset.lost; conn.className = "badge bad";
