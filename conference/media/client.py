@@ -33,6 +33,7 @@ from .messages import (
     GetWorkerStats,
     LinkSample,
     Mute,
+    Record,
     RemoveParticipant,
     Reply,
     Request,
@@ -195,6 +196,14 @@ class MediaClient:
     async def link_stats(self, room_id: str) -> list[LinkSample]:
         parts = await asyncio.gather(*(self._call(i, GetLinkStats(room=room_id)) for i in range(self.count)))
         return [entry for part in parts for entry in part]
+
+    async def record(self, room_id: str, directory: str | None, min_free_bytes: int = 0) -> None:
+        """Record the room into `directory` on every worker (each its own publishers' tracks, the
+        home also the program); None stops. Idempotent: the signaling layer says it at each join,
+        so that a restarted worker records again."""
+        await asyncio.gather(*(self._call(i, Record(room=room_id, directory=directory,
+                                                    min_free_bytes=min_free_bytes))
+                               for i in range(self.count)))
 
     async def close_room(self, room_id: str) -> None:
         await asyncio.gather(*(self._call(i, CloseRoom(room=room_id), wait_for_restart=False)

@@ -73,6 +73,9 @@ class WorkerStats(_Message):
     loop_lag_ms_max: float
     decoded_frames: int
     encoded_frames: int
+    recorded_packets: int = 0  # copied to the recorder
+    record_dropped: int = 0  # recording data dropped (queue or recorder full), never live data
+    recorder_cpu_seconds: float = 0.0  # the recorder process's
 
 
 class _Call(_Message):
@@ -121,6 +124,16 @@ class GetLinkStats(_Call):
     room: str
 
 
+class Record(_Call):
+    """Record the room's tracks held by this worker (and, on its home, the program) into
+    `directory`; None stops. Recording stops by itself below `min_free_bytes` of free disk."""
+
+    op: Literal["record"] = "record"
+    room: str
+    directory: str | None
+    min_free_bytes: int = 0
+
+
 class CloseRoom(_Call):
     op: Literal["close_room"] = "close_room"
     room: str
@@ -132,7 +145,7 @@ class GetWorkerStats(_Call):
 
 
 Call = Annotated[AddParticipant | RemoveParticipant | SetSpotlight | Mute | GetRoomState | GetLinkStats | CloseRoom
-                 | GetWorkerStats, Field(discriminator="op")]
+                 | GetWorkerStats | Record, Field(discriminator="op")]
 
 
 class Request(_Message):
@@ -218,7 +231,17 @@ class WorkerLostEvent(_Message):
     at: float
 
 
-Event = Annotated[SpeakerEvent | LayoutEvent | PublishHintEvent | ConnectionEvent | StatsEvent | WorkerLostEvent,
+class RecordingStoppedEvent(_Message):
+    """A room's recording stopped on a worker (low disk, the recorder failed); the meeting goes on."""
+
+    event: Literal["recording_stopped"] = "recording_stopped"
+    room: str
+    worker: int
+    reason: str
+
+
+Event = Annotated[SpeakerEvent | LayoutEvent | PublishHintEvent | ConnectionEvent | StatsEvent | WorkerLostEvent
+                  | RecordingStoppedEvent,
                   Field(discriminator="event")]
 event_adapter: TypeAdapter[Any] = TypeAdapter(Event)
 

@@ -131,7 +131,8 @@ class Transport:
                 if isinstance(packet, RtcpSrPacket):
                     entry = self._by_ssrc.get(packet.ssrc)
                     if entry is not None:
-                        entry[0].on_sender_report(packet.sender_info.ntp_timestamp)
+                        entry[0].on_sender_report(packet.sender_info.ntp_timestamp,
+                                                  packet.sender_info.rtp_timestamp)
             elif isinstance(packet, RtcpRtpfbPacket) and packet.fmt == RTCP_RTPFB_NACK:
                 downtrack = downtracks.get(packet.media_ssrc)
                 if downtrack is not None:

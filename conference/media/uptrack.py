@@ -24,7 +24,7 @@ from aiortc.rtp import (
 
 from .keyframes import KeyframeRequestLimiter
 from .payloads import is_keyframe_start
-from .rtp import RtpView, abs_send_time_now, seq_newer
+from .rtp import RtpView, abs_send_time_now, ntp_to_unix, seq_newer
 from .streams import Sink
 
 
@@ -176,6 +176,7 @@ class UpTrack(UpTrackBase):
         self.keyframes = KeyframeRequestLimiter(self._send_pli)
         self.last_sr_ntp_mid = 0
         self.last_sr_time = 0.0
+        self.last_sr: tuple[float, int] | None = None  # (Unix time, RTP timestamp) of the last SR
         self.muted = False
         self._missing: dict[int, int] = {}
         self._last_seq: int | None = None
@@ -235,9 +236,11 @@ class UpTrack(UpTrackBase):
         if self.ssrc is not None:
             self._send_rtcp(bytes(RtcpPsfbPacket(fmt=RTCP_PSFB_PLI, ssrc=self.rtcp_ssrc, media_ssrc=self.ssrc)))
 
-    def on_sender_report(self, ntp_timestamp: int) -> None:
+    def on_sender_report(self, ntp_timestamp: int, rtp_timestamp: int | None = None) -> None:
         self.last_sr_ntp_mid = (ntp_timestamp >> 16) & 0xFFFFFFFF
         self.last_sr_time = time.time()
+        if rtp_timestamp is not None:  # the publisher's clock pairing, for the recorder's A/V alignment
+            self.last_sr = (ntp_to_unix(ntp_timestamp), rtp_timestamp)
 
     def receiver_report(self) -> bytes | None:
         if self.ssrc is None or self.stats.base_seq is None:

@@ -42,6 +42,8 @@ from .messages import (
     Mute,
     Nack,
     Publish,
+    Record,
+    RecordingStoppedEvent,
     RemoveParticipant,
     RoomMessage,
     SetSpotlight,
@@ -53,6 +55,7 @@ from .messages import (
 from .participant import Participant
 from .payloads import H264, VP8
 from .placement import control_path, home_of_room
+from .recorder import Recording, recorder_cpu_seconds
 from .room import Room
 from .uptrack import RemoteUpTrack
 
@@ -82,6 +85,7 @@ class MediaWorker:
         self._next_feed = 1
         self._tasks: list[asyncio.Task] = []
         self.loop_lag_max = 0.0
+        self.recording = Recording()
 
     # -- rooms ---------------------------------------------------------------------------------
 
@@ -192,7 +196,11 @@ class MediaWorker:
         if isinstance(call, GetLinkStats):
             room = self.rooms.get(call.room)
             return [] if room is None else room.link_stats()
+        if isinstance(call, Record):
+            self.recording.set_room(call.room, call.directory, call.min_free_bytes)
+            return None
         if isinstance(call, CloseRoom):
+            self.recording.close_room(call.room)
             room = self.rooms.pop(call.room, None)
             if room is not None:
                 await room.close()
@@ -220,6 +228,9 @@ class MediaWorker:
             mesh_dropped=self.mesh.dropped,
             participants=len(participants),
             loop_lag_ms_max=round(lag * 1000, 1),
+            recorded_packets=self.recording.packets,
+            record_dropped=self.recording.dropped,
+            recorder_cpu_seconds=recorder_cpu_seconds(self.recording),
             **aiortc_hooks.codec_counts(),
         )
 
@@ -240,6 +251,7 @@ class MediaWorker:
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
+        self.recording.stop()
         for room_id in list(self.rooms):
             await self.rooms.pop(room_id).close()
         self.control.close()
@@ -262,6 +274,10 @@ class MediaWorker:
         now = time.monotonic()
         for room in list(self.rooms.values()):
             room.tick(now)
+        self.recording.tick(self.rooms)
+        while self.recording.stopped_rooms:
+            room_id, reason = self.recording.stopped_rooms.pop(0)
+            self.emit(RecordingStoppedEvent(room=room_id, worker=self.index, reason=reason))
 
     def _rtcp(self) -> None:
         for room in list(self.rooms.values()):
