@@ -133,10 +133,11 @@ async def host_control(hub: Hub, live: LiveMeeting, conn: Connection, message: A
     elif isinstance(message, p.Spotlight):
         if message.participant is not None:
             _target(state, message.participant)
-        await _control(hub, live, conn, message, [p.SpotlightChanged(participant=message.participant, by=by)],
-                       "spotlight", message.participant or "",
-                       media=[["set_spotlight", live.room_id, message.participant]],
-                       requires=[f"seat:{message.participant}"] if message.participant else [])
+        if await _control(hub, live, conn, message, [p.SpotlightChanged(participant=message.participant, by=by)],
+                          "spotlight", message.participant or "",
+                          media=[["set_spotlight", live.room_id, message.participant]],
+                          requires=[f"seat:{message.participant}"] if message.participant else []) == "applied":
+            await hub.settle_speaker(live.id)
     elif isinstance(message, p.GrantFloor):
         pid = _target(state, message.participant)
         told: list[Any] = []
@@ -147,7 +148,9 @@ async def host_control(hub: Hub, live: LiveMeeting, conn: Connection, message: A
         if state.hand_raised(pid):
             told.append(p.HandRaised(participant=pid, raised=False))
         told.append(p.FloorGranted(participant=pid, by=by))
-        await _control(hub, live, conn, message, told, "grant_floor", pid, media=media, requires=[f"seat:{pid}"])
+        if await _control(hub, live, conn, message, told, "grant_floor", pid, media=media,
+                          requires=[f"seat:{pid}"]) == "applied":
+            await hub.settle_speaker(live.id)
     elif isinstance(message, p.Remove):
         pid = _target(state, message.participant)
         outcome = await _control(hub, live, conn, message, [p.Removed(participant=pid, by=by)], "remove", pid,

@@ -31,10 +31,11 @@ from core.protocols.signaling import (
     Speaker,
 )
 
+from .floor import who_speaks
 from .journal import close_attendance, from_epoch, speaker_changed, stop_speaking, store_stats
 from .linkstats import LinkMeter
 from .live import Connection, LiveMeeting
-from .livestate import LiveState, LiveStateUnavailable, make_live_state
+from .livestate import LiveState, LiveStateUnavailable, make_live_state, writes_of
 from .media.client import MediaClient
 from .media.errors import MediaError
 from .media.messages import ConnectionEvent, Event, LayoutEvent, SpeakerEvent, StatsEvent, WorkerLostEvent
@@ -65,6 +66,7 @@ class Hub:
         self._pump: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._detaching: dict[Connection, asyncio.Task[None]] = {}
+        self._settling = asyncio.Lock()  # the floor rule's read-decide-change-record, one at a time
 
     # -- database and bus ------------------------------------------------------------------------
 
@@ -180,14 +182,19 @@ class Hub:
 
     async def _vacate(self, meeting_id: int, pid: str, token: str, reason: str) -> bool:
         """Free the participant's seat if `token` still holds it, telling everyone. False if it
-        did not (a later join took it over) or the live state is unavailable."""
+        did not (a later join took it over) or the live state is unavailable. Whatever floor,
+        spotlight or voice it held goes with it, and the floor rule picks the speaker again."""
         try:
             state = await self.state.state(meeting_id)
-            told: list[Any] = []
-            if state.speaker == pid:
-                told.append(Speaker(participant=None, previous=pid))
-            told.append(ParticipantLeft(participant=pid, reason=reason))  # type: ignore[arg-type]
-            return await self.state.apply(meeting_id, told, guard=(pid, token)) == "applied"
+            left = ParticipantLeft(participant=pid, reason=reason)  # type: ignore[arg-type]
+            writes = writes_of(left, time.time())
+            held = [name for name in ("floor", "spotlight", "voice") if state.fields.get(name) == pid]
+            writes.update({name: None for name in held})
+            if await self.state.apply(meeting_id, [left], writes=writes, guard=(pid, token)) != "applied":
+                return False
+            if held or state.speaker == pid:
+                await self.settle_speaker(meeting_id)
+            return True
         except LiveStateUnavailable:
             log.error("live state unavailable: %s left meeting %s but the others are not told", pid, meeting_id)
             return False
@@ -384,22 +391,48 @@ class Hub:
 
     async def _on_speaker(self, live: LiveMeeting, pid: str | None, previous: str | None, at: float) -> None:
         """Every web process with a media channel hears the same speaker event: the event's own
-        moment makes it one action, applied and recorded by whichever process comes first."""
+        moment makes it one action, applied by whichever process comes first. It changes who
+        speaks only through the floor rule (`settle_speaker`)."""
         if not pid:
             return
         state = await self.state.state(live.id)
-        seat = state.seat(pid)
-        if seat is None or state.speaker == pid:
+        if state.seat(pid) is None or state.voice == pid:
             return
-        outcome = await self.state.apply(live.id, [Speaker(participant=pid, previous=previous)],
+        outcome = await self.state.apply(live.id, [], writes={"voice": pid},
                                          action=f"speaker:{live.id}:{at!r}:{pid}", requires=[f"seat:{pid}"])
-        if outcome != "applied":
+        if outcome == "applied":
+            await self.settle_speaker(live.id, at=from_epoch(at))
+
+    async def settle_speaker(self, meeting_id: int, *, at: datetime | None = None) -> None:
+        """Apply the floor rule (`conference.floor`) after the floor, the spotlight, the voice or the
+        seats changed: if who speaks (or why) changed, tell everyone, and keep the speaking record
+        and the bus (what /ops shows) to the same answer."""
+        try:
+            # Read, decide, change and record one at a time: a later change never loses to an older read.
+            async with self._settling:
+                state = await self.state.state(meeting_id)
+                seats = state.seats()
+                now = who_speaks(floor=state.floor, spotlight=state.spotlight, voice=state.voice,
+                                 present=set(seats))
+                previous = state.speaker
+                if (now.participant, now.source) == (previous, state.speaker_source):
+                    return
+                told = Speaker(participant=now.participant, previous=previous, source=now.source)
+                if await self.state.apply(meeting_id, [told]) != "applied" or now.participant == previous:
+                    return
+                at = at or datetime.now(UTC)
+                pid = now.participant
+                seat = seats.get(pid) if pid else None
+                user_id = seat.user_id if seat else None
+                await self.db(lambda s: speaker_changed(s, meeting_id=meeting_id, participant=pid, user_id=user_id,
+                                                        at=at))
+        except LiveStateUnavailable:
+            log.warning("live state unavailable: the speaker of meeting %s is not settled", meeting_id)
             return
-        user_id = seat.user_id
-        await self.db(lambda s: speaker_changed(s, meeting_id=live.id, participant=pid, user_id=user_id,
-                                                at=from_epoch(at)))
-        await self.publish("conference.speaker", {"meeting": live.id, "participant": pid, "unit": seat.unit,
-                                                  "previous": previous, "at": at})
+        if seat is not None:  # nobody speaking: onlookers learn it from the leave or spotlight event itself
+            await self.publish("conference.speaker", {"meeting": meeting_id, "participant": pid, "unit": seat.unit,
+                                                      "previous": previous, "source": now.source,
+                                                      "at": at.timestamp()})
 
     async def _on_stats(self, live: LiveMeeting, samples: list[dict[str, Any]]) -> None:
         now = time.time()

@@ -100,6 +100,20 @@ class MeetingState:
     def speaker(self) -> str | None:
         return self.fields.get("speaker") or None
 
+    @property
+    def speaker_source(self) -> str | None:
+        return self.fields.get("speaker_source") or None
+
+    @property
+    def floor(self) -> str | None:
+        """Who the chair gave the floor to, until a spotlight change releases it."""
+        return self.fields.get("floor") or None
+
+    @property
+    def voice(self) -> str | None:
+        """The media path's latest dominant speaker (what decides only while nobody holds the floor)."""
+        return self.fields.get("voice") or None
+
     def seats(self) -> dict[str, Seat]:
         return {pid: Seat.of(value) for pid, value in self._each("seat:")}
 
@@ -148,12 +162,12 @@ def writes_of(message: BaseModel, now: float) -> dict[str, Any]:
         return {f"hand:{message.participant}": now if message.raised else None}
     if isinstance(message, p.Muted):
         return {f"mute:{message.participant}": 1 if message.muted else None}
-    if isinstance(message, p.SpotlightChanged):
-        return {"spotlight": message.participant}
+    if isinstance(message, p.SpotlightChanged):  # any spotlight change releases the floor
+        return {"spotlight": message.participant, "floor": None}
     if isinstance(message, p.FloorGranted):
-        return {"spotlight": message.participant}
+        return {"spotlight": message.participant, "floor": message.participant}
     if isinstance(message, p.Speaker):
-        return {"speaker": message.participant}
+        return {"speaker": message.participant, "speaker_source": message.source}
     if isinstance(message, p.MediaState):
         return {f"media:{message.participant}": message.state}
     if isinstance(message, p.LinkStats):

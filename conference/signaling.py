@@ -250,7 +250,8 @@ async def join(hub: Hub, conn: Connection, message: p.Join) -> None:
     publish = {"host": ["audio", "high"], "district": ["audio", "high", "low"], "observer": []}[message.role]
     conn.send(p.Welcome(
         ref=message.ref, you=you, meeting=live.info(), publish=publish, slots=slots,  # type: ignore[arg-type]
-        participants=state.infos(skip=pid), speaker=state.speaker, spotlight=state.spotlight,
+        participants=state.infos(skip=pid), speaker=state.speaker,
+        speaker_source=state.speaker_source, floor=state.floor, spotlight=state.spotlight,  # type: ignore[arg-type]
         raised_hands=state.raised_order()))
     await hub.publish("conference.joined", {"meeting": meeting.id, "participant": pid, "role": message.role,
                                             "unit": conn.person.unit, "at": at.isoformat(),

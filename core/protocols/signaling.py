@@ -157,7 +157,9 @@ class Welcome(_ServerMessage):
     publish: list[Literal["audio", "high", "low"]] = Field(description="tracks to offer as sendonly, in order")
     slots: Slots
     participants: list[ParticipantInfo]
-    speaker: str | None
+    speaker: str | None = Field(description="who is speaking now, by the floor rule (see `speaker`)")
+    speaker_source: SpeakerSource | None = None
+    floor: str | None = Field(default=None, description="who holds the floor given by the chair, if anyone")
     spotlight: str | None
     raised_hands: list[str] = Field(description="participants with a raised hand, earliest first")
 
@@ -200,12 +202,17 @@ class Layout(_ServerMessage):
     slots: list[LayoutSlot]
 
 
+SpeakerSource = Literal["floor", "spotlight", "voice"]
+
+
 class Speaker(_ServerMessage):
-    """The dominant speaker changed (null: nobody holds the floor)."""
+    """Who is speaking changed (null: nobody). The floor rule decides: the participant given the
+    floor, else the spotlit one, else the one voice activity picked; `source` says which."""
 
     type: Literal["speaker"] = "speaker"
     participant: str | None
     previous: str | None = None
+    source: SpeakerSource | None = Field(default=None, description="floor, spotlight or voice; null with nobody")
 
 
 class HandRaised(_ServerMessage):

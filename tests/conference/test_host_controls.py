@@ -38,13 +38,19 @@ def test_host_controls_reach_everyone_and_are_recorded(client, session) -> None:
         assert next_of(host, "ack") == {"v": 1, "type": "ack", "ref": "m", "for": "mute"}
 
         send(host, type="grant_floor", participant="dc-cualo")
-        assert [next_of(cualo, k)["participant"] for k in ("hand_raised", "floor_granted")] == ["dc-cualo"] * 2
+        assert [next_of(cualo, k)["participant"] for k in ("hand_raised", "floor_granted", "speaker")] == \
+            ["dc-cualo"] * 3
         next_of(vinh, "hand_raised"), next_of(vinh, "floor_granted")
-        next_of(host, "hand_raised"), next_of(host, "floor_granted"), next_of(host, "ack")
+        assert next_of(vinh, "speaker") == {"v": 1, "type": "speaker", "participant": "dc-cualo", "previous": None,
+                                            "source": "floor"}
+        next_of(host, "hand_raised"), next_of(host, "floor_granted"), next_of(host, "speaker"), next_of(host, "ack")
 
-        send(host, type="spotlight", participant=None)
+        send(host, type="spotlight", participant=None)  # releases the floor: nobody speaks
         assert next_of(vinh, "spotlight") == {"v": 1, "type": "spotlight", "participant": None, "by": "chutoa"}
-        next_of(cualo, "spotlight"), next_of(host, "spotlight"), next_of(host, "ack")
+        assert next_of(vinh, "speaker") == {"v": 1, "type": "speaker", "participant": None, "previous": "dc-cualo",
+                                            "source": None}
+        next_of(cualo, "spotlight"), next_of(cualo, "speaker")
+        next_of(host, "spotlight"), next_of(host, "speaker"), next_of(host, "ack")
 
         send(host, type="mute", participant="dc-vinh", muted=False)
         assert next_of(vinh, "muted")["muted"] is False

@@ -1,6 +1,7 @@
 // Host console: the 26-tile grid of districts' low tracks, the speaker's high track, per-tile controls,
 // raised hands and link quality. Observers (operations center) see the same without controls.
 import { MeetingClient, attach, labels, playAudio, showError } from './meeting-client.js';
+import { showEnded } from './ended.js';
 
 const root = document.getElementById('console');
 const L = labels();
@@ -84,7 +85,7 @@ client.addEventListener('welcome', ({ detail }) => {
   state.spotlight = detail.spotlight;
   renderHands();
   renderSpotlight();
-  document.getElementById('speaker-name').textContent = detail.speaker ? (names[detail.speaker] || detail.speaker) : L.nobody;
+  showSpeaker(detail.speaker, detail.speaker_source);
 });
 client.addEventListener('participant_joined', ({ detail }) => setPresent(detail.participant.participant, true));
 client.addEventListener('participant_left', ({ detail }) => {
@@ -93,10 +94,13 @@ client.addEventListener('participant_left', ({ detail }) => {
   renderHands();
 });
 client.addEventListener('layout', ({ detail }) => onLayout(detail));
-client.addEventListener('speaker', ({ detail }) => {
-  document.getElementById('speaker-name').textContent = detail.participant ? (names[detail.participant] || detail.participant) : L.nobody;
-  root.querySelectorAll('.dtile').forEach((t) => t.classList.toggle('speaking', t.dataset.participant === detail.participant));
-});
+// The server applies the floor rule (floor, else spotlight, else voice) and says why in `source`.
+function showSpeaker(pid, source) {
+  document.getElementById('speaker-name').textContent = pid ? (names[pid] || pid) : L.nobody;
+  document.getElementById('speaker-source').textContent = pid && L[`src_${source}`] ? `(${L[`src_${source}`]})` : '';
+  root.querySelectorAll('.dtile').forEach((t) => t.classList.toggle('speaking', t.dataset.participant === pid));
+}
+client.addEventListener('speaker', ({ detail }) => showSpeaker(detail.participant, detail.source));
 client.addEventListener('hand_raised', ({ detail }) => {
   state.hands = state.hands.filter((p) => p !== detail.participant);
   if (detail.raised) state.hands.push(detail.participant);
@@ -120,14 +124,12 @@ client.addEventListener('link_stats', ({ detail }) => {
 });
 client.addEventListener('state', ({ detail }) => { document.getElementById('conn-state').textContent = detail === 'connected' ? L.connected : detail; });
 client.addEventListener('problem', ({ detail }) => showError(errorBox, detail));
-client.addEventListener('meeting_ended', () => { document.getElementById('conn-state').textContent = L.ended; });
-client.addEventListener('closed', ({ detail }) => {
-  if (detail.code === 4001) document.getElementById('conn-state').textContent = L.ended;
-});
+const ended = () => showEnded(client, { meetingId: meeting.id, endedAt: meeting.ended_at, state: L.ended });
+client.addEventListener('meeting_ended', ended);
+client.addEventListener('closed', ({ detail }) => { if (detail.code === 4001) ended(); });
 client.addEventListener('local', ({ detail }) => {
-  const self = document.getElementById('self-video');
-  self.hidden = false;
-  attach(self, detail);
+  document.getElementById('self-view').hidden = false;
+  attach(document.getElementById('self-video'), detail);
 });
 
 root.querySelectorAll('.dtile-controls button').forEach((b) => b.addEventListener('click', () => {
@@ -146,4 +148,4 @@ document.getElementById('start-btn')?.addEventListener('click', async (e) => {
   if (r.ok) e.target.hidden = true; else showError(errorBox, (await r.json()).detail);
 });
 window.addEventListener('beforeunload', () => client.leave());
-client.connect();
+if (meeting.status === 'ended') ended(); else client.connect();

@@ -1,6 +1,7 @@
 // District view: the chair and the current speaker, raise hand; the district publishes its camera
 // as a high and a low track.
 import { MeetingClient, attach, labels, playAudio, showError } from './meeting-client.js';
+import { showEnded } from './ended.js';
 
 const root = document.getElementById('room');
 const L = labels();
@@ -17,22 +18,28 @@ let hosts = new Set([meeting.chair.username, meeting.secretary?.username].filter
 
 function say(text) { notice.textContent = text; notice.hidden = !text; }
 
+// The caption follows the server's floor rule (`speaker` messages), not whichever video the slot carries.
+function showSpeaker(pid, source) {
+  document.getElementById('speaker-name').textContent = pid ? (names[pid] || pid) + (pid === me ? ` (${L.you})` : '') : L.nobody;
+  document.getElementById('speaker-source').textContent = pid && L[`src_${source}`] ? `(${L[`src_${source}`]})` : '';
+}
+
 client.addEventListener('welcome', ({ detail }) => {
   me = detail.you.participant;
+  showSpeaker(detail.speaker, detail.speaker_source);
   handBtn.disabled = false;
   for (const p of detail.participants) if (p.role === 'host') hosts.add(p.participant);
 });
 client.addEventListener('participant_joined', ({ detail }) => { if (detail.participant.role === 'host') hosts.add(detail.participant.participant); });
 client.addEventListener('layout', ({ detail }) => {
-  let chair = null; let speaker = null; let speakerId = null;
+  let chair = null; let speaker = null;
   for (const slot of detail) {
     if (slot.kind !== 'video' || !slot.source) continue;
     if (hosts.has(slot.source) && !chair) chair = client.streamFor(slot.mid);
-    else { speaker = client.streamFor(slot.mid); speakerId = slot.source; }
+    else speaker = client.streamFor(slot.mid);
   }
   attach(document.getElementById('chair-video'), chair);
   attach(document.getElementById('speaker-video'), speaker);
-  document.getElementById('speaker-name').textContent = speakerId ? (names[speakerId] || speakerId) : L.nobody;
   playAudio(document.getElementById('audio-sink'), client.streamsByMid, detail);
 });
 client.addEventListener('local', ({ detail }) => attach(document.getElementById('self-video'), detail));
@@ -41,6 +48,7 @@ client.addEventListener('hand_raised', ({ detail }) => {
   raised = detail.raised;
   handBtn.textContent = raised ? L.lower : L.raise;
 });
+client.addEventListener('speaker', ({ detail }) => showSpeaker(detail.participant, detail.source));
 client.addEventListener('floor_granted', ({ detail }) => { if (detail.participant === me) say(L.floor); });
 client.addEventListener('muted', ({ detail }) => { if (detail.participant === me) say(detail.muted ? L.muted : ''); });
 client.addEventListener('link_stats', ({ detail }) => {
@@ -49,11 +57,13 @@ client.addEventListener('link_stats', ({ detail }) => {
 });
 client.addEventListener('state', ({ detail }) => { document.getElementById('conn-state').textContent = detail === 'connected' ? L.connected : detail; });
 client.addEventListener('problem', ({ detail }) => showError(document.getElementById('room-error'), detail));
+const ended = () => showEnded(client, { meetingId: meeting.id, endedAt: meeting.ended_at, state: L.ended });
+client.addEventListener('meeting_ended', ended);
 client.addEventListener('closed', ({ detail }) => {
   handBtn.disabled = true;
-  if (detail.code === 4001) say(L.ended);
+  if (detail.code === 4001) ended();
   if (detail.code === 4000) say(L.removed);
 });
 handBtn.addEventListener('click', () => client.send({ type: 'raise_hand', raised: !raised }));
 window.addEventListener('beforeunload', () => client.leave());
-client.connect();
+if (meeting.status === 'ended') ended(); else client.connect();

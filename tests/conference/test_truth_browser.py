@@ -1,0 +1,99 @@
+"""What every screen says in Chromium: while the chair has given TP Vinh the floor, the console, Vinh's
+own room, another district's room and /ops all name TP Vinh as the speaker (the districts' fake
+microphones keep making sound all along); after "Kết thúc cuộc họp" the console and the rooms show
+an ended state with their controls gone, camera and microphone released and, for the chair, the
+way to the minutes draft."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conference.rtc_peer import login_token
+from tests.conference.test_meeting_browser import logged_in, wait_rising
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
+SHOTS = Path("var/screenshots/truth")
+
+
+def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def released(page) -> bool:  # type: ignore[no-untyped-def]
+    return page.evaluate("""() => { const c = window.meetingClient;
+        return c.pc === null && c.local === null
+          && [...document.querySelectorAll('video')].every((v) => !v.srcObject); }""")
+
+
+def test_every_screen_names_the_floor_holder_and_shows_the_end(  # type: ignore[no-untyped-def]
+        chromium, live_server: str, media_workers: int) -> None:
+    headers = {"Authorization": f"Bearer {login_token(live_server, 'thuky')}"}
+    meeting = httpx.post(f"{live_server}/api/meetings", headers=headers, json={
+        "title": "Giao ban trực tuyến tháng 12/2026", "scheduled_at": "2026-12-07T08:00:00+07:00",
+        "chair": "chutoa", "secretary": "thuky", "invited": ["dc-vinh", "dc-cualo", "dc-thaihoa"]}).json()
+    mid = meeting["id"]
+    assert httpx.post(f"{live_server}/api/meetings/{mid}/start", headers=headers).status_code == 200
+    contexts = []
+    try:
+        pages = {}
+        for name in ("chutoa", "dc-vinh", "dc-cualo", "vanhanh"):
+            context, page = logged_in(chromium, live_server, name)
+            contexts.append(context)
+            pages[name] = page
+        host, vinh, cualo, ops = pages["chutoa"], pages["dc-vinh"], pages["dc-cualo"], pages["vanhanh"]
+        host.on("dialog", lambda d: d.accept())
+        host.goto(f"/meetings/{mid}/console")
+        vinh.goto(f"/meetings/{mid}/room")
+        cualo.goto(f"/meetings/{mid}/room")
+        ops.goto("/ops")
+        wait_rising(host, "console decoding the districts")
+        wait_rising(cualo, "Cửa Lò decoding the chair")
+
+        vinh.click("#hand-btn")
+        host.wait_for_selector("#hands li")
+        host.locator('.dtile[data-participant="dc-vinh"] [data-do="grant_floor"]').click()
+        vinh.wait_for_selector("#notice:not([hidden])")
+        # Sampled over 6 s: each screen names TP Vinh every time, whoever's microphone is loudest.
+        for _ in range(12):
+            assert host.inner_text("#speaker-name") == "TP Vinh"
+            assert "TP Vinh" in vinh.inner_text("#speaker-name")
+            assert cualo.inner_text("#speaker-name") == "TP Vinh"
+            host.wait_for_timeout(500)
+        assert "được mời phát biểu" in host.inner_text(".speaker-name")
+        ops.wait_for_function("() => document.getElementById('meeting').innerText"
+                              ".includes('Đang phát biểu: TP Vinh')")
+        shot(host, "console-floor")
+        shot(vinh, "room-floor-holder")
+        shot(cualo, "room-other")
+        shot(ops, "ops-floor")
+
+        host.click("#end-btn")
+        for page in (host, vinh, cualo):
+            page.wait_for_selector("#ended:not([hidden])")
+            assert "Cuộc họp đã kết thúc" in page.inner_text("#ended")
+            assert page.locator(".notice:visible").count() == 0  # not the green success box
+            page.wait_for_function("() => window.meetingClient.pc === null")
+            assert released(page)
+            assert page.inner_text("#conn-state") == "Cuộc họp đã kết thúc"
+        assert host.locator("#end-btn").is_hidden() and host.locator(".dtile-controls button:visible").count() == 0
+        assert host.locator("[data-q]:visible").count() == 0 and "kb/s" not in host.inner_text("body")
+        for page in (vinh, cualo):
+            assert page.locator("#hand-btn").is_hidden() and "RTT" not in page.inner_text("body")
+            assert page.locator("#speaker-name").is_hidden()  # no old speaker name
+            assert page.locator("[data-minutes]").count() == 0  # districts do not draft minutes
+        # The chair is led to the draft the server makes by itself after the end.
+        host.wait_for_selector('#ended a[data-minutes][href^="/minutes/"]', timeout=30_000)
+        assert host.inner_text("#ended a[data-minutes]") == "Mở dự thảo biên bản"
+        shot(host, "console-ended")
+        shot(vinh, "room-ended")
+        # Opened again after the end, the console shows the same state without connecting.
+        host.reload()
+        host.wait_for_selector("#ended:not([hidden])")
+        assert host.locator(".console-body").is_hidden()
+    finally:
+        for context in contexts:
+            context.close()
