@@ -118,6 +118,16 @@ def can_see(meeting: Meeting, user: User) -> bool:
     return user.role != Role.endpoint or user.id in meeting.invited_ids()
 
 
+def invited_meetings(session: Session, user: User, *, limit: int = 20) -> list[Meeting]:
+    """The meetings an endpoint account is invited to that are in progress or still to come, live first,
+    then by time (its home page: one button to enter the room in progress)."""
+    rows = session.execute(
+        select(Meeting).join(Invitation, Invitation.meeting_id == Meeting.id)
+        .where(Invitation.user_id == user.id, Meeting.status.in_([MeetingStatus.live, MeetingStatus.scheduled]))
+        .order_by(Meeting.scheduled_at).limit(limit)).unique().scalars().all()
+    return sorted(rows, key=lambda m: m.status != MeetingStatus.live)
+
+
 def record_circle(meeting: Meeting) -> MeetingCircle:
     """Whose the meeting's record is (core.record_access): its hosts and the units invited to it."""
     units = frozenset(i.user.unit_id for i in meeting.invitations if i.user.unit_id is not None)

@@ -20,6 +20,15 @@ def translate(key: str, lang: str = "vi") -> str:
     return pair[1] if lang == "en" else pair[0]
 
 
+def one_language(message: str, lang: str = "vi") -> str:
+    """The person's half of a refusal written `Tiếng Việt / English` (core.errors' messages): pages show
+    one language; the API keeps both. A message without the separator is returned whole."""
+    vietnamese, separator, english = message.partition(" / ")
+    if not separator:
+        return message
+    return english.strip() if lang == "en" else vietnamese.strip()
+
+
 def language_of(conn: HTTPConnection) -> str:
     lang = conn.query_params.get("lang") or conn.cookies.get("lang") or "vi"
     return lang if lang in LANGUAGES else "vi"
@@ -68,4 +77,13 @@ register({
     "home.dossiers_hint": ("Hồ sơ thủ tục hành chính và thời hạn giải quyết",
                            "Administrative dossiers and their deadlines"),
     "home.minutes_hint": ("Biên bản cuộc họp, ký số và phát hành", "Meeting minutes, digital signing and issue"),
+    "home.live_now": ("Cuộc họp đang diễn ra", "Meeting in progress"),
+    "home.no_live": ("Chưa có cuộc họp nào đang diễn ra", "No meeting in progress"),
+    "home.no_live_hint": ("Khi chủ tọa bắt đầu cuộc họp có mời điểm cầu này, nút vào phòng họp sẽ hiện ở đây; "
+                          "tải lại trang để xem.",
+                          "When the chair starts a meeting this endpoint is invited to, the button to enter the "
+                          "room appears here; reload the page to see it."),
+    "home.upcoming": ("Cuộc họp sắp tới", "Upcoming meetings"),
+    "home.endpoints_hint": ("Tình trạng kết nối và cảnh báo của các điểm cầu",
+                            "Connection state and alerts of the meeting endpoints"),
 })

@@ -10,6 +10,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from core.i18n import language_of, translate
+from core.local_time import moment_text
+from core.menu import menu_for
 
 _env: Environment | None = None
 
@@ -27,11 +29,14 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
     if _env is None:
         raise RuntimeError("core.pages.configure() has not been called")
     lang = language_of(request)
+    user = getattr(request.state, "user", None)
     values = {
         "request": request,
-        "user": getattr(request.state, "user", None),
+        "user": user,
+        "menu": menu_for(request, user),
         "lang": lang,
         "t": lambda key, **kw: translate(key, lang).format(**kw) if kw else translate(key, lang),
+        "when": lambda moment: moment_text(moment, lang),
         "path": request.url.path,
         **(context or {}),
     }

@@ -24,8 +24,21 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.websockets import WebSocketState
 
 from core.errors import DomainError, Kind
+from core.i18n import language_of, one_language, register
+from core.pages import render
 
 log = logging.getLogger("giaoban.web")
+register({
+    "refused.403": ("Bạn không có quyền mở trang này", "You may not open this page"),
+    "refused.404": ("Không tìm thấy trang này", "This page was not found"),
+    "refused.409": ("Trang này không mở được lúc này", "This page cannot be opened now"),
+    "refused.other": ("Không mở được trang này", "This page could not be opened"),
+    "refused.home": ("Về trang chủ", "Back to the home page"),
+    "refused.hint": ("Các trang bạn được mở nằm trên thanh menu phía trên. Nếu bạn cần quyền này, hãy liên hệ "
+                     "quản trị hệ thống.",
+                     "The pages you may open are in the menu above. If you need this access, ask an "
+                     "administrator."),
+})
 
 # The HTTP status of each kind of domain refusal.
 STATUS: dict[Kind, int] = {
@@ -70,6 +83,24 @@ def _describe(error: dict) -> str:
     return f"{field or 'body'}: {error.get('msg', 'invalid')}"
 
 
+def wants_page(request: Request) -> bool:
+    """A person's browser opening a page (as web.authn decides for its login redirect), not an API call:
+    API routes, fetches and other clients keep their JSON answers."""
+    return (request.method == "GET" and not request.url.path.startswith("/api/")
+            and "text/html" in request.headers.get("accept", ""))
+
+
+PAGE_TITLES = {403: "refused.403", 404: "refused.404", 409: "refused.409"}
+
+
+def refused_page(request: Request, status: int, detail: str) -> Response:
+    """The refusal as a page inside the shell, in the person's language."""
+    lang = language_of(request)
+    return render(request, "web/refused.html", {
+        "status": status, "title_key": PAGE_TITLES.get(status, "refused.other"),
+        "reason": one_language(detail, lang)}, status_code=status)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(WebSocketException)
     async def websocket_refused(websocket: WebSocket, exc: WebSocketException) -> None:
@@ -103,6 +134,8 @@ def install(app: FastAPI) -> None:
         if exc.status_code in (204, 304):
             return Response(status_code=exc.status_code, headers=getattr(exc, "headers", None))
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        if wants_page(request):
+            return refused_page(request, exc.status_code, detail)
         return JSONResponse(status_code=exc.status_code, content={"detail": detail},
                             headers=getattr(exc, "headers", None))
 

@@ -5,19 +5,28 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sqlalchemy.orm import Session
 
+from conference.scheduling import invited_meetings
 from core.access import any_user, staff
 from core.pages import render
 from core.people import ROLE_LABELS, Role, User
+from core.request_db import db
 
 router = APIRouter(include_in_schema=False)
 SWAGGER = "/static/web/vendor/swagger-ui-5.35.0"
 
 
 @router.get("/")
-def home(request: Request, user: User = Depends(any_user)) -> Response:
+def home(request: Request, user: User = Depends(any_user), session: Session = Depends(db)) -> Response:
+    """The menu's pages as tiles; for a meeting endpoint the meeting in progress it is invited to, with the one
+    button that matters (enter the room), and the meetings still to come."""
     vi, en = ROLE_LABELS[Role(user.role)]
-    return render(request, "web/home.html", {"role_label": {"vi": vi, "en": en}})
+    meetings = invited_meetings(session, user) if Role(user.role) == Role.endpoint else []
+    return render(request, "web/home.html", {
+        "role_label": {"vi": vi, "en": en}, "is_endpoint": Role(user.role) == Role.endpoint,
+        "live": [m for m in meetings if m.status == "live"],
+        "upcoming": [m for m in meetings if m.status != "live"]})
 
 
 @router.get("/docs")
