@@ -10,8 +10,6 @@ recorded once, or (killed before the change) not at all and the host sees no ack
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import time
 from typing import Any
 
@@ -21,10 +19,8 @@ from core.people import User
 from core.protocols import signaling as p
 
 from .hub import Hub
-from .journal import add_action
 from .live import Connection, LiveMeeting
 from .livestate import LiveStateUnavailable, MeetingState, Outcome, new_token, writes_of
-from .media.errors import MediaError
 from .models import Meeting
 from .refusals import Refusal
 from .scheduling import end
@@ -32,27 +28,6 @@ from .scheduling import end
 UNAVAILABLE = ("live_state_unavailable", "Trạng thái cuộc họp tạm thời không truy cập được, thao tác chưa được "
                                          "thực hiện; hãy thử lại sau ít giây / the meeting's live state is "
                                          "unavailable: nothing was changed, try again in a few seconds")
-
-
-async def record_action(hub: Hub, meeting_id: int, entry: dict[str, Any]) -> None:
-    """The record's row and the bus event of an applied control (also when another process
-    finishes a control whose process was killed)."""
-    actor, role, action, target, detail = (entry["actor"], entry["role"], entry["action"], entry["target"],
-                                           entry.get("detail"))
-    await hub.db(lambda s: add_action(s, meeting_id=meeting_id, actor=actor, actor_role=role, action=action,
-                                      target=target, detail=detail))
-    await hub.publish("conference.action", {"meeting": meeting_id, "actor": actor, "action": action,
-                                            "target": target, "detail": detail or {}})
-
-
-async def media_call(hub: Hub, call: str, *args: Any) -> None:
-    """Apply a control to the media room if it has one yet; before anyone has media the state kept
-    here is applied when they negotiate."""
-    router = hub._router
-    if router is None:
-        return
-    with contextlib.suppress(MediaError, asyncio.TimeoutError):
-        await getattr(router, call)(*args)
 
 
 async def _control(hub: Hub, live: LiveMeeting, conn: Connection, message: Any, told: list[Any], action: str,
@@ -79,12 +54,12 @@ async def _control(hub: Hub, live: LiveMeeting, conn: Connection, message: Any, 
         raise Refusal("unknown_participant", f"{target!r} không có mặt trong cuộc họp / is not in the meeting")
     if outcome == "applied":
         await hub.pause_for_faults()
-        for call in entry["media"]:
-            await media_call(hub, *call)
-        await record_action(hub, live.id, entry)
         if writes is not None:
-            with contextlib.suppress(LiveStateUnavailable):  # left over, it is finished again: no harm, once
-                await hub.state.apply(live.id, [], writes={journal: None})
+            await hub.finish_action(live.id, journal, entry)
+        else:
+            for call in entry["media"]:
+                await hub.media_call(*call)
+            await hub.record_action(live.id, entry)
     return outcome
 
 

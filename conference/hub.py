@@ -32,10 +32,11 @@ from core.protocols.signaling import (
 )
 
 from .floor import who_speaks
-from .journal import close_attendance, from_epoch, speaker_changed, stop_speaking, store_stats
+from .journal import add_action, close_attendance, from_epoch, speaker_changed, stop_speaking, store_stats
 from .linkstats import LinkMeter
 from .live import Connection, LiveMeeting
-from .livestate import LiveState, LiveStateUnavailable, make_live_state, writes_of
+from .livestate import LiveState, LiveStateUnavailable, Seat, writes_of
+from .livestate_choice import make_live_state
 from .media.client import MediaClient
 from .media.errors import MediaError
 from .media.messages import ConnectionEvent, Event, LayoutEvent, SpeakerEvent, StatsEvent, WorkerLostEvent
@@ -48,6 +49,12 @@ MEDIA_CONNECT_SECONDS = 5.0
 # The media service restarts a dead worker within about 2 s; the clients' own watchdogs rejoin
 # after 5 s of silence anyway.
 WORKER_RESTART_WAIT_SECONDS = 10.0
+# With several web processes: each says it is alive every second, and looks for what dead ones
+# left every other second. A participant whose web process is gone keeps its seat (and its
+# attendance interval) this long: clients reconnect within a few seconds, to another process.
+HEARTBEAT_SECONDS = 1.0
+SWEEP_EVERY_BEATS = 2
+RESUME_GRACE_SECONDS = 15.0
 
 
 class Hub:
@@ -60,6 +67,8 @@ class Hub:
                                                 getattr(settings, "leases_namespace", "giaoban:"))
         self.state.listen(self._deliver)
         self._started: asyncio.Task[None] | None = None
+        self._upkeep: asyncio.Task[None] | None = None
+        self._state_ok = True
         self.meter = LinkMeter()
         self._router: MediaClient | None = None
         self._router_lock = asyncio.Lock()
@@ -86,10 +95,120 @@ class Hub:
             log.exception("could not publish %s", topic)
 
     async def started(self) -> None:
-        """The live state listens for changes from the other web processes (once)."""
+        """The live state listens for changes from the other web processes (once); when it is
+        shared, this process says it is alive and looks after what dead processes left."""
         if self._started is None:
             self._started = asyncio.ensure_future(self.state.start())
+            if self.state.shared:
+                self._upkeep = asyncio.ensure_future(self._keep_up())
         await asyncio.shield(self._started)
+
+    async def _keep_up(self) -> None:
+        beats = 0
+        while True:
+            try:
+                await self._heartbeat()
+                if beats % SWEEP_EVERY_BEATS == 0:
+                    await self.sweep()
+                if not self._state_ok:
+                    self._state_ok = True
+                    log.warning("live state available again")
+                    await self.publish("conference.live_state", {"status": "available", "process": self.state.process})
+            except LiveStateUnavailable as exc:
+                if self._state_ok:
+                    self._state_ok = False
+                    log.error("live state unavailable: %s; joins and host controls are refused until it is back", exc)
+                    await self.publish("conference.live_state", {"status": "unavailable", "process": self.state.process,
+                                                                 "error": str(exc)[:300]})
+            except Exception:
+                log.exception("live state upkeep failed")
+            beats += 1
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+
+    def _local_seats(self) -> list[tuple[int, Seat, float]]:
+        return [(live.id, conn.seat, conn.presence.heard) for live in self.meetings.values()
+                for conn in live.connections.values() if conn.seat is not None and not conn.detached]
+
+    async def _heartbeat(self) -> None:
+        restored = await self.state.heartbeat(self._local_seats())
+        if restored:
+            log.warning("live state was lost (Redis restarted empty): put back %d seats of this process's sockets; "
+                        "raised hands, mutes and the floor of before are gone", restored)
+            await self.publish("conference.live_state", {"status": "restored", "process": self.state.process,
+                                                         "seats": restored})
+
+    async def sweep(self) -> None:
+        """What web processes that are gone left in the live state: seats nobody came back to
+        within the grace period (their interval ends when they were last heard) and host actions
+        they applied without finishing (recorded here, once)."""
+        now = time.time()
+        alive: dict[str, bool] = {self.state.process: True}
+        for meeting_id in await self.state.meeting_ids():
+            state = await self.state.state(meeting_id)
+            for name, entry in state.journal().items():
+                owner = entry.get("owner", "")
+                if owner not in alive:
+                    alive[owner] = await self.state.owner_alive(owner)
+                if not alive[owner] and await self.state.take_journal(meeting_id, f"journal:{name}", owner):
+                    await self.finish_action(meeting_id, f"journal:{name}", entry)
+            for pid, seat in state.seats().items():
+                if seat.owner not in alive:
+                    alive[seat.owner] = await self.state.owner_alive(seat.owner)
+                heard = state.heard(pid) or seat.since
+                live = self.meetings.get(meeting_id)
+                mine_lost = (seat.owner == self.state.process and now - seat.since > RESUME_GRACE_SECONDS
+                             and (live is None or pid not in live.connections))
+                if (not alive[seat.owner] and now - heard > RESUME_GRACE_SECONDS) or mine_lost:
+                    await self._reap(meeting_id, seat, heard)
+            if not state.seats():
+                await self.state.forget(meeting_id)
+
+    async def _reap(self, meeting_id: int, seat: Seat, heard: float) -> None:
+        if not await self._vacate(meeting_id, seat.participant, seat.token, "disconnected"):
+            return  # another process reaped it, or it came back
+        at = from_epoch(heard)
+        log.warning("%s left meeting %s with web process %s and did not come back: their interval ends at %s",
+                    seat.participant, meeting_id, seat.owner or "(stopped)", at.isoformat())
+        if seat.attendance_id is not None:
+            attendance_id, pid = seat.attendance_id, seat.participant
+
+            def close(session: Session) -> None:
+                close_attendance(session, attendance_id, at, "disconnected")
+                stop_speaking(session, meeting_id=meeting_id, at=at, participant=pid)
+
+            await self.db(close)
+        await self.publish("conference.left", {"meeting": meeting_id, "participant": seat.participant,
+                                               "unit": seat.unit, "reason": "disconnected", "at": at.isoformat()})
+        if self._router is not None:
+            with contextlib.suppress(MediaError, asyncio.TimeoutError):
+                await self._router.remove_participant(f"meeting-{meeting_id}", seat.participant)
+
+    async def finish_action(self, meeting_id: int, name: str, entry: dict[str, Any]) -> None:
+        """What follows a host action's change: its media calls and its row in the record; then
+        its journal entry goes."""
+        for call in entry.get("media") or []:
+            await self.media_call(*call)
+        await self.record_action(meeting_id, entry)
+        with contextlib.suppress(LiveStateUnavailable):  # left over, it is finished again: no harm, once
+            await self.state.apply(meeting_id, [], writes={name: None})
+
+    async def record_action(self, meeting_id: int, entry: dict[str, Any]) -> None:
+        """The record's row and the bus event of an applied host action."""
+        actor, role, action, target, detail = (entry["actor"], entry["role"], entry["action"], entry["target"],
+                                               entry.get("detail"))
+        await self.db(lambda s: add_action(s, meeting_id=meeting_id, actor=actor, actor_role=role, action=action,
+                                           target=target, detail=detail))
+        await self.publish("conference.action", {"meeting": meeting_id, "actor": actor, "action": action,
+                                                 "target": target, "detail": detail or {}})
+
+    async def media_call(self, call: str, *args: Any) -> None:
+        """Apply a control to the media room if this process has a channel to it; before anyone
+        has media the live state is applied when they negotiate."""
+        router = self._router
+        if router is None:
+            return
+        with contextlib.suppress(MediaError, asyncio.TimeoutError):
+            await getattr(router, call)(*args)
 
     async def pause_for_faults(self) -> None:
         """Fault tests kill a web process between a control's change and its record: they ask for
@@ -273,9 +392,23 @@ class Hub:
             await asyncio.wait(tasks)
 
     async def shutdown(self) -> None:
-        """The web process is stopping: everyone's interval ends now and clients reconnect (1012)."""
+        """The web process is stopping: clients reconnect (1012). With one web process everyone's
+        interval ends now; with several, their seats stay and they resume on another process
+        within the grace period (else the others reap them)."""
+        if self._upkeep is not None:
+            self._upkeep.cancel()
         connections = [conn for live in self.meetings.values() for conn in live.connections.values()]
-        await self._detach_all(connections, "disconnected", 1012)
+        if self.state.shared:
+            with contextlib.suppress(LiveStateUnavailable):
+                await self._heartbeat()
+            await self.state.release()
+            for conn in connections:
+                conn.detached = True
+            await asyncio.gather(*(conn.close(1012, "server restarting") for conn in connections),
+                                 return_exceptions=True)
+            self.meetings.clear()
+        else:
+            await self._detach_all(connections, "disconnected", 1012)
         async with self._router_lock:
             await self._drop_router()
         await self.state.close()
@@ -418,7 +551,10 @@ class Hub:
                 if (now.participant, now.source) == (previous, state.speaker_source):
                     return
                 told = Speaker(participant=now.participant, previous=previous, source=now.source)
-                if await self.state.apply(meeting_id, [told]) != "applied" or now.participant == previous:
+                # Applied only if no other web process settled it meanwhile (it then told and recorded it).
+                expect = {"speaker": state.fields.get("speaker"), "speaker_source": state.fields.get("speaker_source")}
+                if await self.state.apply(meeting_id, [told], expect=expect) != "applied" \
+                        or now.participant == previous:
                     return
                 at = at or datetime.now(UTC)
                 pid = now.participant
@@ -461,7 +597,11 @@ class Hub:
 
 def hub_for(conn: HTTPConnection) -> Hub:
     """The hub of this app on the running event loop (a test client may bring its own loop)."""
-    state = conn.app.state
+    return hub_of_app(conn.app)
+
+
+def hub_of_app(app: Any) -> Hub:
+    state = app.state
     hub: Hub | None = getattr(state, "conference_hub", None)
     if hub is None or hub.loop is not asyncio.get_running_loop():
         hub = Hub(state.settings, state.sessionmaker, state.write_sessionmaker)

@@ -15,6 +15,7 @@ from starlette.websockets import WebSocket
 from core.people import User
 from core.protocols.signaling import MeetingInfo, encode
 
+from .livestate import Seat
 from .models import Meeting
 from .presence import Presence
 
@@ -53,13 +54,17 @@ class Connection:
         self.attendance_id: int | None = None
         self.in_media = False
         self.media_state = "new"
-        self.token = ""  # the claim of the participant's seat in the live state this socket holds
+        self.seat: Seat | None = None  # the participant's seat in the live state, held by this socket
         self.detached = False
         self.presence = Presence()
         self.pending_offer: PendingOffer | None = None
         self.negotiating = asyncio.Lock()
         self._outbox: asyncio.Queue[str | tuple[int, str]] = asyncio.Queue(OUTBOX)
         self._writer: asyncio.Task[None] | None = None
+
+    @property
+    def token(self) -> str:
+        return self.seat.token if self.seat is not None else ""
 
     @property
     def participant(self) -> str:

@@ -11,7 +11,7 @@ change with the same id is reported as a duplicate and changes nothing.
 Two implementations with the same behaviour: :class:`InProcessLiveState` (the embedded default,
 one web process: the state is in its memory, as before) and ``livestate_redis.RedisLiveState``
 (several web processes and hosts: one Redis hash per meeting, changed by Lua scripts, fanned out
-over pub/sub). :func:`make_live_state` picks one from ``GIAOBAN_LIVE_STATE_URL``.
+over pub/sub). ``livestate_choice.make_live_state`` picks one from ``GIAOBAN_LIVE_STATE_URL``.
 """
 
 from __future__ import annotations
@@ -195,17 +195,29 @@ class LiveState(Protocol):
 
     async def apply(self, meeting_id: int, messages: list[BaseModel], *, writes: dict[str, Any] | None = None,
                     action: str | None = None, requires: Iterable[str] = (), guard: tuple[str, str] | None = None,
-                    skip: str | None = None, effects: list[list[Any]] | None = None) -> Outcome:
+                    skip: str | None = None, effects: list[list[Any]] | None = None,
+                    expect: dict[str, Any] | None = None) -> Outcome:
         """Apply ``writes`` (by default those the messages tell) and deliver the messages, at once.
         Nothing happens, and the answer says why, if ``action`` was applied before (``duplicate``),
-        or if a field in ``requires`` is absent or the seat named by ``guard`` (participant,
-        token) is no longer held under that token (``missing``)."""
+        or if a field in ``requires`` is absent, the seat named by ``guard`` (participant, token)
+        is no longer held under that token, or a field in ``expect`` no longer has that value
+        (None: absent) (``missing``): a decision made on a read is applied only if what it read
+        is still so, on whichever web process."""
         ...
 
     async def claim(self, meeting_id: int, seat: Seat, *, silent_after: float) -> Claim: ...
 
-    async def heartbeat(self, heard: dict[int, dict[str, float]]) -> None:
-        """This process is alive; its sockets were last heard then."""
+    async def heartbeat(self, seats: list[tuple[int, Seat, float]]) -> int:
+        """This process is alive; the seats of its sockets, each last heard then. Returns how many
+        of them it put back because the store had lost them (restarted empty)."""
+        ...
+
+    async def take_journal(self, meeting_id: int, name: str, from_owner: str) -> bool:
+        """Take over an unfinished host action from its process, if it still names that one."""
+        ...
+
+    async def release(self) -> None:
+        """This web process stops: from now on it owns no seat and no unfinished action."""
         ...
 
     async def owner_alive(self, owner: str) -> bool: ...
@@ -244,7 +256,8 @@ class InProcessLiveState:
 
     async def apply(self, meeting_id: int, messages: list[BaseModel], *, writes: dict[str, Any] | None = None,
                     action: str | None = None, requires: Iterable[str] = (), guard: tuple[str, str] | None = None,
-                    skip: str | None = None, effects: list[list[Any]] | None = None) -> Outcome:
+                    skip: str | None = None, effects: list[list[Any]] | None = None,
+                    expect: dict[str, Any] | None = None) -> Outcome:
         now = self._clock()
         fields = self._meetings.setdefault(meeting_id, {})
         if action is not None:
@@ -257,6 +270,8 @@ class InProcessLiveState:
             seat = fields.get(f"seat:{guard[0]}")
             if seat is None or seat["token"] != guard[1]:
                 return "missing"
+        if any(fields.get(name) != value for name, value in (expect or {}).items()):
+            return "missing"
         if action is not None:
             self._actions[action] = now
         if writes is None:
@@ -280,13 +295,22 @@ class InProcessLiveState:
         fields[f"heard:{seat.participant}"] = seat.since
         return Claim("claimed")
 
-    async def heartbeat(self, heard: dict[int, dict[str, float]]) -> None:
-        for meeting_id, times in heard.items():
-            fields = self._meetings.get(meeting_id)
-            if fields is not None:
-                for pid, at in times.items():
-                    if f"seat:{pid}" in fields:
-                        fields[f"heard:{pid}"] = at
+    async def heartbeat(self, seats: list[tuple[int, Seat, float]]) -> int:
+        for meeting_id, seat, heard in seats:
+            fields = self._meetings.get(meeting_id, {})
+            if (fields.get(f"seat:{seat.participant}") or {}).get("token") == seat.token:
+                fields[f"heard:{seat.participant}"] = heard
+        return 0
+
+    async def take_journal(self, meeting_id: int, name: str, from_owner: str) -> bool:
+        entry = self._meetings.get(meeting_id, {}).get(name)
+        if entry is None or entry.get("owner") != from_owner:
+            return False
+        entry["owner"] = self.process
+        return True
+
+    async def release(self) -> None:
+        pass
 
     async def owner_alive(self, owner: str) -> bool:
         return owner == self.process
@@ -301,18 +325,6 @@ class InProcessLiveState:
 
     async def close(self) -> None:
         pass
-
-
-def make_live_state(url: str = "", namespace: str = "giaoban:") -> LiveState:
-    """Redis for a ``redis://``/``rediss://``/``unix://`` URL; empty: this process's memory."""
-    if url.startswith(("redis://", "rediss://", "unix://")):
-        from .livestate_redis import RedisLiveState
-
-        return RedisLiveState(url, namespace)
-    if url:
-        raise ValueError(f"GIAOBAN_LIVE_STATE_URL: no live-state store for {url!r}; use redis://HOST:PORT/DB "
-                         "(several web processes) or leave it empty (one web process)")
-    return InProcessLiveState()
 
 
 def dumps(value: Any) -> str:

@@ -23,7 +23,7 @@ from core.people import Role, User
 from core.protocols import signaling as p
 
 from .controls import UNAVAILABLE, host_control, raise_hand
-from .hub import Hub, hub_for
+from .hub import RESUME_GRACE_SECONDS, Hub, hub_for
 from .journal import close_attendance, close_stale, from_epoch, open_attendance, stop_speaking
 from .live import Connection, LiveMeeting, PendingOffer, Person
 from .livestate import LiveStateUnavailable, Seat, new_token
@@ -42,10 +42,6 @@ TRICKLE_WAIT_SECONDS = 3.0
 # without closing, e.g. a cut network: a new join for its identity replaces it.
 TAKEOVER_SILENCE_SECONDS = 8.0
 MAX_DISTRICT_SLOTS = 26
-# A participant whose web process stopped or was killed, and who is back within this, keeps its
-# attendance interval: clients reconnect within a few seconds, and their media sessions (held by
-# the media workers, not the web process) went on meanwhile.
-RESUME_GRACE_SECONDS = 15.0
 # No close handshake (1006), or the server's keepalive ping went unanswered (1011).
 ABNORMAL_CLOSE_CODES = {1006, 1011}
 
@@ -189,10 +185,9 @@ async def join(hub: Hub, conn: Connection, message: p.Join) -> None:
         raise _duplicate(pid)
     live.connections[pid] = conn  # claimed before any await, so a racing second join is refused
     conn.role = message.role
-    conn.token = new_token()
     person, meeting_id = conn.person, meeting.id
-    seat = Seat(pid, person.full_name, message.role, person.unit, person.unit_name, person.user_id, person.unit_id,
-                owner=hub.state.process, token=conn.token, since=time.time())
+    seat = conn.seat = Seat(pid, person.full_name, message.role, person.unit, person.unit_name, person.user_id,
+                            person.unit_id, owner=hub.state.process, token=new_token(), since=time.time())
     try:
         try:
             claim = await hub.state.claim(meeting_id, seat, silent_after=TAKEOVER_SILENCE_SECONDS)
@@ -202,7 +197,7 @@ async def join(hub: Hub, conn: Connection, message: p.Join) -> None:
             raise _duplicate(pid)
     except Refusal:
         live.connections.pop(pid, None)
-        conn.role = None
+        conn.role, conn.seat = None, None
         await hub.forget_if_empty(live)
         raise
     at = datetime.now(UTC)
@@ -226,7 +221,7 @@ async def join(hub: Hub, conn: Connection, message: p.Join) -> None:
 
     try:
         conn.attendance_id = await hub.db(attend)
-        seat = dataclasses.replace(seat, attendance_id=conn.attendance_id)
+        seat = conn.seat = dataclasses.replace(seat, attendance_id=conn.attendance_id)
         await hub.state.apply(meeting_id, [], writes={f"seat:{pid}": seat.as_dict()}, guard=(pid, conn.token))
         state = await hub.state.state(meeting_id)
         you = state.info(pid)
@@ -236,10 +231,10 @@ async def join(hub: Hub, conn: Connection, message: p.Join) -> None:
                               effects=[["taken", pid, conn.token]] if claim.owner_alive else None)
     except Exception as exc:
         live.connections.pop(pid, None)
-        conn.role = None
+        token, conn.role, conn.seat = conn.token, None, None
         if not isinstance(exc, Refusal):
             with contextlib.suppress(LiveStateUnavailable):
-                await hub.state.apply(meeting_id, [], writes={f"seat:{pid}": None}, guard=(pid, conn.token))
+                await hub.state.apply(meeting_id, [], writes={f"seat:{pid}": None}, guard=(pid, token))
         await hub.forget_if_empty(live)
         if isinstance(exc, LiveStateUnavailable):
             raise Refusal(*UNAVAILABLE) from exc

@@ -85,7 +85,8 @@ def _host_or_admin(meeting: Meeting, user: User) -> None:
 def _tell_hub(request: Request, meeting_id: RowId, by: str) -> None:
     """Disconnect everyone from an ended meeting, on the loop that holds their sockets."""
     hub = existing_hub(request)
-    if hub is None or meeting_id not in hub.meetings:
+    # With a shared live state other web processes may hold the sockets: the hub tells them.
+    if hub is None or (meeting_id not in hub.meetings and not hub.state.shared):
         return
     future = asyncio.run_coroutine_threadsafe(hub.end_meeting(meeting_id, by), hub.loop)
     try:
