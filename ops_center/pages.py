@@ -31,8 +31,12 @@ def dashboard_page(request: Request, user: User = Depends(viewers)) -> HTMLRespo
 
 @router.get("/ops/wall", response_class=HTMLResponse)
 def wall_page(request: Request, session: Session = Depends(db), user: User = Depends(viewers)) -> HTMLResponse:
-    cameras = session.execute(select(Camera).where(Camera.enabled.is_(True)).order_by(Camera.id)).unique().scalars()
-    return render(request, "ops_center/wall.html", {"cameras": list(cameras)})
+    rows = session.execute(select(Camera).where(Camera.enabled.is_(True)).order_by(Camera.id)).unique().scalars()
+    # RTSP cameras are shown over WebRTC (their H.264 main stream, forwarded); HTTP ones from their MJPEG.
+    # The page never gets a stream address: those may hold credentials.
+    cameras = [{"id": c.id, "name": c.name, "webrtc": c.stream_url.lower().startswith(("rtsp://", "rtsps://"))}
+               for c in rows]
+    return render(request, "ops_center/wall.html", {"cameras": cameras})
 
 
 @router.get("/ops/cameras", response_class=HTMLResponse)

@@ -32,6 +32,8 @@ from ops_center.ingest import IngestSupervisor
 from ops_center.models import Camera, CameraEvent
 from ops_center.ownership import CameraOwnership
 from ops_center.signals import record_signal
+from ops_center.wall_feeds import WallFeeds
+from ops_center.wall_media import available as wall_available
 from ops_center.worker import CameraConfig
 
 log = logging.getLogger(__name__)
@@ -66,6 +68,9 @@ class IngestService:
         self.rules: dict[AlertKind, RuleConfig] = {}
         self.names: dict[str, str] = {}
         self.supervisor: IngestSupervisor | None = None
+        # The WebRTC wall: this node's RTSP cameras published to the media workers, when there are any.
+        self.wall: WallFeeds | None = WallFeeds() if wall_available() else None
+        self._wall_round: asyncio.Task | None = None
         self._inbox: asyncio.Queue[tuple[str, dict[str, Any]]] | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -88,6 +93,11 @@ class IngestService:
         finally:
             # Workers first: stopping closes their open events, and those must still be stored.
             await asyncio.to_thread(self.supervisor.stop)
+            if self.wall is not None:
+                if self._wall_round is not None:
+                    self._wall_round.cancel()
+                with contextlib.suppress(BaseException):
+                    await self.wall.close()
             with contextlib.suppress(Exception):
                 await self.ownership.release_all()  # the other nodes take over at once
             await asyncio.sleep(0)  # let the workers' last call_soon_threadsafe callbacks land
@@ -115,7 +125,12 @@ class IngestService:
         held = await self.ownership.balance(c.id for c in self.configs)
         self.tokens.update({cid: lease.token for cid, lease in held.items()})
         assert self.supervisor is not None
-        await asyncio.to_thread(self.supervisor.apply, [c for c in self.configs if c.id in held])
+        mine = [c for c in self.configs if c.id in held]
+        await asyncio.to_thread(self.supervisor.apply, mine)
+        if self.wall is not None and (self._wall_round is None or self._wall_round.done()):
+            # In the background: publishing a hundred cameras takes a while, and must never hold
+            # up the lease renewals this round is for.
+            self._wall_round = asyncio.ensure_future(self.wall.apply(mine))
 
     async def _reload_loop(self) -> None:
         # Polling the registry keeps the API process and this one decoupled: a camera added in

@@ -27,35 +27,18 @@ import asyncio
 import contextlib
 import fractions
 import logging
-from collections.abc import AsyncIterator
-from typing import Any, Protocol
 
 import av
 from aiortc import RTCBundlePolicy, RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
+from ops_center.wall_media import WALL_ROOM, WallMedia, camera_participant
+
 log = logging.getLogger(__name__)
 
-WALL_ROOM = "ops-wall"
 WALL_PROFILE = "42e01f"
 QUEUE_UNITS = 15  # about half a second at 30 fps
 TIME_BASE = fractions.Fraction(1, 90000)
-
-
-def camera_participant(camera_id: str) -> str:
-    return f"camera-{camera_id}"
-
-
-class WallMedia(Protocol):
-    """What the wall needs of the media workers' control channel (`conference.media.client.MediaClient`
-    has it; the composition root hands one over, as the operations center does not import conference)."""
-
-    async def add_participant(self, room_id: str, participant_id: str, role: str, sdp_offer: str, *,
-                              video_codec: str = ..., shows: list[str] | None = None) -> str: ...
-
-    async def remove_participant(self, room_id: str, participant_id: str) -> None: ...
-
-    def events(self) -> AsyncIterator[Any]: ...
 
 
 class PacketTrack(MediaStreamTrack):

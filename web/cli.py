@@ -161,7 +161,11 @@ def service(area: str) -> None:
     if module is None:
         typer.echo(f"no service in area {area}", err=True)
         raise typer.Exit(2)
-    module.run(get_settings())
+    settings = get_settings()
+    from web import wiring
+
+    wiring.connect_wall(settings)  # the ingest process publishes cameras to the media workers
+    module.run(settings)
 
 
 def _wait_healthy(url: str, seconds: float) -> bool:

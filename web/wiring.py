@@ -6,10 +6,20 @@ from fastapi import FastAPI
 
 from conference import kpi as conference_kpi
 from conference import record as conference_record
+from conference.media.client import MediaClient
+from conference.media.service import media_run_dir
+from core.settings import Settings
 from documents import kpi as documents_kpi
 from documents.dossiers import kpi as dossiers_kpi
 from documents.minutes import wiring as minutes_wiring
 from ops_center import kpi as ops_kpi
+from ops_center import wall_media
+
+
+def connect_wall(settings: Settings) -> None:
+    """The camera wall reaches the media workers through conference's MediaClient (in the web process
+    for browsers' sessions, in the ingest process for cameras publishing)."""
+    wall_media.provide(lambda: MediaClient(media_run_dir(settings.var_dir), settings.media_workers))
 
 
 def connect(app: FastAPI) -> None:
@@ -19,3 +29,4 @@ def connect(app: FastAPI) -> None:
     # The operations center's dashboard reads the other areas' figures through these functions.
     ops_kpi.provide(documents=documents_kpi.snapshot, dossiers=dossiers_kpi.snapshot,
                     conference=conference_kpi.snapshot, dossiers_due=dossiers_kpi.about_to_be_late)
+    connect_wall(app.state.settings)

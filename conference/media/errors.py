@@ -13,7 +13,7 @@ class MediaErrorCode(StrEnum):
     BAD_SDP = "bad_sdp"  # the offer does not parse, or aiortc refuses it
     NO_SUPPORTED_CODEC = "no_supported_codec"  # an m-line lacks the room's video codec or Opus
     TOO_MANY_TRACKS = "too_many_tracks"  # more published or received m-lines than a participant may have
-    UNKNOWN_ROLE = "unknown_role"  # not host, district or observer
+    UNKNOWN_ROLE = "unknown_role"  # not host, district, observer, camera or wall
     BAD_VIDEO_CODEC = "bad_video_codec"  # a room's codec other than vp8 or h264
     # State: the request does not fit what the workers hold.
     ALREADY_CONNECTED = "already_connected"  # the participant has a media session in this room already

@@ -6,8 +6,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from ops_center import live
-from ops_center.api.routes import alerts, cameras
+from ops_center.api.routes import alerts, cameras, wall
 
 router = APIRouter(lifespan=live.lifespan)
-for part in (cameras.router, alerts.router, live.router):
+for part in (cameras.router, alerts.router, wall.router, live.router):
     router.include_router(part)

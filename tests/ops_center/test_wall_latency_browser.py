@@ -23,7 +23,8 @@ from conference.media.client import MediaClient
 from conference.media.service import WorkerPool
 from ops_center.h264_units import AccessUnits
 from ops_center.timecode import TimecodeCamera
-from ops_center.wall_publisher import WALL_ROOM, CameraPublisher, camera_participant
+from ops_center.wall_media import WALL_ROOM, camera_participant
+from ops_center.wall_publisher import CameraPublisher
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 

@@ -23,7 +23,8 @@ from conference.media.service import WorkerPool
 from ops_center import timecode
 from ops_center.h264_units import NAL_IDR, NAL_PPS, NAL_SPS, AccessUnits, nal_units
 from ops_center.main_stream import MainStreamReader
-from ops_center.wall_publisher import WALL_ROOM, CameraPublisher, camera_participant
+from ops_center.wall_media import WALL_ROOM, camera_participant
+from ops_center.wall_publisher import CameraPublisher
 from tests.ops_center.test_rtsp_ingest import GstRtspServer
 
 pytestmark = pytest.mark.timeout(120)

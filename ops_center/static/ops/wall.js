@@ -1,5 +1,7 @@
-// Camera wall: a grid of MJPEG tiles the operator arranges (drag and drop, kept in this browser) and
-// enlarges (click: the tile switches to the camera's main stream; Esc or click closes).
+// Camera wall: a grid of tiles the operator arranges (drag and drop, kept in this browser) and
+// enlarges (click; Esc or click closes). RTSP cameras come over WebRTC: one session carries the
+// tiles on screen (their H.264 main streams, forwarded by the media workers), renegotiated when the
+// set of visible tiles changes; HTTP cameras show their MJPEG substream (the main stream when enlarged).
 (function () {
   "use strict";
   const wall = document.getElementById("wall");
@@ -38,17 +40,116 @@
     over.parentNode.insertBefore(dragged, after ? over.nextSibling : over);
   });
 
+  const bigImg = big.querySelector("img");
+  const bigVideo = big.querySelector("video");
   function close() {
     big.hidden = true;
-    big.querySelector("img").src = "";  // stop pulling the main stream
+    bigImg.src = "";  // stop pulling the main stream
+    bigVideo.srcObject = null;
   }
   wall.addEventListener("click", (e) => {
     const tile = e.target.closest(".cam-tile");
     if (!tile) return;
-    big.querySelector("img").src = tile.dataset.main;
+    const rtc = tile.dataset.kind === "webrtc";
+    bigImg.hidden = rtc;
+    bigVideo.hidden = !rtc;
+    if (rtc) bigVideo.srcObject = tile.querySelector("video").srcObject;  // already the main stream
+    else bigImg.src = tile.dataset.main;
     big.querySelector(".name").textContent = tile.dataset.name;
     big.hidden = false;
   });
   big.addEventListener("click", close);
   document.addEventListener("keydown", (e) => { if (e.key === "Escape") close(); });
+
+  // -- WebRTC tiles -----------------------------------------------------------------------------
+  const texts = JSON.parse(big.dataset.texts);
+  const MAX_TILES = 16;
+  const measuring = new URLSearchParams(location.search).has("latency") && window.giaobanTimecode;
+  window.wallLatency = {};  // camera id -> latencies (ms) read from timecode pictures, with ?latency=1
+  const visible = new Set();
+  let session = null;  // {id, key, pc}
+  let timer = null;
+  const tileOf = (id) => wall.querySelector(`.cam-tile[data-kind="webrtc"][data-id="${id}"]`);
+  const setState = (tile, text) => { tile.querySelector(".state").textContent = text; };
+  const schedule = (ms) => { clearTimeout(timer); timer = setTimeout(connect, ms); };
+
+  function shown() {
+    return [...wall.querySelectorAll('.cam-tile[data-kind="webrtc"]')]
+      .map((t) => t.dataset.id).filter((id) => visible.has(id)).slice(0, MAX_TILES).sort((a, b) => a - b);
+  }
+
+  function closeSession() {
+    if (!session) return;
+    session.pc.close();
+    if (session.id) fetch(`/api/ops/wall/sessions/${session.id}`, { method: "DELETE", keepalive: true });
+    session = null;
+  }
+
+  function showLatency(tile, id) {
+    const samples = (window.wallLatency[id] = []);
+    const badge = document.createElement("span");
+    badge.className = "latency";
+    tile.appendChild(badge);
+    giaobanTimecode.measure(tile.querySelector("video"), (ms) => {
+      samples.push(ms);
+      const last = samples.slice(-100).sort((a, b) => a - b);
+      badge.textContent = `p95 ${Math.round(last[Math.floor(last.length * 0.95)] || 0)} ms`;
+    });
+  }
+
+  async function connect() {
+    const cameras = shown();
+    const key = cameras.join(",");
+    if (session && session.key === key && session.pc.connectionState !== "failed") return;
+    closeSession();
+    if (!cameras.length) return;
+    const pc = new RTCPeerConnection({ bundlePolicy: "max-bundle" });
+    const mine = (session = { id: null, key, pc });
+    cameras.forEach((id) => {
+      const transceiver = pc.addTransceiver("video", { direction: "recvonly" });
+      const tile = tileOf(id);
+      const video = tile.querySelector("video");
+      video.srcObject = new MediaStream([transceiver.receiver.track]);
+      setState(tile, texts.connecting);
+      // The first picture needs the camera's next IDR: a camera cannot be asked for one.
+      video.requestVideoFrameCallback(() => setState(tile, ""));
+      if (measuring && !tile.querySelector(".latency")) showLatency(tile, id);
+    });
+    pc.onconnectionstatechange = () => {
+      if (session === mine && pc.connectionState === "failed") schedule(2000);
+    };
+    try {
+      await pc.setLocalDescription(await pc.createOffer());
+      await new Promise((done) => {
+        if (pc.iceGatheringState === "complete") return done();
+        pc.onicegatheringstatechange = () => pc.iceGatheringState === "complete" && done();
+        setTimeout(done, 3000);
+      });
+      const answer = await fetch("/api/ops/wall/sessions", {
+        method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ cameras: cameras.map(Number), sdp: pc.localDescription.sdp }),
+      });
+      if (!answer.ok) throw new Error(`HTTP ${answer.status}`);
+      const body = await answer.json();
+      if (session !== mine) {  // the visible tiles changed meanwhile
+        fetch(`/api/ops/wall/sessions/${body.session}`, { method: "DELETE", keepalive: true });
+        return;
+      }
+      mine.id = body.session;
+      await pc.setRemoteDescription({ type: "answer", sdp: body.sdp });
+      cameras.forEach((id) => { const t = tileOf(id); if (t.querySelector(".state").textContent) setState(t, texts.waiting); });
+    } catch (err) {
+      if (session !== mine) return;
+      cameras.forEach((id) => setState(tileOf(id), texts.unavailable));
+      closeSession();
+      schedule(5000);
+    }
+  }
+
+  const observer = new IntersectionObserver((entries) => {
+    for (const e of entries) (e.isIntersecting ? visible.add(e.target.dataset.id) : visible.delete(e.target.dataset.id));
+    schedule(300);
+  }, { threshold: 0.1 });
+  wall.querySelectorAll('.cam-tile[data-kind="webrtc"]').forEach((t) => observer.observe(t));
+  window.addEventListener("pagehide", closeSession);
 })();
