@@ -45,7 +45,9 @@ Using it (the meeting/signaling layer)
     await media.close_room(room_id)        # end the meeting for all: drops every session
     async for event in media.events(): ... # messages.Event, see "Events"
 
-`role` is "host", "district" or "observer". Every call raises `errors.MediaError` whose `code`
+`role` is "host", "district" or "observer", or for the operations center's camera wall "camera"
+(publishes one video, receives nothing) or "wall" (receives the cameras named in `shows`, publishes
+nothing). Every call raises `errors.MediaError` whose `code`
 (`MediaErrorCode`) says what went wrong, with a message for people: BAD_SDP (SDP that does not
 parse), NO_SUPPORTED_CODEC (no VP8/H.264 video or Opus audio in an m-line), UNKNOWN_ROLE,
 TOO_MANY_TRACKS (more than 2 published videos or 100 video / 8 audio DownTracks),
