@@ -295,7 +295,8 @@ class Hub:
         self.meter.forget(pid)
         await self._vacate(live.id, pid, conn.token, reason)
         await self.publish("conference.left", {"meeting": live.id, "participant": pid, "unit": conn.person.unit,
-                                               "reason": reason, "at": at.isoformat()})
+                                               "unit_name": conn.person.unit_name, "reason": reason,
+                                               "at": at.isoformat()})
         await conn.close(close_code, reason)
         await self._after_last_local(live)
 

@@ -249,8 +249,8 @@ async def join(hub: Hub, conn: Connection, message: p.Join) -> None:
         speaker_source=state.speaker_source, floor=state.floor, spotlight=state.spotlight,  # type: ignore[arg-type]
         raised_hands=state.raised_order()))
     await hub.publish("conference.joined", {"meeting": meeting.id, "participant": pid, "role": message.role,
-                                            "unit": conn.person.unit, "at": at.isoformat(),
-                                            **({"resumed": True} if resumed else {})})
+                                            "unit": conn.person.unit, "unit_name": conn.person.unit_name,
+                                            "at": at.isoformat(), **({"resumed": True} if resumed else {})})
 
 
 def _duplicate(pid: str) -> Refusal:
@@ -400,6 +400,6 @@ async def _record_outage(hub: Hub, live: LiveMeeting, conn: Connection, lost_at:
     if conn.detached:  # it left while the record was being split: its new interval ends at once
         await hub.db(lambda session: close_attendance(session, new_id, datetime.now(UTC), "disconnected"))
         return
-    event = {"meeting": live.id, "participant": pid, "unit": person.unit}
+    event = {"meeting": live.id, "participant": pid, "unit": person.unit, "unit_name": person.unit_name}
     await hub.publish("conference.left", event | {"reason": "disconnected", "at": lost.isoformat()})
     await hub.publish("conference.joined", event | {"role": role, "at": back.isoformat()})

@@ -51,13 +51,22 @@ def test_ops_snapshot_follows_the_meeting(client, auth_headers, session) -> None
         session.rollback()  # a fresh read transaction sees the socket's writes
         live = kpi.snapshot(session)
         assert live["in_progress"] and live["meeting"]["id"] == meeting["id"]
-        assert [c["participant"] for c in live["endpoints"]["connected"]] == ["chutoa", "dc-vinh"]
+        # The chair's hall is not an endpoint: listed apart, not counted.
+        assert [c["participant"] for c in live["endpoints"]["connected"]] == ["dc-vinh"]
+        assert [c["participant"] for c in live["hall"]] == ["chutoa"]
         assert [m["participant"] for m in live["endpoints"]["missing"]] == ["dc-cualo", "dc-thaihoa"]
         assert live["link_quality"]["unknown"] == 1  # no media yet, so no link figures
         assert live["speaking"] is None
     session.rollback()  # a fresh read transaction sees the socket's writes
     after = kpi.snapshot(session)
     assert after["in_progress"] and after["endpoints"]["connected"] == []
+    client.post(f"/api/meetings/{meeting['id']}/end", headers=auth_headers(client, "chutoa"))
+    session.rollback()
+    ended = kpi.snapshot(session)  # the screen keeps the meeting, as ended
+    assert ended["in_progress"] is False and ended["meeting"] is None
+    assert ended["last_meeting"] | {"ended_at": None} == {
+        "id": meeting["id"], "title": meeting["title"], "status": "ended", "ended_at": None, "invited": 3,
+        "attended": 1}
 
 
 def test_rest_end_disconnects_the_sockets(client, auth_headers) -> None:  # type: ignore[no-untyped-def]

@@ -66,6 +66,8 @@ def test_every_screen_names_the_floor_holder_and_shows_the_end(  # type: ignore[
         assert "được mời phát biểu" in host.inner_text(".speaker-name")
         ops.wait_for_function("() => document.getElementById('meeting').innerText"
                               ".includes('Đang phát biểu: TP Vinh')")
+        # Two districts connected of three invited: the chair's hall is not an endpoint.
+        ops.wait_for_function("() => document.getElementById('k-endpoints').textContent === '2/3'")
         shot(host, "console-floor")
         shot(vinh, "room-floor-holder")
         shot(cualo, "room-other")
@@ -88,6 +90,9 @@ def test_every_screen_names_the_floor_holder_and_shows_the_end(  # type: ignore[
         # The chair is led to the draft the server makes by itself after the end.
         host.wait_for_selector('#ended a[data-minutes][href^="/minutes/"]', timeout=30_000)
         assert host.inner_text("#ended a[data-minutes]") == "Mở dự thảo biên bản"
+        ops.wait_for_function("() => document.getElementById('meeting').innerText.includes('Đã kết thúc')")
+        assert "2/3 điểm cầu đã dự" in ops.inner_text("#meeting") and ops.inner_text("#k-endpoints") == "–"
+        shot(ops, "ops-ended")
         shot(host, "console-ended")
         shot(vinh, "room-ended")
         # Opened again after the end, the console shows the same state without connecting.

@@ -87,15 +87,24 @@
       el("div", {}, el("b", { text: v }), el("span", { text: label }))));
   }
 
+  // Moments (web/static/js/moments.js): the one formatter of times, "08:00 ngày 07/12/2026".
+  const moment = (v) => (window.Moments ? window.Moments.formatMoment(v) : "");
+  const clock = (v) => (window.Moments ? window.Moments.formatTime(v) : "");
+
   function renderMeeting(block) {
     const box = $("meeting");
     if (!block.available) { box.textContent = box.dataset.nodata; return null; }
     const m = block.meeting;
     if (!m) {
-      const next = block.next_meeting;
-      box.replaceChildren(el("p", { text: box.dataset.none }),
-        next ? el("p", { class: "muted", text: "→ " + next.title + " · " + new Date(next.scheduled_at)
-          .toLocaleString("vi-VN", { timeZone: TZ }) }) : "");
+      const next = block.next_meeting, last = block.last_meeting;
+      // After the end the block keeps the meeting, marked ended, rather than forget it.
+      box.replaceChildren(
+        last ? el("p", {}, el("b", { text: last.title }), " ",
+          el("span", { class: "badge", text: box.dataset.ended }),
+          el("span", { class: "muted", text: ` ${box.dataset.endedAt} ${moment(last.ended_at)} · ` +
+            `${last.attended}/${last.invited} ${box.dataset.attended}` })) : el("p", { text: box.dataset.none }),
+        last ? el("p", { class: "muted", text: box.dataset.none }) : "",
+        next ? el("p", { class: "muted", text: `${box.dataset.next}: ${next.title} · ${moment(next.scheduled_at)}` }) : "");
       return null;
     }
     const eps = block.endpoints || { connected: [], missing: [], invited: 0 };
@@ -103,11 +112,11 @@
     const q = block.link_quality || {};
     const tiles = eps.connected.map((e) => el("div", {
       class: "up q-" + e.quality + (e.participant === speaking ? " speaking" : ""),
-      title: e.stats ? JSON.stringify(e.stats) : e.quality,
+      title: e.stats ? `${box.dataset["q_" + e.quality] || ""} · RTT ${e.stats.rtt_ms ?? "–"} ms` : (box.dataset["q_" + e.quality] || ""),
       text: (e.participant === speaking ? "● " : "") + (e.unit_name || e.participant),
     })).concat(eps.missing.map((e) => el("div", { text: e.unit_name || e.participant })));
     box.replaceChildren(
-      el("p", {}, el("b", { text: m.title }), ` · ${eps.connected.length}/${eps.invited}`),
+      el("p", {}, el("b", { text: m.title }), ` · ${eps.connected.length}/${eps.invited} ${box.dataset.endpoints}`),
       el("p", { class: "muted", text: `Tốt ${q.good || 0} · Trung bình ${q.fair || 0} · Kém ${q.poor || 0}` +
         (block.speaking ? ` · Đang phát biểu: ${block.speaking.unit_name || block.speaking.participant}` : "") }),
       el("div", { class: "endpoints" }, ...tiles));
@@ -168,10 +177,13 @@
       chart = new uPlot({
         width: Math.max(300, box.clientWidth - 10), height: 180,
         tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), TZ),
-        series: [{}, { label: "Sự kiện", stroke: "#0b3d91", fill: "rgba(11,61,145,.12)" },
+        // 24-hour Vietnamese labels, not uPlot's English "Time" and am/pm.
+        series: [{ label: "Thời gian", value: (u, ts) => (ts == null ? "–" : moment(ts)) },
+          { label: "Sự kiện", stroke: "#0b3d91", fill: "rgba(11,61,145,.12)" },
           { label: "Người (tối đa)", stroke: "#c8102e" }],
-        axes: [{}, {}],
+        axes: [{ values: (u, splits) => splits.map((ts) => clock(ts)) }, {}],
       }, data, box);
+      box.chart = chart;  // the axis is drawn on a canvas: tests read its labels through the chart
     } else {
       chart.setData(data);
     }
@@ -199,25 +211,47 @@
     const [x0, x1, y0, y1] = [Math.min(...lons) - 0.1, Math.max(...lons) + 0.4, Math.min(...lats) - 0.08, Math.max(...lats) + 0.08];
     const W = 460, H = Math.round(W * (y1 - y0) / (x1 - x0));
     const svg = svgEl("svg", { viewBox: `0 0 ${W} ${H}`, width: "100%", role: "img" });
-    for (const u of units) {
-      const x = (u.lon - x0) / (x1 - x0) * W, y = (y1 - u.lat) / (y1 - y0) * H;
+    const dots = units.map((u) => ({ u, x: (u.lon - x0) / (x1 - x0) * W, y: (y1 - u.lat) / (y1 - y0) * H }));
+    // Labels are placed so none covers another or a dot (TP Vinh, TX Cửa Lò and Nghi Lộc sit close
+    // together): the first free place of right, left, above, below; else further out, right.
+    const taken = dots.map((d) => ({ x0: d.x - 7, x1: d.x + 7, y0: d.y - 7, y1: d.y + 7 }));
+    const overlaps = (b) => taken.some((t) => b.x0 < t.x1 && t.x0 < b.x1 && b.y0 < t.y1 && t.y0 < b.y1);
+    const placeLabel = (d) => {
+      const w = d.u.name.length * 6, h = 12;
+      const tries = [[9, 4, "start"], [-9, 4, "end"], [0, -10, "middle"], [0, 17, "middle"],
+        [9, 16, "start"], [9, -8, "start"], [-9, 16, "end"], [-9, -8, "end"]];
+      for (const [dx, dy, anchor] of tries) {
+        const left = anchor === "start" ? d.x + dx : anchor === "end" ? d.x + dx - w : d.x + dx - w / 2;
+        const b = { x0: left, x1: left + w, y0: d.y + dy - h + 2, y1: d.y + dy + 2 };
+        if (!overlaps(b)) { taken.push(b); return { x: d.x + dx, y: d.y + dy, anchor }; }
+      }
+      return { x: d.x + 9, y: d.y + 4, anchor: "start" };
+    };
+    for (const d of dots) {
+      const u = d.u;
       const color = { connected: "#1a7f37", missing: "#c8102e" }[status[u.code]] || "#8a94a0";
-      const dot = svgEl("circle", { cx: x, cy: y, r: 7, fill: color, "data-unit": u.code,
+      const dot = svgEl("circle", { cx: d.x, cy: d.y, r: 7, fill: color, "data-unit": u.code,
         stroke: camsDown.has(u.code) ? "#e07b00" : "#fff", "stroke-width": camsDown.has(u.code) ? 4 : 1.5 });
       const title = svgEl("title", {});
-      title.textContent = u.name + (status[u.code] ? " · " + status[u.code] : "");
+      title.textContent = u.name + (status[u.code] ? " · " + (labels["unit_" + status[u.code]] || "") : "");
       dot.append(title);
-      const label = svgEl("text", { x: x + 9, y: y + 4, "font-size": 11, fill: "#223" });
-      label.textContent = u.name;
-      svg.append(dot, label);
+      svg.append(dot);
+    }
+    for (const d of dots) {
+      const at = placeLabel(d);
+      const label = svgEl("text", { x: at.x, y: at.y, "font-size": 11, fill: "#223", "text-anchor": at.anchor,
+        "data-label": d.u.code });
+      label.textContent = d.u.name;
+      svg.append(label);
     }
     box.replaceChildren(svg);
   }
 
   function renderEvents(events) {
     $("events").replaceChildren(...events.map((e) => el("li", {},
-      e.snapshot_url ? el("img", { src: e.snapshot_url, alt: "", loading: "lazy" }) : el("img", { alt: "" }),
-      el("span", { text: `${fmtTime(e.started_at)} · ${e.camera}` + (e.peak_people ? ` · ${e.peak_people} người` : "") }),
+      e.snapshot_url ? el("img", { src: e.snapshot_url, alt: "", loading: "lazy" })
+        : el("span", { class: "no-snapshot", text: $("events").dataset.nosnapshot }),
+      el("span", { text: `${moment(e.started_at)} · ${e.camera}` + (e.peak_people ? ` · ${e.peak_people} người` : "") }),
       e.clip_url ? el("a", { href: e.clip_url, target: "_blank", text: "▶" }) : null)));
   }
 
