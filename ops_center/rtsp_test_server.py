@@ -7,6 +7,9 @@ Run it with Debian's Python, which has PyGObject (the project's virtualenv does 
 
 Mount kinds (each client gets its own pipeline from the start, like a camera's stream):
 - ``file:PATH`` an H.264 file (MP4 or Annex B ``.h264``) played in real time;
+- ``timecode:WxH@FPS`` a live H.264 picture showing, as bars, the wall-clock time it was made (the
+  layout of ``ops_center/timecode.py``, read back by a browser to measure glass-to-glass latency;
+  constrained baseline, an IDR every second);
 - ``live:WxH@FPS`` a live H.264 test pattern. Commands on standard input act on a mount's running
   and future pipelines: ``stall NAME`` / ``resume NAME`` stop and restart the packets without closing
   anything (a camera that hangs); ``size NAME WxH`` changes the resolution midway (an operator
@@ -20,6 +23,7 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
+import time
 
 import gi
 
@@ -36,12 +40,58 @@ def launch_line(kind: str, arg: str) -> str:
         return f"( filesrc location={arg} ! {demux}{H264_PAY} )"
     size, fps = arg.split("@")
     width, height = size.split("x")
+    if kind == "timecode":
+        return (f"( appsrc name=timecode is-live=true format=time do-timestamp=true "
+                f"caps=video/x-raw,format=GRAY8,width={width},height={height},framerate={fps}/1 ! videoconvert "
+                f"! x264enc tune=zerolatency speed-preset=ultrafast key-int-max={fps} bframes=0 "
+                f"! video/x-h264,profile=constrained-baseline ! {H264_PAY} )")
     if kind == "live":
         return (f"( videotestsrc is-live=true pattern=ball ! video/x-raw,framerate={fps}/1 ! videoscale "
                 f"! capsfilter name=size caps=video/x-raw,width={width},height={height} ! videoconvert "
                 f"! x264enc tune=zerolatency speed-preset=ultrafast key-int-max={int(fps) * 2} "
                 f"! valve name=gate drop=false ! {H264_PAY} )")
     raise SystemExit(f"unknown mount kind {kind!r}: file or live")
+
+
+# The layout of ops_center/timecode.py (this script runs under Debian's Python, without numpy or av).
+TIMECODE_BITS = 44
+TIMECODE_ROWS = ((0.15, 0.35, False), (0.55, 0.75, True))
+
+
+def timecode_picture(width: int, height: int, millis: int, index: int) -> bytes:
+    picture = bytearray(b"\x60" * (width * height))
+    for top, bottom, inverted in TIMECODE_ROWS:
+        row = bytearray(b"\x60" * width)
+        for bit in range(TIMECODE_BITS):
+            one = bool((millis >> (TIMECODE_BITS - 1 - bit)) & 1) != inverted
+            x0 = int(width * (1 / 16 + (14 / 16) * bit / TIMECODE_BITS))
+            x1 = int(width * (1 / 16 + (14 / 16) * (bit + 1) / TIMECODE_BITS))
+            row[x0:x1] = (b"\xff" if one else b"\x00") * (x1 - x0)
+        for y in range(int(top * height), int(bottom * height)):
+            picture[y * width:(y + 1) * width] = row
+    moving = int(0.85 * height)
+    picture[moving * width:] = bytes([(index * 7) % 256]) * (width * (height - moving))
+    return bytes(picture)
+
+
+class TimecodeFeed:
+    """Feeds one pipeline's appsrc at its frame rate, each picture stamped when it is made."""
+
+    def __init__(self, appsrc: Gst.Element) -> None:
+        caps = appsrc.get_property("caps").get_structure(0)
+        self.width, self.height = caps.get_value("width"), caps.get_value("height")
+        self.fps = caps.get_fraction("framerate")[1]
+        self.start: float | None = None
+        self.index = 0
+        appsrc.connect("need-data", self.need_data)
+
+    def need_data(self, appsrc: Gst.Element, _length: int) -> None:
+        if self.start is None:
+            self.start = time.monotonic()
+        time.sleep(max(0.0, self.start + self.index / self.fps - time.monotonic()))
+        data = timecode_picture(self.width, self.height, int(time.time() * 1000), self.index)
+        self.index += 1
+        appsrc.emit("push-buffer", Gst.Buffer.new_wrapped(data))
 
 
 class Server:
@@ -53,6 +103,7 @@ class Server:
         self.sizers: dict[str, list[Gst.Element]] = {}
         self.stalled: set[str] = set()
         self.sizes: dict[str, str] = {}
+        self.feeds: list[TimecodeFeed] = []
         points = self.server.get_mount_points()
         for name, (kind, arg) in mounts.items():
             factory = GstRtspServer.RTSPMediaFactory()
@@ -68,6 +119,9 @@ class Server:
         if gate is not None:
             gate.set_property("drop", name in self.stalled)
             self.gates.setdefault(name, []).append(gate)
+        appsrc = bin_.get_by_name_recurse_up("timecode") if bin_ else None
+        if appsrc is not None:
+            self.feeds.append(TimecodeFeed(appsrc))
         sizer = bin_.get_by_name_recurse_up("size") if bin_ else None
         if sizer is not None:
             if name in self.sizes:
