@@ -10,14 +10,15 @@ from sqlalchemy.orm import Session
 
 from core.access import any_user, require_roles
 from core.bounds import RowId
-from core.i18n import register
+from core.i18n import language_of, register
 from core.pages import render
 from core.people import Role, User
 from core.request_db import db
 from core.units import unit_order
 
-from .models import Meeting
+from .models import Meeting, MeetingStatus
 from .record import meeting_record
+from .related import minutes_link
 from .scheduling import can_see, may_read_record, meeting_json
 
 router = APIRouter(include_in_schema=False)
@@ -137,6 +138,8 @@ def meeting_page(meeting_id: RowId, request: Request, user: User = Depends(any_u
     return render(request, "conference/meeting.html", {
         "meeting": meeting_json(meeting), "record": record, "is_host": meeting.is_host(user) or user.role == Role.admin,
         "can_console": user.role in (Role.chair, Role.secretary, Role.operator, Role.admin),
+        "minutes": minutes_link(session, meeting.id, user, language_of(request))
+        if meeting.status == MeetingStatus.ended else None,
         "is_endpoint": user.role == Role.endpoint})
 
 

@@ -128,6 +128,15 @@ def invited_meetings(session: Session, user: User, *, limit: int = 20) -> list[M
     return sorted(rows, key=lambda m: m.status != MeetingStatus.live)
 
 
+def ended_meetings(session: Session, *, limit: int = 200) -> list[dict[str, object]]:
+    """Ended meetings, newest first, as the minutes' drafting form names them (title and time)."""
+    rows = session.execute(select(Meeting.id, Meeting.title, Meeting.scheduled_at, Meeting.started_at,
+                                  Meeting.ended_at).where(Meeting.status == MeetingStatus.ended)
+                           .order_by(Meeting.scheduled_at.desc()).limit(limit)).all()
+    return [{"id": r.id, "title": r.title, "scheduled_at": r.scheduled_at, "started_at": r.started_at,
+             "ended_at": r.ended_at} for r in rows]
+
+
 def record_circle(meeting: Meeting) -> MeetingCircle:
     """Whose the meeting's record is (core.record_access): its hosts and the units invited to it."""
     units = frozenset(i.user.unit_id for i in meeting.invitations if i.user.unit_id is not None)

@@ -13,10 +13,11 @@ from sqlalchemy.orm import Session
 from core.access import staff
 from core.bounds import RowId
 from core.i18n import language_of
+from core.local_time import moment_text
 from core.pages import render
 from core.people import Role, User
 from core.request_db import db
-from documents.minutes import drafts, phrases, readers, signing_steps
+from documents.minutes import drafts, links, phrases, readers, signing_steps
 from documents.minutes.drafts import MinutesError
 from documents.minutes.models import Minutes, MinutesStatus
 from documents.minutes.vn_time import clock, spelled
@@ -31,11 +32,19 @@ def minutes_list(request: Request, user: User = Depends(staff), session: Session
     rows = session.execute(select(Minutes).order_by(Minutes.id.desc()).limit(200)).scalars().all()
     rows = [m for m in rows if readers.may_read(session, m, user)]
     lang = language_of(request)
-    items = [{"id": m.id, "meeting_id": m.meeting_id, "subject": m.subject, "status": m.status, "code": m.code,
-              "status_label": drafts.STATUS_LABELS[MinutesStatus(m.status)][1 if lang == "en" else 0],
-              "updated_at": m.updated_at} for m in rows]
-    can_draft = Role(user.role) in (Role.secretary, Role.chair, Role.admin)
-    return render(request, "documents/minutes/list.html", {"minutes_rows": items, "can_draft": can_draft})
+    items = []
+    for m in rows:
+        source = drafts.source_of(m)
+        items.append({"id": m.id, "meeting_id": m.meeting_id, "meeting_title": source.title,
+                      "meeting_when": moment_text(source.started_at, lang), "subject": m.subject,
+                      "status": m.status, "code": m.code,
+                      "status_label": drafts.STATUS_LABELS[MinutesStatus(m.status)][1 if lang == "en" else 0]})
+    can_draft = Role(user.role) in links.DRAFTERS
+    chosen = request.query_params.get("meeting", "")
+    return render(request, "documents/minutes/list.html", {
+        "minutes_rows": items, "can_draft": can_draft,
+        "choices": links.draft_choices(session, lang) if can_draft else [],
+        "chosen": int(chosen) if chosen.isdigit() else None})
 
 
 @router.get("/minutes/{minutes_id}", response_class=HTMLResponse)
@@ -55,8 +64,10 @@ def minutes_editor(minutes_id: RowId, request: Request, user: User = Depends(sta
     data["may_send"] = Role(user.role) == Role.clerk and document is not None and document.state == "numbered"
     source = drafts.source_of(minutes)
     period = f"{spelled(source.started_at)} – {clock(source.ended_at)}"
+    meeting = {"href": f"/meetings/{minutes.meeting_id}",
+               "label": links.meeting_label(source.title, source.started_at, language_of(request))}
     return render(request, "documents/minutes/editor.html",
-                  {"minutes": data, "minutes_json": _script_json(data), "period": period})
+                  {"minutes": data, "minutes_json": _script_json(data), "period": period, "meeting": meeting})
 
 
 def _script_json(data: object) -> str:

@@ -45,33 +45,36 @@ function fill(content) {
   content.sections.forEach((s) => addRow("section-row", "sections", s));
 }
 
-fill(data.content);
-document.getElementById("add-assignment").addEventListener("click", () => addRow("assignment-row", "assignments", {}));
-document.getElementById("add-section").addEventListener("click", () => addRow("section-row", "sections", {}));
+// Only the secretary's draft has the form; signed minutes (and others' view of a draft) are text.
+if (form) {
+  fill(data.content);
+  document.getElementById("add-assignment").addEventListener("click", () => addRow("assignment-row", "assignments", {}));
+  document.getElementById("add-section").addEventListener("click", () => addRow("section-row", "sections", {}));
 
-form.addEventListener("submit", async (event) => {
-  event.preventDefault();
-  show(document.getElementById("save-error"), "");
-  const body = {
-    version,
-    subject: form.subject.value,
-    proceedings: form.proceedings.value,
-    conclusions: form.conclusions.value,
-    assignments: rows("assignments").filter((a) => a.unit || a.task),
-    sections: rows("sections").map((s) => ({ heading: s.heading, body: s.body || "" })).filter((s) => s.heading),
-    recipients: form.recipients.value.split("\n").map((r) => r.trim()).filter(Boolean),
-  };
-  try {
-    const saved = await answer(await fetch(`/api/minutes/${data.id}`, {
-      method: "PUT", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
-    }));
-    version = saved.version;
-    document.getElementById("saved").hidden = false;
-    preview.src = `/api/minutes/${data.id}/pdf?v=${version}`;
-  } catch (error) {
-    show(document.getElementById("save-error"), error.message);
-  }
-});
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    show(document.getElementById("save-error"), "");
+    const body = {
+      version,
+      subject: form.subject.value,
+      proceedings: form.proceedings.value,
+      conclusions: form.conclusions.value,
+      assignments: rows("assignments").filter((a) => a.unit || a.task),
+      sections: rows("sections").map((s) => ({ heading: s.heading, body: s.body || "" })).filter((s) => s.heading),
+      recipients: form.recipients.value.split("\n").map((r) => r.trim()).filter(Boolean),
+    };
+    try {
+      const saved = await answer(await fetch(`/api/minutes/${data.id}`, {
+        method: "PUT", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+      }));
+      version = saved.version;
+      document.getElementById("saved").hidden = false;
+      preview.src = `/api/minutes/${data.id}/pdf?v=${version}`;
+    } catch (error) {
+      show(document.getElementById("save-error"), error.message);
+    }
+  });
+}
 
 const dialog = document.getElementById("pin-dialog");
 const signButton = document.getElementById("sign");

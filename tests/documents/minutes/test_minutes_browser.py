@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.conftest import DEMO_PASSWORD, serve_in_thread
 from tests.documents.minutes.conftest import PIN, MinutesEnv, ended_meeting
 
 pytestmark = pytest.mark.browser
+SHOTS = Path("var/screenshots")
+
+
+def _login(page, username: str, target: str) -> None:  # type: ignore[no-untyped-def]
+    page.context.clear_cookies()
+    page.goto(target)
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"**{target}")
 
 
 # The page does not depend on the database backend; one run is enough.
@@ -46,6 +58,57 @@ def test_secretary_edits_and_signs_in_the_page(minutes_env: MinutesEnv, chromium
             page.click("#pin-ok")
             page.wait_for_selector("text=Thư ký đã ký", timeout=30_000)
             assert "Trần Thị Bình" in page.inner_text("#signatures")
-            assert page.is_disabled("textarea[name=conclusions]")
+            # Signed: the text, read-only, beside its PDF; no form and no "Lưu" the server would refuse.
+            assert page.locator("textarea, #save").count() == 0
+            assert "Giao Sở Tài chính cân đối kinh phí." in page.inner_text("#minutes-text")
+        finally:
+            context.close()
+
+
+@pytest.mark.parametrize("minutes_service", ["sqlite"], indirect=True)
+def test_minutes_are_found_by_meeting_and_issued_ones_are_read_only(minutes_env: MinutesEnv, chromium) -> None:  # type: ignore[no-untyped-def]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    meeting_id = ended_meeting(minutes_env, title="Giao ban kiểm điểm công tác phòng chống bão")
+    with serve_in_thread(minutes_env.app, timeout=20) as base_url:
+        context = chromium.new_context(base_url=base_url, locale="vi-VN", bypass_csp=True)  # see tests/conftest.py
+        try:
+            page = context.new_page()
+            _login(page, "thuky", "/minutes")
+            # The meeting is picked by its title and date, not typed as a number.
+            assert page.locator("input[name=meeting_id]").count() == 0
+            option = page.locator("select[name=meeting_id] option", has_text="Giao ban kiểm điểm công tác")
+            label = option.inner_text()
+            assert " ngày " in label and label.index("Giao ban") == 0
+            page.select_option("select[name=meeting_id]", value=str(meeting_id))
+            page.screenshot(path=str(SHOTS / "minutes-list-pick-meeting.png"), full_page=True)
+            page.click("#draft-form button[type=submit]")
+            page.wait_for_url("**/minutes/*")
+            mid = int(page.url.rsplit("/", 1)[1])
+            # Minutes -> meeting -> minutes.
+            assert "Giao ban kiểm điểm công tác phòng chống bão" in page.inner_text("#meeting-link")
+            page.click("#meeting-link")
+            page.wait_for_url(f"**/meetings/{meeting_id}")
+            assert "Dự thảo" in page.inner_text("#minutes-link")
+            page.screenshot(path=str(SHOTS / "meeting-ended-minutes-link.png"), full_page=True)
+            page.click("#minutes-link a")
+            page.wait_for_url(f"**/minutes/{mid}")
+
+            for username in ("thuky", "chutoa", "vanthu"):
+                signed = minutes_env.client(username).post(f"/api/minutes/{mid}/sign", json={"pin": PIN})
+                assert signed.status_code == 200, signed.text
+            page.goto(f"/minutes/{mid}")
+            assert page.locator("form#content-form, textarea, #save").count() == 0
+            text = page.inner_text("#minutes-text")
+            assert "Phòng, chống thiên tai" in text and "không còn sửa được" in text
+            code = page.inner_text("#code")
+            assert code.endswith("/BB-UBND")
+            assert page.locator("iframe#preview").get_attribute("src") == f"/api/minutes/{mid}/pdf"
+            page.screenshot(path=str(SHOTS / "minutes-issued-read-only.png"), full_page=True)
+            page.goto("/minutes")
+            listing_row = page.inner_text(f"tr[data-minutes='{mid}']")
+            assert "Giao ban kiểm điểm công tác phòng chống bão" in listing_row and code in listing_row
+            assert page.locator(f"tr[data-minutes='{mid}'] a[href='/meetings/{meeting_id}']").count() == 1
+            page.goto(f"/meetings/{meeting_id}")
+            assert code in page.inner_text("#minutes-link")
         finally:
             context.close()

@@ -232,6 +232,12 @@ def test_pages_show_list_and_editor(minutes_env: MinutesEnv) -> None:
     for expected in ("Dự thảo", "Kết luận", "Phân công nhiệm vụ", 'id="pin-dialog"', f"/api/minutes/{mid}/pdf",
                      "Ký số (Thư ký)"):
         assert expected in page.text, expected
+    assert f'href="/meetings/{meeting_id}"' in page.text  # minutes -> meeting, and back:
+    assert f'href="/minutes/{mid}"' in secretary.get(f"/meetings/{meeting_id}").text
+    # Someone outside the meeting's circle sees the meeting's agenda but no way to its minutes.
+    outsider = minutes_env.client("cv-gtvt")
+    assert outsider.get(f"/minutes/{mid}").status_code == 403
+    assert "/minutes/" not in outsider.get(f"/meetings/{meeting_id}").text
     chair_page = minutes_env.client("chutoa").get(f"/minutes/{mid}")
     assert 'id="sign"' not in chair_page.text and "Thư ký phải ký trước" in chair_page.text
     english = secretary.get(f"/minutes/{mid}?lang=en")
