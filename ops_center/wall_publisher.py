@@ -100,8 +100,17 @@ class CameraPublisher:
                 and c.parameters.get("profile-level-id") == WALL_PROFILE]
         transceiver.setCodecPreferences(h264)
         await pc.setLocalDescription(await pc.createOffer())
-        answer = await self.media.add_participant(self.room, self.participant, "camera", pc.localDescription.sdp,
-                                                  video_codec="h264")
+        offer = pc.localDescription.sdp
+        try:
+            answer = await self.media.add_participant(self.room, self.participant, "camera", offer, video_codec="h264")
+        except Exception as exc:
+            if str(getattr(exc, "code", "")) != "already_connected":
+                raise
+            # A session left by the camera's previous owner, an ingest process that died without
+            # closing it. This process holds the camera's lease now, so that session is stale.
+            log.info("camera %s: replacing the wall session its previous owner left", self.camera_id)
+            await self.media.remove_participant(self.room, self.participant)
+            answer = await self.media.add_participant(self.room, self.participant, "camera", offer, video_codec="h264")
         await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
 
     @property

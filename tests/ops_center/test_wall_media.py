@@ -20,11 +20,13 @@ from aiortc.mediastreams import MediaStreamTrack
 from conference.media.client import MediaClient
 from conference.media.errors import MediaError, MediaErrorCode
 from conference.media.service import WorkerPool
-from ops_center import timecode
+from ops_center import timecode, wall_media
 from ops_center.h264_units import NAL_IDR, NAL_PPS, NAL_SPS, AccessUnits, nal_units
 from ops_center.main_stream import MainStreamReader
+from ops_center.wall_feeds import WallFeeds
 from ops_center.wall_media import WALL_ROOM, camera_participant
 from ops_center.wall_publisher import CameraPublisher
+from ops_center.worker import CameraConfig
 from tests.ops_center.test_rtsp_ingest import GstRtspServer
 
 pytestmark = pytest.mark.timeout(120)
@@ -182,3 +184,49 @@ def test_timecode_survives_encoding() -> None:
     assert timecode.read(picture) == 1_765_012_345_678
     picture[:, 300:330] = 128 - picture[:, 300:330] // 2  # a smudge across one bar of each row
     assert timecode.read(picture) in (None, 1_765_012_345_678)
+
+
+async def test_a_camera_taken_over_is_published_again_by_its_new_owner(tmp_path: Path, rtsp: GstRtspServer) -> None:
+    """Ingest node A publishes a camera and reads its main stream only once a wall shows it; A dies
+    without closing its session; node B, now holding the camera's lease, replaces the stale session
+    and the same tile plays again."""
+    pool = WorkerPool(tmp_path / "media", 2)
+    pool.start()
+    wall_media.provide(lambda: MediaClient(tmp_path / "media", 2))
+    node_a, node_b = WallFeeds(), WallFeeds()
+    media = MediaClient(tmp_path / "media", 2)
+    viewer = None
+    config = CameraConfig(id="5", name="Cổng", url=rtsp.url("main"))
+    try:
+        await media.connect()
+        await node_a.apply([config])
+        assert "5" in node_a.feeds and node_a.status()["5"]["stream"] == "idle"  # nobody watches yet
+        viewer = WallViewer(tiles=1)
+        await viewer.join(media, "wall-t", [camera_participant("5")])
+        assert await _until(lambda: sum(viewer.frames.values()) >= 10, 30), node_a.status()
+        assert node_a.status()["5"]["stream"] == "streaming"
+
+        # A dies: it hears nothing more, its reader stops, its WebRTC session is dropped without a
+        # goodbye to the workers.
+        assert node_a._events is not None
+        node_a._events.cancel()
+        feed = node_a.feeds["5"]
+        assert feed.reader is not None and feed.publisher is not None and feed.publisher.pc is not None
+        await asyncio.to_thread(feed.reader.stop)
+        feed.reader = None
+        await feed.publisher.pc.close()
+        before = sum(viewer.frames.values())
+
+        await node_b.apply([config])
+        assert "5" in node_b.feeds, "the new owner could not publish the camera"
+        assert await _until(lambda: sum(viewer.frames.values()) >= before + 10, 30), node_b.status()
+        assert node_b.status()["5"]["stream"] == "streaming"
+    finally:
+        if viewer is not None:
+            await viewer.pc.close()
+        node_a.feeds.clear()  # dead: nothing of it to close
+        await node_a.close()
+        await node_b.close()
+        await media.close()
+        wall_media.provide(None)
+        pool.stop()
