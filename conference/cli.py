@@ -7,6 +7,40 @@ from pathlib import Path
 import typer
 
 app = typer.Typer(help="Online meetings: media workers and benchmarks.")
+media_app = typer.Typer(help="Media nodes: the SFU on several hosts.", no_args_is_help=True)
+# More top-level commands of this area (`giaoban media ...`), registered by web/cli.py.
+APPS = {"media": media_app}
+
+
+@media_app.command("node")
+def media_node(
+    name: str = typer.Option("", help="This node's name, unique in the installation (GIAOBAN_MEDIA_NODE_NAME; "
+                             "default: the host name)"),
+    address: str = typer.Option("", help="Address to listen on and advertise (GIAOBAN_MEDIA_NODE_ADDRESS)"),
+    control_port: int = typer.Option(0, help="TCP port of the control channel (GIAOBAN_MEDIA_NODE_CONTROL_PORT)"),
+    relay_port: int = typer.Option(0, help="UDP+TCP port between nodes (GIAOBAN_MEDIA_NODE_RELAY_PORT)"),
+) -> None:
+    """Run a media node on this host: it registers itself and its load in Redis (GIAOBAN_LEASES_URL)
+    and serves the participants the web processes place on it."""
+    import socket
+
+    from core.settings import get_settings
+
+    from .media.node import run_node
+    from .media.registry import RegistryError
+
+    settings = get_settings()
+    if not settings.leases_url:
+        typer.echo("giaoban media node: GIAOBAN_LEASES_URL (or a Redis GIAOBAN_BUS_URL) must name the Redis "
+                   "where media nodes register, e.g. redis://10.0.0.5:6379/0", err=True)
+        raise typer.Exit(78)
+    try:
+        run_node(name or settings.media_node_name or socket.gethostname(), address or settings.media_node_address,
+                 control_port or settings.media_node_control_port, relay_port or settings.media_node_relay_port,
+                 settings.leases_url, settings.leases_namespace, settings.secret_key, settings.media_nice)
+    except RegistryError as exc:
+        typer.echo(f"giaoban media node: {exc}", err=True)
+        raise typer.Exit(78) from exc
 
 
 @app.command("bench-sfu")

@@ -36,6 +36,14 @@ class Settings(BaseSettings):
     media_workers: int = Field(default=2, ge=1, le=64)
     media_ice_addresses: list[str] = Field(default_factory=list, description="Addresses ICE offers; empty = all")
     media_nice: int = Field(default=0, ge=-20, le=19, description="Scheduling priority of the media workers")
+    # Media nodes on several hosts (conference.media.node): the web process drives the nodes it finds in the
+    # registry (in the leases engine, which must then be Redis) instead of this host's media workers.
+    media_nodes: bool = Field(default=False, description="Use media nodes from the registry, not local workers")
+    media_node_name: str = Field(default="", description="This media node's name; empty = the host name")
+    media_node_address: str = Field(default="127.0.0.1", description="Address this media node listens on and "
+                                    "advertises to the web processes, the other nodes and ICE")
+    media_node_control_port: int = Field(default=8020, ge=1, le=65535, description="TCP: the control channel")
+    media_node_relay_port: int = Field(default=8021, ge=1, le=65535, description="UDP and TCP between nodes")
     session_hours: int = Field(default=12, ge=1, le=720)
     # Wrong logins (core.login_throttle): an address waits after `throttle_failures` in 15 minutes; an account
     # name is locked after `lockout_failures` coming from at least `lockout_addresses` addresses.

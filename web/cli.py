@@ -42,6 +42,8 @@ def _register_areas() -> None:
         sub = getattr(module, "app", None)
         if sub is not None:
             app.add_typer(sub, name=getattr(module, "NAME", area))
+        for name, extra in getattr(module, "APPS", {}).items():
+            app.add_typer(extra, name=name)
         for attr, func in inspect.getmembers(module, inspect.isfunction):
             if attr.startswith("bench_") and func.__module__ == module.__name__:
                 bench_app.command(attr.removeprefix("bench_"))(func)

@@ -60,7 +60,7 @@ class MediaClient:
     def __init__(self, run_dir: Path, workers: int) -> None:
         self.run_dir = Path(run_dir)
         self.count = workers
-        self._conns: list[tuple[asyncio.StreamReader, asyncio.StreamWriter] | None] = []
+        self._conns: dict[int, tuple[asyncio.StreamReader, asyncio.StreamWriter] | None] = {}
         self._pending: dict[int, tuple[int, asyncio.Future[Reply]]] = {}
         self._ids = itertools.count(1)
         self._events: asyncio.Queue[Event] = asyncio.Queue(maxsize=10000)
@@ -69,23 +69,34 @@ class MediaClient:
 
     async def connect(self, timeout: float = 20.0) -> None:
         """Connect to all workers, waiting for them to come up (they may still be starting)."""
-        self._conns = [None] * self.count
+        self._conns = {index: None for index in range(self.count)}
         for index in range(self.count):
             await self._connect_worker(index, timeout)
+
+    def worker_numbers(self) -> list[int]:
+        """The workers calls for a whole room go to."""
+        return list(range(self.count))
+
+    async def _open_connection(self, index: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """A new control connection to that worker (OSError when it does not listen)."""
+        return await asyncio.open_unix_connection(str(control_path(self.run_dir, index)), limit=1 << 22)
+
+    def _where(self, index: int) -> str:
+        return str(control_path(self.run_dir, index))
 
     async def _connect_worker(self, index: int, timeout: float) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        path = str(control_path(self.run_dir, index))
         while True:
             try:
-                reader, writer = await asyncio.open_unix_connection(path, limit=1 << 22)
+                reader, writer = await self._open_connection(index)
                 if await self._answers(reader, writer, deadline):
                     break
-            except (FileNotFoundError, ConnectionRefusedError):
+            except OSError:  # not listening (yet), or refused
                 pass
             if loop.time() > deadline:
-                raise MediaError(MediaErrorCode.WORKER_UNAVAILABLE, f"media worker {index} is not running ({path})")
+                raise MediaError(MediaErrorCode.WORKER_UNAVAILABLE,
+                                 f"media worker {index} is not running ({self._where(index)})")
             await asyncio.sleep(0.1)
         self._conns[index] = (reader, writer)
         self._readers.append(asyncio.ensure_future(self._read(index, reader)))
@@ -122,7 +133,7 @@ class MediaClient:
 
     def _open(self, worker: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
         """The connection to that worker, unless it is gone or going."""
-        conn = self._conns[worker]
+        conn = self._conns.get(worker)
         return None if conn is None or conn[1].is_closing() else conn
 
     async def _ensure_worker(self, worker: int, timeout: float) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
@@ -137,10 +148,10 @@ class MediaClient:
     async def close(self) -> None:
         for task in self._readers:
             task.cancel()
-        for conn in self._conns:
+        for conn in self._conns.values():
             if conn is not None:
                 conn[1].close()
-        self._conns = []
+        self._conns = {}
         # A call in flight would otherwise wait out its whole timeout for a reply no reader will
         # deliver (ending a meeting closes the client while its participants are being removed).
         for _, future in list(self._pending.values()):
@@ -194,7 +205,7 @@ class MediaClient:
         return await self._call(self.home_of(room_id), GetRoomState(room=room_id))
 
     async def link_stats(self, room_id: str) -> list[LinkSample]:
-        parts = await asyncio.gather(*(self._call(i, GetLinkStats(room=room_id)) for i in range(self.count)))
+        parts = await asyncio.gather(*(self._call(i, GetLinkStats(room=room_id)) for i in self.worker_numbers()))
         return [entry for part in parts for entry in part]
 
     async def record(self, room_id: str, directory: str | None, min_free_bytes: int = 0) -> None:
@@ -207,10 +218,10 @@ class MediaClient:
 
     async def close_room(self, room_id: str) -> None:
         await asyncio.gather(*(self._call(i, CloseRoom(room=room_id), wait_for_restart=False)
-                               for i in range(self.count)))
+                               for i in self.worker_numbers()))
 
     async def worker_stats(self) -> list[WorkerStats]:
-        return list(await asyncio.gather(*(self._call(i, GetWorkerStats()) for i in range(self.count))))
+        return list(await asyncio.gather(*(self._call(i, GetWorkerStats()) for i in self.worker_numbers())))
 
     async def events(self) -> AsyncIterator[Event]:
         """Events from all workers (`messages.Event`: speaker, layout, publish_hint, connection,
@@ -260,8 +271,9 @@ class MediaClient:
     async def _read(self, worker: int, reader: asyncio.StreamReader) -> None:
         with contextlib.suppress(ConnectionError):
             await self._read_lines(reader)
-        if worker < len(self._conns) and self._conns[worker] is not None and self._conns[worker][0] is reader:
-            self._conns[worker][1].close()
+        conn = self._conns.get(worker)
+        if conn is not None and conn[0] is reader:
+            conn[1].close()
             self._conns[worker] = None
         for owner, future in list(self._pending.values()):
             if owner == worker and not future.done():

@@ -52,8 +52,8 @@ class RoomHost(Protocol):
     def emit(self, event: SpeakerEvent | LayoutEvent | PublishHintEvent | ConnectionEvent) -> None:
         """To the control channel's clients (the signaling layer)."""
 
-    def open_feed(self) -> MeshFeed:
-        """A new feed carrying a track published here to the workers that will want it."""
+    def open_feed(self, room_id: str) -> MeshFeed:
+        """A new feed carrying a track of this room published here to the workers that will want it."""
 
     def listen(self, track: RemoteUpTrack) -> None:
         """Deliver the mesh media of `track.owner`'s feed `track.number` to `track`."""
@@ -153,7 +153,7 @@ class Room:
             return
         self.uptracks[track.track_id] = track
         track.on_level = self._on_level
-        self._feeds[track.track_id] = self.host.open_feed()
+        self._feeds[track.track_id] = self.host.open_feed(self.room_id)
         self._announce_track(participant, track)
 
     def on_subscribe(self, participant: Participant, downtrack: DownTrack) -> None:
@@ -191,6 +191,18 @@ class Room:
             for track in participant.uptracks.values():
                 if track.track_id in self.uptracks:
                     self._announce_track(participant, track)
+
+    def move_home(self, home: int) -> None:
+        """The room's home is now `home` (media nodes: the node holding it left the registry). A
+        new home keeps the copy of the state it had, so the floor, spotlight and mutes survive;
+        every room tells the home again who is here and what they publish."""
+        became_home = home == self.host.index and not self.is_home
+        self.home = home
+        if became_home:
+            self.state.epoch = time.time()  # the other copies take this state whatever its version
+            self.detector.dominant = self.state.dominant
+            self.publish_state()
+        self.home_restarted()
 
     # -- the home worker's decisions ------------------------------------------------------------------
 

@@ -120,7 +120,7 @@ class MediaWorker:
     def emit(self, event: BaseModel) -> None:
         self.control.emit(event)
 
-    def open_feed(self) -> MeshFeed:
+    def open_feed(self, room_id: str) -> MeshFeed:
         feed = MeshFeed(self.index, self._next_feed, self.mesh.send_media)
         self._next_feed += 1
         return feed

@@ -54,7 +54,7 @@ class Host:
     def emit(self, event) -> None:  # type: ignore[no-untyped-def]
         self.events.append(event)
 
-    def open_feed(self) -> MeshFeed:
+    def open_feed(self, room_id: str) -> MeshFeed:
         self._feeds += 1
         return MeshFeed(self.index, self._feeds, self.cluster.deliver_media)
 
