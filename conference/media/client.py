@@ -214,7 +214,7 @@ class MediaClient:
         so that a restarted worker records again."""
         await asyncio.gather(*(self._call(i, Record(room=room_id, directory=directory,
                                                     min_free_bytes=min_free_bytes))
-                               for i in range(self.count)))
+                               for i in self.worker_numbers()))
 
     async def close_room(self, room_id: str) -> None:
         await asyncio.gather(*(self._call(i, CloseRoom(room=room_id), wait_for_restart=False)
