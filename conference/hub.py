@@ -27,6 +27,7 @@ from core.protocols.signaling import (
     MediaState,
     MeetingEnded,
     ParticipantLeft,
+    PublishHint,
     Renegotiate,
     Speaker,
 )
@@ -39,7 +40,15 @@ from .livestate import LiveState, LiveStateUnavailable, Seat, writes_of
 from .livestate_choice import make_live_state
 from .media.client import MediaClient
 from .media.errors import MediaError
-from .media.messages import ConnectionEvent, Event, LayoutEvent, SpeakerEvent, StatsEvent, WorkerLostEvent
+from .media.messages import (
+    ConnectionEvent,
+    Event,
+    LayoutEvent,
+    PublishHintEvent,
+    SpeakerEvent,
+    StatsEvent,
+    WorkerLostEvent,
+)
 from .media.service import media_run_dir
 from .models import Meeting
 
@@ -472,6 +481,10 @@ class Hub:
             conn = live.connections.get(event.participant)
             if conn is not None:
                 conn.send(Layout(slots=[LayoutSlot(**slot.model_dump()) for slot in event.slots]))
+        elif isinstance(event, PublishHintEvent):
+            conn = live.connections.get(event.participant)
+            if conn is not None and event.layer in ("high", "low"):
+                conn.send(PublishHint(layer=event.layer, active=event.active))  # type: ignore[arg-type]
         elif isinstance(event, ConnectionEvent):
             conn = live.connections.get(event.participant)
             if conn is not None and conn.in_media:
@@ -482,6 +495,13 @@ class Hub:
                     conn.send(Renegotiate(reason="media_failed"))
         elif isinstance(event, StatsEvent):
             await self._on_stats(live, [sample.model_dump() for sample in event.participants])
+
+    async def forwarding(self, meeting_id: int) -> list[dict[str, Any]]:
+        """What the workers forward to each participant of the meeting now (nothing before media)."""
+        live, router = self.meetings.get(meeting_id), self._router
+        if live is None or router is None:
+            return []
+        return [entry.model_dump() for entry in await router.forwarding(live.room_id)]
 
     def _on_worker_lost(self, worker: int, at: float) -> None:
         """Everyone whose media session was on that worker lost it when it died: say so, and once

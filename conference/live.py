@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from starlette.websockets import WebSocket
 
 from core.people import User
-from core.protocols.signaling import MeetingInfo, encode
+from core.protocols.signaling import VERSION, MeetingInfo, encode, for_version
 
 from .livestate import Seat
 from .models import Meeting
@@ -51,6 +51,8 @@ class Connection:
         self.person = person
         self.meeting_id = meeting_id
         self.role: str | None = None
+        self.version = 1  # of the signaling protocol this socket speaks (set by its messages until it joins)
+        self.view: list[str] | None = None  # a console's visible tiles (`view`), applied to each media session
         self.attendance_id: int | None = None
         self.in_media = False
         self.media_state = "new"
@@ -77,8 +79,16 @@ class Connection:
         self.send_text(encode(message))
 
     def send_text(self, text: str) -> None:
+        """`text`: a message encoded in the protocol's current version (so it can be encoded once for
+        every socket and every web process); a socket of an older version gets it in its own, or not
+        at all if the type is newer."""
         if self._writer is None or self._writer.done():
             return
+        if self.version != VERSION:
+            downgraded = for_version(text, self.version)
+            if downgraded is None:
+                return
+            text = downgraded
         try:
             self._outbox.put_nowait(text)
         except asyncio.QueueFull:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from core.access import any_user, require_roles
 from core.bounds import RowId
+from core.folding import fold
 from core.i18n import language_of, register
 from core.pages import render
 from core.people import Role, User
@@ -101,6 +102,31 @@ register({
     "conf.action.spotlight": ("ghim hình", "spotlit"),
     "conf.action.grant_floor": ("cho phát biểu", "gave the floor to"),
     "conf.action.remove": ("mời ra khỏi cuộc họp", "removed"),
+    "conf.view.grid": ("Lưới hình", "Grid"),
+    "conf.view.list": ("Danh sách", "List"),
+    "conf.search": ("Tìm điểm cầu", "Find an endpoint"),
+    "conf.search_hint": ("Gõ tên, có dấu hoặc không dấu", "Type a name, with or without accents"),
+    "conf.filter": ("Lọc", "Filter"),
+    "conf.filter.absent": ("Vắng mặt", "Absent"),
+    "conf.filter.poor": ("Đường truyền kém", "Poor link"),
+    "conf.filter.hand": ("Xin phát biểu", "Hand raised"),
+    "conf.present_count": ("Có mặt", "Present"),
+    "conf.page": ("Trang", "Page"),
+    "conf.prev_page": ("Trang trước", "Previous page"),
+    "conf.next_page": ("Trang sau", "Next page"),
+    "conf.tour": ("Tự động chuyển trang", "Tour the pages"),
+    "conf.tour_every": ("mỗi", "every"),
+    "conf.tour_running": ("Đang tự chuyển", "Touring"),
+    "conf.tour_paused": ("Tạm dừng vì bạn đang thao tác", "Paused while you work"),
+    "conf.no_match": ("Không có điểm cầu nào khớp", "No endpoint matches"),
+    "conf.col.unit": ("Điểm cầu", "Endpoint"),
+    "conf.col.presence": ("Có mặt", "Presence"),
+    "conf.col.link": ("Đường truyền", "Link"),
+    "conf.col.hand": ("Giơ tay", "Hand"),
+    "conf.col.audio": ("Âm thanh", "Audio"),
+    "conf.present": ("Có mặt", "Present"),
+    "conf.show_tile": ("Xem hình", "Show tile"),
+    "conf.raised": ("Đang giơ tay", "Raised"),
 })
 
 
@@ -148,7 +174,11 @@ def console_page(meeting_id: RowId, request: Request, user: User = Depends(conso
                  session: Session = Depends(db)) -> Response:
     meeting = _meeting(session, meeting_id, user)
     role = "host" if meeting.is_host(user) else "observer"
-    return render(request, "conference/console.html", {"meeting": meeting_json(meeting), "role": role})
+    data = meeting_json(meeting)
+    # Search folds accents the one way the system does (core.folding); the console folds what is typed
+    # the same way (NFD, marks dropped, đ → d, lower case).
+    search = {e["username"]: fold(f"{e['unit_name'] or ''} {e['name']}") for e in data["invited"]}  # type: ignore[attr-defined, index]
+    return render(request, "conference/console.html", {"meeting": data, "role": role, "search": search})
 
 
 @router.get("/meetings/{meeting_id}/room")

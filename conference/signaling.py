@@ -41,9 +41,19 @@ TRICKLE_WAIT_SECONDS = 3.0
 # A socket silent this long (clients ping every few seconds) is taken to be a connection that died
 # without closing, e.g. a cut network: a new join for its identity replaces it.
 TAKEOVER_SILENCE_SECONDS = 8.0
-MAX_DISTRICT_SLOTS = 26
+# The console's tiles: a meeting that fits on one page of the districts' size (the province's 26)
+# shows them all; a larger one (131 parties: the communes) shows pages of 5 x 5, and its console
+# gets one page of tile slots, filled with the tiles it says it shows (`view`).
+ONE_PAGE_TILES = 26
+TILES_PER_PAGE = 25
+
+
 # No close handshake (1006), or the server's keepalive ping went unanswered (1011).
 ABNORMAL_CLOSE_CODES = {1006, 1011}
+
+
+def tile_slots(invited: int) -> int:
+    return invited if invited <= ONE_PAGE_TILES else TILES_PER_PAGE
 
 
 @router.websocket("/ws/meetings/{meeting_id}")
@@ -87,9 +97,20 @@ async def handle(hub: Hub, conn: Connection, text: str) -> str | None:
             raise Refusal("invalid_message", "Mỗi thông điệp là một đối tượng JSON / each message is a JSON object")
         ref = data.get("ref") if isinstance(data.get("ref"), str) and len(data["ref"]) <= 64 else None
         kind = data.get("type") if isinstance(data.get("type"), str) else None
-        if data.get("v") != p.VERSION:
-            raise Refusal("unsupported_version", f"Phiên bản giao thức phải là v={p.VERSION} / protocol version "
-                                                 f"must be v={p.VERSION}, got {data.get('v')!r}")
+        version = data.get("v")
+        if version not in p.SUPPORTED_VERSIONS or isinstance(version, bool):
+            supported = ", ".join(f"v={v}" for v in p.SUPPORTED_VERSIONS)
+            raise Refusal("unsupported_version", f"Phiên bản giao thức phải là {supported} / protocol version "
+                                                 f"must be one of {supported}, got {version!r}")
+        if conn.role is None:  # a socket speaks the version of its join
+            conn.version = version
+        elif version != conn.version:
+            raise Refusal("unsupported_version", f"Kết nối này đã vào họp với v={conn.version} / this socket "
+                                                 f"joined with v={conn.version}, got v={version}")
+        needs = p.CLIENT_SINCE.get(kind, 1)
+        if needs > version:
+            raise Refusal("unsupported_version", f"Thông điệp {kind} cần v={needs} / message type {kind!r} needs "
+                                                 f"protocol v={needs}, got v={version}")
         if kind not in p.CLIENT_TYPES:
             raise Refusal("unknown_type", f"Loại thông điệp không hỗ trợ / unknown message type {kind!r}; "
                                           f"expected one of {', '.join(sorted(p.CLIENT_TYPES))}")
@@ -129,6 +150,8 @@ async def dispatch(hub: Hub, conn: Connection, message: Any) -> str | None:
         await ice(hub, live, conn, message)
     elif isinstance(message, p.RaiseHand):
         await raise_hand(hub, live, conn, message)
+    elif isinstance(message, p.View):
+        await view(hub, live, conn, message)
     elif message.type in p.HOST_CONTROLS:
         if conn.role != "host":
             raise Refusal("forbidden", "Chỉ chủ trì cuộc họp được điều khiển / only the meeting's hosts (chair, "
@@ -239,8 +262,7 @@ async def join(hub: Hub, conn: Connection, message: p.Join) -> None:
         if isinstance(exc, LiveStateUnavailable):
             raise Refusal(*UNAVAILABLE) from exc
         raise
-    districts = min(MAX_DISTRICT_SLOTS, len(live.invited))
-    slots = p.Slots(video=2 if message.role == "district" else 1 + districts,
+    slots = p.Slots(video=2 if message.role == "district" else 1 + tile_slots(len(live.invited)),
                     audio=AUDIO_DOWNTRACKS_PER_SUBSCRIBER)
     publish = {"host": ["audio", "high"], "district": ["audio", "high", "low"], "observer": []}[message.role]
     conn.send(p.Welcome(
@@ -256,6 +278,21 @@ async def join(hub: Hub, conn: Connection, message: p.Join) -> None:
 def _duplicate(pid: str) -> Refusal:
     return Refusal("duplicate_identity", f"{pid} đã có mặt trong cuộc họp từ một kết nối khác / {pid} is "
                                          "already connected to this meeting on another socket")
+
+
+async def view(hub: Hub, live: LiveMeeting, conn: Connection, message: p.View) -> None:
+    if conn.role == "district":
+        raise Refusal("role_not_allowed", "Chỉ bàn điều khiển chọn ô hình / only consoles (host, observer) choose "
+                                          "the tiles they show")
+    tiles = tile_slots(len(live.invited))
+    if len(message.participants) > tiles:
+        raise Refusal("invalid_message", f"Tối đa {tiles} ô hình một trang / at most {tiles} tiles on a page in "
+                                         f"this meeting, got {len(message.participants)}")
+    conn.view = list(message.participants)
+    if conn.in_media and hub._router is not None:
+        with contextlib.suppress(MediaError, asyncio.TimeoutError):
+            await hub._router.set_view(live.room_id, conn.participant, conn.view)
+    conn.send(p.Ack(ref=message.ref, for_=message.type))
 
 
 # -- media negotiation ---------------------------------------------------------------------------------
@@ -349,7 +386,7 @@ async def negotiate(hub: Hub, live: LiveMeeting, conn: Connection, sdp: str, ref
                     await media.remove_participant(live.room_id, pid)
             try:
                 answer = await media.add_participant(live.room_id, pid, conn.role or "observer", sdp,
-                                                     video_codec=live.video_codec)
+                                                     video_codec=live.video_codec, view=conn.view)
             except MediaError as exc:
                 if exc.code is not MediaErrorCode.ALREADY_CONNECTED:
                     raise
@@ -357,7 +394,7 @@ async def negotiate(hub: Hub, live: LiveMeeting, conn: Connection, sdp: str, ref
                 # has not reached the worker yet: this socket owns the identity now.
                 await _drop_leftover_session(media, live, pid)
                 answer = await media.add_participant(live.room_id, pid, conn.role or "observer", sdp,
-                                                     video_codec=live.video_codec)
+                                                     video_codec=live.video_codec, view=conn.view)
         except MediaError as exc:
             if exc.code is MediaErrorCode.CLIENT_CLOSED:
                 await hub.media_failed(media)

@@ -40,6 +40,8 @@ Using it (the meeting/signaling layer)
     await media.remove_participant(room_id, participant_id)
     await media.set_spotlight(room_id, participant_id_or_None)   # host grants the floor
     await media.mute(room_id, participant_id, muted=True)         # stop forwarding its audio
+    await media.set_view(room_id, participant_id, [district, ...]) # a console's visible tiles
+    await media.forwarding(room_id)        # [messages.Forwarding]: what each DownTrack carries now
     await media.room_state(room_id)        # RoomState: members, dominant, spotlight, featured, muted
     await media.link_stats(room_id)        # [messages.LinkSample], one per participant
     await media.close_room(room_id)        # end the meeting for all: drops every session
@@ -66,9 +68,10 @@ The offer (client side)
   500 kbit/s), video "low" (180p, about 150 kbit/s, districts only; shown as a tile).
 - Received media are `recvonly` m-lines, one per DownTrack:
   district: 2 video (host, current speaker) + 3 audio;
-  host and observer: 1 + N video (current speaker high, then one tile per district's low track,
-  in join order) + 3 audio. Audio DownTracks carry the loudest voice-active participants (the
-  floor holder always among them), never the subscriber itself.
+  host and observer: 1 + N video (current speaker high, then one tile per district's low track:
+  those of its view - `set_view`, a console's visible page - or every district in join order)
+  + 3 audio. Audio DownTracks carry the loudest voice-active participants (the floor holder
+  always among them), never the subscriber itself.
 - The `layout` event tells each participant which source each of its DownTracks (by mid) carries.
 
 Events (`messages.Event`, each with `room`)

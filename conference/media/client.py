@@ -28,6 +28,8 @@ from .messages import (
     Call,
     CloseRoom,
     Event,
+    Forwarding,
+    GetForwarding,
     GetLinkStats,
     GetRoomState,
     GetWorkerStats,
@@ -38,6 +40,7 @@ from .messages import (
     Reply,
     Request,
     SetSpotlight,
+    SetView,
     WorkerLostEvent,
     WorkerStats,
     decode_reply_or_event,
@@ -176,7 +179,8 @@ class MediaClient:
     # -- calls ---------------------------------------------------------------------------------
 
     async def add_participant(self, room_id: str, participant_id: str, role: str, sdp_offer: str,
-                              *, video_codec: str = VP8, shows: list[str] | None = None) -> str:
+                              *, video_codec: str = VP8, shows: list[str] | None = None,
+                              view: list[str] | None = None) -> str:
         """Negotiate `participant_id`'s session; returns the SDP answer (ICE candidates included).
         `shows`: for role "wall", the cameras (their participant ids) its video m-lines show, in order.
 
@@ -184,7 +188,7 @@ class MediaClient:
         ALREADY_CONNECTED, and the channel's own codes."""
         answer: Answer = await self._call(self.worker_for_participant(participant_id), AddParticipant(
             room=room_id, participant=participant_id, role=role, sdp=sdp_offer, video_codec=video_codec,
-            shows=list(shows or [])))
+            shows=list(shows or []), view=view))
         return answer.sdp
 
     async def remove_participant(self, room_id: str, participant_id: str) -> None:
@@ -200,6 +204,17 @@ class MediaClient:
     async def mute(self, room_id: str, participant_id: str, muted: bool = True) -> None:
         """Stop (or resume) forwarding a participant's audio to everyone."""
         await self._call(self.home_of(room_id), Mute(room=room_id, participant=participant_id, muted=muted))
+
+    async def set_view(self, room_id: str, participant_id: str, view: list[str] | None) -> None:
+        """The tiles a host or observer shows: only these districts' low tracks go to it (NOT_CONNECTED
+        without a media session)."""
+        await self._call(self.worker_for_participant(participant_id),
+                         SetView(room=room_id, participant=participant_id, view=view))
+
+    async def forwarding(self, room_id: str) -> list[Forwarding]:
+        """What each subscriber's DownTracks carry now, from every worker."""
+        parts = await asyncio.gather(*(self._call(i, GetForwarding(room=room_id)) for i in range(self.count)))
+        return [entry for part in parts for entry in part]
 
     async def room_state(self, room_id: str) -> RoomState:
         return await self._call(self.home_of(room_id), GetRoomState(room=room_id))

@@ -91,6 +91,7 @@ class AddParticipant(_Call):
     sdp: str
     video_codec: str = "vp8"
     shows: list[str] = []  # role "wall": the cameras (participant ids) its video m-lines show, in order
+    view: list[str] | None = None  # a host's or observer's visible tiles (see `SetView`)
 
 
 class RemoveParticipant(_Call):
@@ -110,6 +111,40 @@ class Mute(_Call):
     room: str
     participant: str
     muted: bool = True
+
+
+class SetView(_Call):
+    """A host's or observer's visible tiles: its tile DownTracks carry these participants' low
+    tracks, in this order (None: the first districts in join order). Sent to the participant's worker."""
+
+    op: Literal["set_view"] = "set_view"
+    room: str
+    participant: str
+    view: list[str] | None
+
+
+class DownTrackUse(_Message):
+    """What one of a subscriber's DownTracks carries now, and how many packets it has sent."""
+
+    mid: str
+    kind: str
+    source: str | None
+    layer: str | None
+    packets: int
+
+
+class Forwarding(_Message):
+    """What the SFU forwards to one subscriber now."""
+
+    participant: str
+    worker: int
+    downtracks: list[DownTrackUse]
+
+
+class GetForwarding(_Call):
+    op: Literal["forwarding"] = "forwarding"
+    result: ClassVar[Any] = list[Forwarding]
+    room: str
 
 
 class GetRoomState(_Call):
@@ -144,8 +179,8 @@ class GetWorkerStats(_Call):
     result: ClassVar[Any] = WorkerStats
 
 
-Call = Annotated[AddParticipant | RemoveParticipant | SetSpotlight | Mute | GetRoomState | GetLinkStats | CloseRoom
-                 | GetWorkerStats | Record, Field(discriminator="op")]
+Call = Annotated[AddParticipant | RemoveParticipant | SetSpotlight | Mute | SetView | GetForwarding | GetRoomState
+                 | GetLinkStats | CloseRoom | GetWorkerStats | Record, Field(discriminator="op")]
 
 
 class Request(_Message):

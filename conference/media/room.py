@@ -21,6 +21,8 @@ from .errors import MediaError, MediaErrorCode
 from .mesh import MeshFeed
 from .messages import (
     ConnectionEvent,
+    DownTrackUse,
+    Forwarding,
     Join,
     KeyframeRequest,
     LayoutEntry,
@@ -75,6 +77,9 @@ class Room:
         self._wanted: dict[int, set[str]] = {}  # what this worker last told each owner it wants
         self._layouts: dict[str, list[tuple]] = {}  # what each participant was last told
         self._hinted: dict[str, bool] = {}  # whether each local video track was last said to be in use
+        # The tiles each local host or observer shows (None: the first districts); kept here, on the
+        # viewer's worker, the only one that binds its DownTracks.
+        self.views: dict[str, list[str] | None] = {}
 
     @property
     def is_home(self) -> bool:
@@ -118,6 +123,7 @@ class Room:
             self._feeds.pop(track.track_id, None)
             self._hinted.pop(track.track_id, None)
         self._layouts.pop(participant_id, None)
+        self.views.pop(participant_id, None)
         await participant.close()
         self._to_home(Leave(room=self.room_id, codec=self.video_codec, participant=participant_id))
         if not self.participants:
@@ -250,6 +256,19 @@ class Room:
         self.state.muted = sorted(muted_set)
         self.publish_state()
 
+    def set_view(self, participant_id: str, view: list[str] | None) -> None:
+        """The tiles a local host or observer shows; its DownTracks follow at once, and publishers
+        whose low track nobody shows any more hear so at the next tick (`_publish_hints`)."""
+        self.views[participant_id] = view
+        self.rebind()
+
+    def forwarding(self) -> list[Forwarding]:
+        return [Forwarding(participant=pid, worker=self.host.index, downtracks=[
+            DownTrackUse(mid=d.params.mid, kind=d.params.kind, source=d.source.participant_id if d.source else None,
+                         layer=d.source.layer if d.source else None, packets=d.packets)
+            for d in (*participant.video_downtracks, *participant.audio_downtracks)])
+            for pid, participant in self.participants.items()]
+
     def _require_member(self, participant_id: str) -> None:
         if participant_id not in self.state.members:
             raise MediaError(MediaErrorCode.UNKNOWN_PARTICIPANT,
@@ -323,7 +342,7 @@ class Room:
         """Bind every local DownTrack to the source the state says it shows."""
         for pid, participant in self.participants.items():
             downtracks = participant.video_downtracks
-            sources = self.state.video_sources(pid, len(downtracks))
+            sources = self.state.video_sources(pid, len(downtracks), self.views.get(pid))
             for downtrack, source in zip(downtracks, sources, strict=True):
                 downtrack.bind(self.uptracks.get(f"{source[0]}/{source[1]}") if source else None)
         self.select_audio()

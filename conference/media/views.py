@@ -4,8 +4,9 @@ state.
 - A district sees the host (first video DownTrack) and the current speaker (second): the
   spotlit district if the host set one, else the district that last held the floor - never
   itself (then the district before it).
-- The host and observers see the current speaker's high track (first video DownTrack) and every
-  district's low track as a tile (the following ones, in join order).
+- The host and observers see the current speaker's high track (first video DownTrack) and the
+  low tracks of the tiles they show (the following ones): the participants of their `view` in its
+  order (a console's visible page), or without one every district in join order.
 - A camera wall (role "wall") sees the cameras it asked for when it joined (`MemberInfo.shows`,
   one per video DownTrack, in that order); a camera (role "camera") publishes one video and
   receives nothing.
@@ -69,8 +70,9 @@ class RoomState:
                 return pid
         return None
 
-    def video_sources(self, viewer: str, count: int) -> list[tuple[str, str] | None]:
-        """(participant, layer) for each of `viewer`'s `count` video DownTracks, None for an idle one."""
+    def video_sources(self, viewer: str, count: int, view: list[str] | None = None) -> list[tuple[str, str] | None]:
+        """(participant, layer) for each of `viewer`'s `count` video DownTracks, None for an idle one.
+        `view`: the tiles a host or observer shows (absent ones leave their DownTrack idle)."""
         member = self.members.get(viewer)
         if member is None:
             return [None] * count
@@ -88,7 +90,8 @@ class RoomState:
             ]
         else:
             wanted = [(speaker, "high") if speaker else None]
-            wanted += [(pid, "low") for pid in self.districts()]
+            tiles = self.districts() if view is None else view
+            wanted += [(pid, "low") if pid in self.members else None for pid in tiles]
         wanted = wanted[:count] + [None] * max(0, count - len(wanted))
         return [w if w is None or w[1] in self.members[w[0]].tracks else None for w in wanted]
 

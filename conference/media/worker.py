@@ -31,6 +31,7 @@ from .messages import (
     Answer,
     Call,
     CloseRoom,
+    GetForwarding,
     GetLinkStats,
     GetRoomState,
     GetWorkerStats,
@@ -47,6 +48,7 @@ from .messages import (
     RemoveParticipant,
     RoomMessage,
     SetSpotlight,
+    SetView,
     State,
     StatsEvent,
     Want,
@@ -174,6 +176,7 @@ class MediaWorker:
         if isinstance(call, AddParticipant):
             room = self._room(call.room, call.video_codec)
             participant = Participant(call.participant, call.role, room.video_codec, room, shows=call.shows)
+            room.views[call.participant] = call.view
             return Answer(sdp=await room.admit(participant, call.sdp), worker=self.index)
         if isinstance(call, RemoveParticipant):
             room = self.rooms.get(call.room)
@@ -191,6 +194,16 @@ class MediaWorker:
         if isinstance(call, Mute):
             self._home_room(call.room).set_muted(call.participant, call.muted)
             return None
+        if isinstance(call, SetView):
+            room = self.rooms.get(call.room)
+            if room is None or call.participant not in room.participants:
+                raise MediaError(MediaErrorCode.NOT_CONNECTED,
+                                 f"participant {call.participant!r} has no media session on worker {self.index}")
+            room.set_view(call.participant, call.view)
+            return None
+        if isinstance(call, GetForwarding):
+            room = self.rooms.get(call.room)
+            return [] if room is None else room.forwarding()
         if isinstance(call, GetRoomState):
             return self._home_room(call.room).state
         if isinstance(call, GetLinkStats):

@@ -1,5 +1,11 @@
-"""The meeting signaling protocol, version 1: every message on `/ws/meetings/{id}` is one JSON object
-`{"v": 1, "type": ..., ...}`. Browsers, the endpoint agent and third-party clients speak exactly this.
+"""The meeting signaling protocol, version 2: every message on `/ws/meetings/{id}` is one JSON object
+`{"v": 2, "type": ..., ...}`. Browsers, the endpoint agent and third-party clients speak exactly this.
+
+Versions: the server speaks every version in `SUPPORTED_VERSIONS`. A socket speaks the version of
+its `join` (before it, of each message): a version 1 client keeps working as before - it gets its
+messages with `"v": 1`, never a message type added later (`since`), and a type it may not use yet is
+refused with `unsupported_version` naming the version that has it. A version not supported at all
+is refused the same way, naming the supported ones.
 
 Client messages may carry `ref` (any string up to 64 characters), echoed on the reply (`welcome`,
 `answer`, `ack` or `error`), and `meeting`, which must then name the socket's meeting. Unknown
@@ -8,11 +14,13 @@ fields are refused so that a typo is an error rather than a silently ignored req
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+import json
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-VERSION = 1
+VERSION = 2
+SUPPORTED_VERSIONS = (1, 2)
 Role = Literal["host", "district", "observer"]
 Ref = Annotated[str, Field(max_length=64)]
 ParticipantId = Annotated[str, Field(min_length=1, max_length=64)]
@@ -21,7 +29,8 @@ ParticipantId = Annotated[str, Field(min_length=1, max_length=64)]
 class _Message(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    v: Literal[1] = 1
+    v: Literal[1, 2] = 2
+    since: ClassVar[int] = 1  # the protocol version that brought this message type
 
 
 class _ClientMessage(_Message):
@@ -108,10 +117,23 @@ class EndMeeting(_ClientMessage):
     type: Literal["end_meeting"] = "end_meeting"
 
 
+class View(_ClientMessage):
+    """(v2) Host or observer: the participants whose tiles this console shows now (one page, in tile
+    order; empty when no tile is visible, e.g. the list view). Only their low tracks are forwarded to
+    this socket, on the tile slots in this order; publishers nobody watches are told to pause (`publish_hint`).
+    Until a console sends one it gets the first districts in the meeting's order."""
+
+    since: ClassVar[int] = 2
+    type: Literal["view"] = "view"
+    participants: list[ParticipantId] = Field(max_length=100)
+
+
 ClientMessage = Annotated[Join | Offer | Ice | Leave | RaiseHand | Ping | Mute | Spotlight | GrantFloor | Remove
-                          | EndMeeting, Field(discriminator="type")]
+                          | EndMeeting | View, Field(discriminator="type")]
 CLIENT_TYPES = frozenset({"join", "offer", "ice", "leave", "raise_hand", "ping", "mute", "spotlight",
-                          "grant_floor", "remove", "end_meeting"})
+                          "grant_floor", "remove", "end_meeting", "view"})
+# The version that brought each client message type.
+CLIENT_SINCE = {"view": 2}
 HOST_CONTROLS = frozenset({"mute", "spotlight", "grant_floor", "remove", "end_meeting"})
 client_adapter: TypeAdapter[Any] = TypeAdapter(ClientMessage)
 
@@ -279,6 +301,16 @@ class Renegotiate(_ServerMessage):
     reason: str
 
 
+class PublishHint(_ServerMessage):
+    """(v2) To a publisher: whether anyone receives this video layer of yours now. Pause sending it
+    (RTCRtpSender encodings `active: false`) while `active` is false, resume when it is true."""
+
+    since: ClassVar[int] = 2
+    type: Literal["publish_hint"] = "publish_hint"
+    layer: Literal["high", "low"]
+    active: bool
+
+
 class MeetingEnded(_ServerMessage):
     """The meeting is over; the server closes the socket with code 4001 after this."""
 
@@ -321,17 +353,33 @@ class Pong(_ServerMessage):
 
 ServerMessage = Annotated[
     Welcome | Answer | IceDone | ParticipantJoined | ParticipantLeft | Layout | Speaker | HandRaised | FloorGranted
-    | Muted | SpotlightChanged | Removed | LinkStats | MediaState | Renegotiate | MeetingEnded | Ack | Error | Pong,
+    | Muted | SpotlightChanged | Removed | LinkStats | MediaState | Renegotiate | PublishHint | MeetingEnded | Ack
+    | Error | Pong,
     Field(discriminator="type")]
 server_adapter: TypeAdapter[Any] = TypeAdapter(ServerMessage)
+
+
+# The version that brought each server message type newer than version 1.
+SERVER_SINCE = {"publish_hint": 2}
 
 
 def encode(message: BaseModel) -> str:
     return message.model_dump_json(by_alias=True)
 
 
+def for_version(text: str, version: int) -> str | None:
+    """A server message encoded in the current version as a socket speaking `version` reads it; None
+    when that version has no such message type. Only sockets of older versions pay for this."""
+    data = json.loads(text)
+    if SERVER_SINCE.get(data.get("type"), 1) > version:
+        return None
+    data["v"] = version
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
 def json_schema() -> dict[str, Any]:
     """The published schema: both directions, for client authors."""
-    return {"version": VERSION,
+    return {"version": VERSION, "supported_versions": list(SUPPORTED_VERSIONS),
+            "since": {"client": CLIENT_SINCE, "server": SERVER_SINCE},
             "client": client_adapter.json_schema(by_alias=True),
             "server": server_adapter.json_schema(by_alias=True)}

@@ -86,8 +86,12 @@ def login_token(base_url: str, username: str) -> str:
 class Participant:
     """One person in a meeting: the signaling socket and (after `connect_media`) the WebRTC session."""
 
-    def __init__(self, base_url: str, meeting_id: int, username: str, shade: int = 80) -> None:
+    def __init__(self, base_url: str, meeting_id: int, username: str, shade: int = 80, *, version: int = 1,
+                 uplink_loss: float = 0.0) -> None:
+        """`version`: of the signaling protocol it speaks (1: a client written before v2). `uplink_loss`:
+        the share of its outgoing RTP packets its line loses (a real loss the server measures)."""
         self.base_url, self.meeting_id, self.username, self.shade = base_url, meeting_id, username, shade
+        self.version, self.uplink_loss = version, uplink_loss
         self.messages: list[dict[str, Any]] = []
         self._arrived = asyncio.Condition()
         self.ws: Any = None
@@ -119,7 +123,7 @@ class Participant:
     async def send(self, **message: Any) -> str:
         self._seq += 1
         ref = f"{self.username}-{self._seq}"
-        await self.ws.send(json.dumps({"v": 1, "ref": ref, **message}))
+        await self.ws.send(json.dumps({"v": self.version, "ref": ref, **message}))
         return ref
 
     async def wait_for(self, predicate, timeout: float = 20.0) -> dict[str, Any]:  # type: ignore[no-untyped-def]
@@ -171,6 +175,20 @@ class Participant:
         reply = await self.reply_to(ref, timeout=30)
         assert reply["type"] == "answer", reply
         await pc.setRemoteDescription(RTCSessionDescription(sdp=reply["sdp"], type="answer"))
+        if self.uplink_loss:
+            self._lose_uplink(pc)
+
+    def _lose_uplink(self, pc: RTCPeerConnection) -> None:
+        """Drop that share of the RTP packets this peer sends, retransmissions too, the way a bad line does."""
+        transport = pc.getTransceivers()[0].sender.transport  # bundled: one DTLS transport for all
+        send, lose, counter = transport._send_rtp, self.uplink_loss, [0]
+
+        async def lossy(data: bytes) -> None:
+            counter[0] += 1
+            if (counter[0] * lose) % 1 >= lose:  # evenly spread, no randomness
+                await send(data)
+
+        transport._send_rtp = lossy
 
     def _on_track(self, track: MediaStreamTrack) -> None:
         if track.kind != "video" or self.pc is None:

@@ -9,7 +9,7 @@ import json
 import pytest
 from starlette.websockets import WebSocketDisconnect
 
-from tests.conference.helpers import join, schedule_meeting, send, socket
+from tests.conference.helpers import join, receive_until, schedule_meeting, send, socket
 
 AV1_ONLY = ("v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n"
             "m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=rtpmap:96 AV1/90000\r\na=mid:0\r\n"
@@ -35,7 +35,7 @@ def test_malformed_messages_get_errors_and_the_socket_survives(client) -> None: 
         assert error_of(ws)["code"] == "invalid_json"
         ws.send_text("[1, 2]")
         assert error_of(ws)["code"] == "invalid_message"
-        ws.send_text(json.dumps({"v": 2, "type": "join", "role": "host"}))
+        ws.send_text(json.dumps({"v": 3, "type": "join", "role": "host"}))
         assert error_of(ws)["code"] == "unsupported_version"
         ws.send_text(json.dumps({"v": 1, "type": "dance", "ref": "r1"}))
         refused = error_of(ws)
@@ -149,3 +149,32 @@ def test_ended_meeting_refuses_joins_and_ending_disconnects_everyone(client, aut
     with socket(client, mid, "dc-vinh") as ws:
         send(ws, type="join", role="district")
         assert error_of(ws)["code"] == "meeting_ended"
+
+
+def test_version_1_clients_keep_working_and_version_2_adds_the_console_view(client) -> None:  # type: ignore[no-untyped-def]
+    mid = schedule_meeting(client)["id"]
+    with socket(client, mid, "chutoa") as old, socket(client, mid, "thuky") as new, \
+            socket(client, mid, "dc-vinh") as district:
+        join(old, mid, "host")  # a v1 client: every message it gets says v=1
+        old.send_text(json.dumps({"v": 1, "type": "view", "participants": ["dc-vinh"], "ref": "v"}))
+        refused = error_of(old)
+        assert refused["code"] == "unsupported_version" and "v=2" in refused["message"] and refused["v"] == 1
+        new.send_text(json.dumps({"v": 2, "type": "join", "role": "host", "ref": "j"}))
+        welcome = new.receive_json()
+        assert welcome["type"] == "welcome" and welcome["v"] == 2 and welcome["slots"]["video"] == 1 + 3
+        assert receive_until(old, "participant_joined")["v"] == 1
+        # A v2 socket stays v2: a v1 message on it is refused.
+        new.send_text(json.dumps({"v": 1, "type": "ping", "ref": "p"}))
+        assert error_of(new)["code"] == "unsupported_version"
+        new.send_text(json.dumps({"v": 2, "type": "view", "participants": ["dc-vinh", "dc-cualo"], "ref": "v"}))
+        assert new.receive_json() == {"v": 2, "type": "ack", "ref": "v", "for": "view"}
+        too_many = ["dc-vinh", "dc-cualo", "dc-thaihoa", "dc-kyson"]
+        new.send_text(json.dumps({"v": 2, "type": "view", "participants": too_many, "ref": "w"}))
+        refused = error_of(new)
+        assert refused["code"] == "invalid_message" and "3" in refused["message"]
+        district.send_text(json.dumps({"v": 2, "type": "join", "role": "district", "ref": "j"}))
+        assert district.receive_json()["type"] == "welcome"
+        district.send_text(json.dumps({"v": 2, "type": "view", "participants": [], "ref": "v"}))
+        assert error_of(district)["code"] == "role_not_allowed"
+        send(old, type="ping", ref="alive")
+        assert receive_until(old, "pong") == {"v": 1, "type": "pong", "ref": "alive"}

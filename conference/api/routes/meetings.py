@@ -15,9 +15,19 @@ from conference.hub import existing_hub
 from conference.journal import Attendance, aware
 from conference.models import Meeting, MeetingStatus
 from conference.record import meeting_record, timeline
-from conference.scheduling import MeetingIn, can_see, end, may_read_record, meeting_json, schedule, start
+from conference.scheduling import (
+    MeetingIn,
+    MeetingRefused,
+    can_see,
+    end,
+    may_read_record,
+    meeting_json,
+    schedule,
+    start,
+)
 from core.access import any_user, require_roles, staff
 from core.bounds import RowId
+from core.errors import Kind
 from core.people import Role, User
 from core.protocols.signaling import json_schema
 from core.record_access import REFUSAL
@@ -162,6 +172,25 @@ def meeting_stats(meeting_id: RowId, user: User = Depends(staff), session: Sessi
          "unit_name": r.user.unit.short_name if r.user.unit else None,
          "connected_since": aware(r.joined_at).isoformat(),
          "measured_at": aware(r.stats_at).isoformat() if r.stats_at else None, "link": r.stats()} for r in rows]}
+
+
+@api.get("/{meeting_id}/forwarding")
+def meeting_forwarding(meeting_id: RowId, request: Request, user: User = Depends(staff),
+                       session: Session = Depends(db)) -> dict[str, object]:
+    """What the media workers forward to each participant now: per receiving m-line the participant
+    and layer it carries and the packets it has sent (a console receives its visible page only)."""
+    _meeting(session, meeting_id, user)
+    hub = existing_hub(request)
+    participants: list[dict[str, object]] = []
+    if hub is not None and meeting_id in hub.meetings:
+        future = asyncio.run_coroutine_threadsafe(hub.forwarding(meeting_id), hub.loop)
+        try:
+            participants = future.result(timeout=15)
+        except Exception as exc:
+            log.exception("could not read the forwarding of meeting %s", meeting_id)
+            raise MeetingRefused(Kind.unavailable, "Máy chủ media không trả lời, thử lại / the media workers did "
+                                                   "not answer, retry") from exc
+    return {"meeting": meeting_id, "participants": participants}
 
 
 router.include_router(api)

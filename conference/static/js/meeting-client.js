@@ -1,8 +1,9 @@
-// The browser side of the signaling protocol v1 (see conference/protocol.py) and the WebRTC session:
+// The browser side of the signaling protocol v2 (core/protocols/signaling.py) and the WebRTC session:
 // publish what `welcome.publish` asks, receive on `welcome.slots` recvonly m-lines, and map each m-line
 // to the participant it currently carries from `layout` messages.
 
 const VIDEO_BITRATE = { high: 500000, low: 150000 };
+const PROTOCOL_VERSION = 2;
 
 export class MeetingClient extends EventTarget {
   constructor(meetingId, role) {
@@ -17,6 +18,9 @@ export class MeetingClient extends EventTarget {
     this.layout = [];
     this.seq = 0;
     this.closed = false;
+    this.senders = {};  // by published layer
+    this.paused = new Set();  // video layers the server says nobody receives
+    this.view = null;  // the tiles a console shows, as last told to the server
   }
 
   emit(type, detail) { this.dispatchEvent(new CustomEvent(type, { detail })); }
@@ -24,7 +28,7 @@ export class MeetingClient extends EventTarget {
   send(message) {
     const ref = `c${++this.seq}`;
     if (this.ws && this.ws.readyState === WebSocket.OPEN) {
-      this.ws.send(JSON.stringify({ v: 1, ref, ...message }));
+      this.ws.send(JSON.stringify({ v: PROTOCOL_VERSION, ref, ...message }));
     }
     return ref;
   }
@@ -54,6 +58,7 @@ export class MeetingClient extends EventTarget {
     switch (message.type) {
       case 'welcome':
         this.welcome = message;
+        this.view = null;  // a new socket: the console says again what it shows
         this.emit('welcome', message);
         try { await this.startMedia(); } catch (err) { this.emit('problem', String(err)); }
         break;
@@ -67,6 +72,11 @@ export class MeetingClient extends EventTarget {
         break;
       case 'renegotiate':
         await this.startMedia();
+        break;
+      case 'publish_hint':
+        (message.active ? this.paused.delete(message.layer) : this.paused.add(message.layer));
+        await this.applyPause(message.layer);
+        this.emit('publish_hint', message);
         break;
       case 'pong':
         break;
@@ -93,14 +103,16 @@ export class MeetingClient extends EventTarget {
     pc.addEventListener('connectionstatechange', () => this.emit('state', pc.connectionState));
     const audio = this.local?.getAudioTracks()[0];
     const video = this.local?.getVideoTracks()[0];
+    this.senders = {};
     for (const layer of w.publish) {
-      if (layer === 'audio' && audio) pc.addTransceiver(audio, { direction: 'sendonly' });
+      if (layer === 'audio' && audio) this.senders.audio = pc.addTransceiver(audio, { direction: 'sendonly' }).sender;
       if (layer === 'high' && video) {
-        pc.addTransceiver(video, { direction: 'sendonly', sendEncodings: [{ maxBitrate: VIDEO_BITRATE.high }] });
+        this.senders.high = pc.addTransceiver(video, { direction: 'sendonly',
+          sendEncodings: [{ maxBitrate: VIDEO_BITRATE.high, active: !this.paused.has('high') }] }).sender;
       }
       if (layer === 'low' && video) {
-        pc.addTransceiver(video.clone(), { direction: 'sendonly',
-          sendEncodings: [{ maxBitrate: VIDEO_BITRATE.low, scaleResolutionDownBy: 2 }] });
+        this.senders.low = pc.addTransceiver(video.clone(), { direction: 'sendonly',
+          sendEncodings: [{ maxBitrate: VIDEO_BITRATE.low, scaleResolutionDownBy: 2, active: !this.paused.has('low') }] }).sender;
       }
     }
     for (let i = 0; i < w.slots.video; i++) pc.addTransceiver('video', { direction: 'recvonly' });
@@ -109,6 +121,27 @@ export class MeetingClient extends EventTarget {
     await pc.setLocalDescription(await pc.createOffer());
     await this.gathered(pc);
     this.send({ type: 'offer', sdp: pc.localDescription.sdp });
+  }
+
+  // A layer nobody receives is not encoded or sent (the server's `publish_hint`); it resumes, with
+  // a keyframe, as soon as someone shows it again.
+  async applyPause(layer) {
+    const sender = this.senders[layer];
+    if (!sender) return;
+    const params = sender.getParameters();
+    if (!params.encodings || !params.encodings.length) return;
+    const active = !this.paused.has(layer);
+    if (params.encodings.every((e) => e.active === active)) return;
+    params.encodings.forEach((e) => { e.active = active; });
+    try { await sender.setParameters(params); } catch (err) { /* renegotiating: the new offer applies it */ }
+  }
+
+  // The tiles a console shows now: only their low tracks are forwarded to it.
+  setView(participants) {
+    const key = JSON.stringify(participants);
+    if (!this.welcome || key === this.view) return;
+    this.view = key;
+    this.send({ type: 'view', participants });
   }
 
   preferCodec(pc, codec) {

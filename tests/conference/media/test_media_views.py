@@ -41,6 +41,16 @@ def test_host_and_observer_see_speaker_high_and_every_district_low() -> None:
     assert state.video_sources("ops", 5) == expected + [None]
 
 
+def test_a_console_page_gets_only_its_tiles_low_tracks_in_its_order() -> None:
+    state = _room()
+    state.featured = ["dc-3"]
+    # The console shows a page with dc-3, an absent unit and dc-1: dc-2's low track is not among its sources.
+    assert state.video_sources("chair", 4, ["dc-3", "xa-vang", "dc-1"]) == [
+        ("dc-3", "high"), ("dc-3", "low"), None, ("dc-1", "low")]
+    # The list view shows no tile: only the speaker remains.
+    assert state.video_sources("chair", 4, []) == [("dc-3", "high"), None, None, None]
+
+
 def test_spotlight_overrides_the_voice_activated_speaker() -> None:
     state = _room()
     state.featured = ["dc-3"]
