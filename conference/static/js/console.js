@@ -5,7 +5,6 @@
 // (`view`), so the media workers forward those low tracks alone and the other units pause theirs.
 import { MeetingClient, attach, labels, playAudio, showError } from './meeting-client.js';
 import { showEnded } from './ended.js';
-import { showEnded } from './ended.js';
 
 const root = document.getElementById('console');
 const L = labels();
