@@ -32,6 +32,7 @@ from core.protocols.signaling import (
     Speaker,
 )
 
+from .archive import live as archive_live
 from .floor import who_speaks
 from .journal import add_action, close_attendance, from_epoch, speaker_changed, stop_speaking, store_stats
 from .linkstats import LinkMeter
@@ -45,6 +46,7 @@ from .media.messages import (
     Event,
     LayoutEvent,
     PublishHintEvent,
+    RecordingStoppedEvent,
     SpeakerEvent,
     StatsEvent,
     WorkerLostEvent,
@@ -346,6 +348,8 @@ class Hub:
 
     async def end_meeting(self, meeting_id: int, by: str) -> None:
         """Everyone is told and disconnected; the record was already closed by `scheduling.end`."""
+        # The recorders stop and the archive is sealed in the background, whoever is still connected.
+        archive_live.meeting_ended(self, meeting_id, f"meeting-{meeting_id}")
         live = self.meetings.get(meeting_id)
         if live is None and not self.state.shared:
             return
@@ -495,6 +499,8 @@ class Hub:
                     conn.send(Renegotiate(reason="media_failed"))
         elif isinstance(event, StatsEvent):
             await self._on_stats(live, [sample.model_dump() for sample in event.participants])
+        elif isinstance(event, RecordingStoppedEvent):
+            await archive_live.recording_stopped(self, live.id, event.reason, event.worker)
 
     async def forwarding(self, meeting_id: int) -> list[dict[str, Any]]:
         """What the workers forward to each participant of the meeting now (nothing before media)."""

@@ -148,6 +148,7 @@ class LiveMeeting:
     video_codec: str
     invited: set[int]
     connections: dict[str, Connection] = field(default_factory=dict)
+    record: bool = True  # the meeting's archive is recorded (scheduling form)
 
     @property
     def room_id(self) -> str:
@@ -165,6 +166,7 @@ class LiveMeeting:
         self.secretary = meeting.secretary.username if meeting.secretary else None
         self.chair_id, self.secretary_id = meeting.chair_id, meeting.secretary_id
         self.video_codec, self.invited = meeting.video_codec, meeting.invited_ids()
+        self.record = meeting.record
 
     def info(self) -> MeetingInfo:
         return MeetingInfo(id=self.id, title=self.title, place=self.place, status=self.status,  # type: ignore[arg-type]

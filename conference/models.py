@@ -5,11 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base
 from core.people import User
+
+
+class MeetingKind(StrEnum):
+    giao_ban = "giao_ban"  # the regular briefing
+    chuyen_de = "chuyen_de"  # a meeting on one subject
+    khan = "khan"  # an urgent meeting (storms, floods)
 
 
 class MeetingStatus(StrEnum):
@@ -27,6 +33,10 @@ class Meeting(Base):
     scheduled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     status: Mapped[str] = mapped_column(String(20), default=MeetingStatus.scheduled.value, index=True)
     video_codec: Mapped[str] = mapped_column(String(10), default="vp8")
+    # Recorded by default (the archive); the scheduling form may turn it off. The kind sets how long
+    # the recording is kept (settings.archive_retention_days).
+    record: Mapped[bool] = mapped_column(Boolean, default=True)
+    kind: Mapped[str] = mapped_column(String(20), default="giao_ban")
     chair_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     secretary_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))

@@ -18,7 +18,7 @@ from core.record_access import MeetingCircle
 from core.units import Unit, unit_order
 
 from .journal import add_action, close_all_attendance, stop_speaking
-from .models import AgendaItem, Invitation, Meeting, MeetingStatus
+from .models import AgendaItem, Invitation, Meeting, MeetingKind, MeetingStatus
 
 
 class MeetingRefused(DomainError):
@@ -40,6 +40,9 @@ class MeetingIn(BaseModel):
     secretary: str | None = Field(default=None, max_length=64, description="username of the secretary")
     invited: list[str] = Field(min_length=1, max_length=200, description="endpoint usernames, e.g. dc-vinh")
     video_codec: str = Field(default="vp8", pattern="^(vp8|h264)$")
+    record: bool = Field(default=True, description="Record the meeting's archive (sealed by the minutes)")
+    kind: MeetingKind = Field(default=MeetingKind.giao_ban, description="giao_ban (regular briefing), chuyen_de "
+                              "(one subject) or khan (urgent): how long the recording is kept")
 
     @field_validator("scheduled_at")
     @classmethod
@@ -73,7 +76,8 @@ def schedule(session: Session, body: MeetingIn, actor: User, *, ip: str = "") ->
     if wrong:
         raise MeetingRefused(Kind.invalid, "invited: không phải điểm cầu / not endpoint accounts: " + ", ".join(wrong))
     meeting = Meeting(title=body.title.strip(), place=body.place.strip(), scheduled_at=body.scheduled_at,
-                      status=MeetingStatus.scheduled.value, video_codec=body.video_codec, chair_id=chair.id,
+                      status=MeetingStatus.scheduled.value, video_codec=body.video_codec, record=body.record,
+                      kind=body.kind.value, chair_id=chair.id,
                       secretary_id=secretary.id if secretary else None, created_by_id=actor.id,
                       created_at=datetime.now(UTC))
     meeting.agenda = [AgendaItem(position=i + 1, title=item.title.strip(), presenter=item.presenter.strip(),
@@ -82,7 +86,7 @@ def schedule(session: Session, body: MeetingIn, actor: User, *, ip: str = "") ->
     session.add(meeting)
     session.flush()
     record(session, actor=actor.username, action="meeting.schedule", target=f"meeting:{meeting.id}",
-           detail={"title": meeting.title, "invited": len(names)}, ip=ip)
+           detail={"title": meeting.title, "invited": len(names), "record": meeting.record}, ip=ip)
     return meeting
 
 
@@ -161,6 +165,7 @@ def meeting_json(meeting: Meeting, units: dict[int, Unit] | None = None) -> dict
     return {
         "id": meeting.id, "title": meeting.title, "place": meeting.place,
         "scheduled_at": _iso(meeting.scheduled_at), "status": meeting.status, "video_codec": meeting.video_codec,
+        "record": meeting.record, "kind": meeting.kind,
         "started_at": _iso(meeting.started_at), "ended_at": _iso(meeting.ended_at),
         "chair": person(meeting.chair), "secretary": person(meeting.secretary),
         "agenda": [{"position": a.position, "title": a.title, "presenter": a.presenter, "minutes": a.minutes}

@@ -22,6 +22,7 @@ from core.bounds import MAX_ROW_ID
 from core.people import Role, User
 from core.protocols import signaling as p
 
+from .archive import live as archive_live
 from .controls import UNAVAILABLE, host_control, raise_hand
 from .hub import RESUME_GRACE_SECONDS, Hub, hub_for
 from .journal import close_attendance, close_stale, from_epoch, open_attendance, stop_speaking
@@ -384,6 +385,8 @@ async def negotiate(hub: Hub, live: LiveMeeting, conn: Connection, sdp: str, ref
                 conn.in_media = False
                 with contextlib.suppress(MediaError):  # whatever the reason, that session is gone or going
                     await media.remove_participant(live.room_id, pid)
+            if live.record:
+                await archive_live.record_room(hub, live.id, live.room_id, media)
             try:
                 answer = await media.add_participant(live.room_id, pid, conn.role or "observer", sdp,
                                                      video_codec=live.video_codec, view=conn.view)

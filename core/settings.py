@@ -64,6 +64,13 @@ class Settings(BaseSettings):
                                 "* for any); empty = proxy headers are ignored")
     trusted_origins: list[str] = Field(
         default_factory=list, description="Other sites (https://host) whose pages may post to this one")
+    archive_min_free_bytes: int = Field(
+        default=2 << 30, ge=0, description="Meeting recording stops (alert on /ops, the meeting goes on) when the "
+                                           "disk holding var_dir has less free space than this")
+    archive_retention_days: dict[str, int] = Field(
+        default_factory=lambda: {"giao_ban": 730, "chuyen_de": 1825, "khan": 3650},
+        description="How long each kind of meeting's recordings are kept after the meeting (giaoban archive prune); "
+                    "a kind not listed is kept for ever")
     start_demo_fleet: bool = False
     start_demo_cameras: bool = True
 
@@ -85,6 +92,11 @@ class Settings(BaseSettings):
     @property
     def files_dir(self) -> Path:
         return self.var_dir / "files"
+
+    @property
+    def recordings_dir(self) -> Path:
+        """Where recorders write while a meeting runs; sealed files move to the file store."""
+        return self.var_dir / "recordings"
 
 
 def _stored_secret(path: Path) -> str:

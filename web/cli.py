@@ -20,6 +20,7 @@ from core.province import create_user, endpoints, load_config
 from core.settings import Settings, get_settings
 from core.units import Unit
 from web import areas
+from web.archive_cli import app as archive_app
 from web.demo import demo_accounts, demo_password, seed
 from web.supervisor import Child, Supervisor, giaoban_argv
 
@@ -33,7 +34,7 @@ user_app = typer.Typer(help="People and their roles.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks: each prints its figures and writes JSON.", no_args_is_help=True)
 for sub, name in ((db_app, "db"), (demo_app, "demo"), (user_app, "user"), (audit_app, "audit"),
-                  (bench_app, "bench")):
+                  (bench_app, "bench"), (archive_app, "archive")):
     app.add_typer(sub, name=name)
 
 

@@ -13,6 +13,7 @@ from core.audit import record as audit
 from core.errors import DomainError, Kind
 from core.people import Role, User
 from core.units import Unit, UnitKind
+from documents.minutes import archive_seal
 from documents.minutes.content import MinutesContent, initial_content
 from documents.minutes.form_fields import with_fields
 from documents.minutes.layout import Issuer, render
@@ -125,7 +126,11 @@ def unsigned_pdf(session: Session, minutes: Minutes) -> bytes:
     """The draft as it would be signed: Decree 30 layout plus the empty signature and number fields."""
     unit = session.get(Unit, minutes.unit_id)
     assert unit is not None
-    rendered = render(source_of(minutes), content_of(minutes), issuer_of(unit))
+    source = source_of(minutes)
+    sha = archive_seal.manifest_hash(session, minutes.meeting_id)
+    if sha:  # printed before anyone signs, so the signatures cover it
+        source = source.model_copy(update={"archive_manifest_sha256": sha})
+    rendered = render(source, content_of(minutes), issuer_of(unit))
     return with_fields(rendered.pdf, rendered.boxes)
 
 

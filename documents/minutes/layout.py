@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from documents.minutes.archive_seal import SEAL_LABEL
 from documents.minutes.content import MinutesContent
 from documents.minutes.source import MinutesSource, UnitAttendance
 from documents.minutes.typeface import FAMILY, STYLES, font_file
@@ -286,6 +287,10 @@ def render(source: MinutesSource, content: MinutesContent, issuer: Issuer, numbe
                  secretary.full_name + (f", {secretary.position}" if secretary.position else "") + ".")
     _body(doc, source, content)
     doc.ln(2)
+    if source.archive_manifest_sha256:
+        doc.ln(1)
+        doc.para(SEAL_LABEL, "I", 11)
+        doc.para(source.archive_manifest_sha256, "", 9)
     doc.para(f"Cuộc họp kết thúc vào {spelled(source.ended_at)}./.", "", 13)
     boxes = _signatures(doc, source)
     _recipients(doc, content)

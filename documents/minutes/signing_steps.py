@@ -24,6 +24,7 @@ from core.units import Unit
 from documents import numbering
 from documents.clock import local_date
 from documents.filestore import store_for
+from documents.minutes import archive_seal
 from documents.minutes.drafts import MinutesError, content_of, current_pdf, get, source_of
 from documents.minutes.models import Minutes, MinutesSignature, MinutesStatus, SignatoryRole
 from documents.minutes.registration import recipient_units
@@ -110,6 +111,10 @@ def sign(read: sessionmaker[Session], write: sessionmaker[Session], *, minutes_i
     with read() as session:
         minutes = get(session, minutes_id)
         role = role_for(minutes, user)
+        if minutes.pdf is None and archive_seal.still_sealing(session, minutes.meeting_id):
+            raise MinutesError(Kind.conflict, "Bản ghi cuộc họp đang được niêm phong, vui lòng ký sau ít giây / the "
+                               "meeting's recording is still being sealed: its hash goes into the minutes before "
+                               "the first signature; try again in a few seconds")
         pdf = current_pdf(session, minutes)
         version = minutes.version
         signatory = _signatory(session, minutes, user, role)

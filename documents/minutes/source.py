@@ -60,6 +60,8 @@ class MinutesSource(BaseModel):
     absent: list[str] = Field(default_factory=list, description="Invited units that never connected")
     speaking: list[SpeakingTime] = Field(default_factory=list)
     host_actions: list[HostAction] = Field(default_factory=list)
+    # The recording's seal (documents.minutes.archive_seal), filled in when the PDF is made.
+    archive_manifest_sha256: str | None = Field(default=None, pattern="^[0-9a-f]{64}$")
 
     @model_validator(mode="after")
     def _ends_after_start(self) -> MinutesSource:

@@ -13,6 +13,7 @@ if (form) {
     const body = {
       title: data.get('title'), place: data.get('place'), scheduled_at: data.get('scheduled_at'),
       chair: data.get('chair'), secretary: data.get('secretary') || null, agenda, invited: data.getAll('invited'),
+      record: data.get('record') === 'on', kind: data.get('kind') || 'giao_ban',
     };
     const response = await fetch('/api/meetings', {
       method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),

@@ -1,0 +1,92 @@
+"""The archive's part in a live meeting, called by the signaling layer: recording starts with the
+first media session of a recorded meeting (and is said again at each, so that a media worker that
+restarted records again), and when the meeting ends the recorders close their files and the
+archive is sealed in the background (`seal.py`); a recording stopped by low disk becomes an
+event on the bus, which the operations center turns into an alert."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from core.filestore import FileStore
+
+from ..media.errors import MediaError
+from ..models import Meeting
+from .seal import begin, recording_dir, seal, wait_until_closed
+
+log = logging.getLogger(__name__)
+_sealing: set[asyncio.Task[None]] = set()  # kept here: the hub cancels its own tasks when media goes idle
+
+
+async def record_room(hub: Any, meeting_id: int, room_id: str, media: Any) -> None:
+    """Before a participant's media session: make the archive row and tell the workers to record."""
+    settings = hub.settings
+
+    def open_archive(session: Session) -> str | None:
+        meeting = session.get(Meeting, meeting_id)
+        row = begin(session, meeting, settings.recordings_dir) if meeting is not None else None
+        return row.directory if row is not None and row.state == "recording" else None
+
+    directory = await hub.db(open_archive)
+    if directory is None:
+        return
+    try:
+        await media.record(room_id, directory, settings.archive_min_free_bytes)
+    except MediaError as exc:  # the meeting goes on unrecorded rather than not at all
+        log.error("meeting %s: recording could not start: %s", meeting_id, exc.message)
+
+
+def meeting_ended(hub: Any, meeting_id: int, room_id: str) -> None:
+    """Stop the recorders and seal the archive, in the background."""
+    task = asyncio.ensure_future(_seal_after_end(hub, meeting_id, room_id))
+    _sealing.add(task)
+    task.add_done_callback(_sealing.discard)
+
+
+async def _seal_after_end(hub: Any, meeting_id: int, room_id: str) -> None:
+    settings = hub.settings
+    try:
+        media = await hub.media()
+        await media.record(room_id, None)
+    except MediaError as exc:
+        log.warning("meeting %s: could not tell the recorders to stop (%s); sealing what they wrote",
+                    meeting_id, exc.message)
+    directory = recording_dir(settings.recordings_dir, meeting_id)
+    await asyncio.to_thread(wait_until_closed, directory)
+    store = FileStore(settings.files_dir)
+
+    def seal_now(session: Session) -> tuple[str, str | None] | None:
+        row = seal(session, meeting_id, store, dict(settings.archive_retention_days), 0.0)
+        return None if row is None else (row.state, row.manifest_sha256)
+
+    try:
+        sealed = await hub.db(seal_now)
+    except Exception:
+        log.exception("meeting %s: sealing the archive failed", meeting_id)
+        return
+    if sealed is not None and sealed[1]:
+        await hub.publish("conference.archive", {"meeting": meeting_id, "status": sealed[0], "manifest": sealed[1]})
+
+
+async def recording_stopped(hub: Any, meeting_id: int, reason: str, worker: int) -> None:
+    """A worker's recorder stopped (low disk): noted on the archive, told to the operations center."""
+    def note(session: Session) -> None:
+        from .models import MeetingArchive
+
+        row = session.get(MeetingArchive, meeting_id)
+        if row is not None and reason not in row.reason:
+            row.reason = (row.reason + "; " if row.reason else "") + reason
+
+    await hub.db(note)
+    await hub.publish("conference.recording", {"meeting": meeting_id, "status": "stopped", "reason": reason,
+                                               "worker": worker})
+
+
+async def wait_for_sealing() -> None:
+    """For tests and shutdown: until every seal started here has finished."""
+    while _sealing:
+        await asyncio.wait(list(_sealing))
