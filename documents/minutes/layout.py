@@ -289,7 +289,7 @@ def render(source: MinutesSource, content: MinutesContent, issuer: Issuer, numbe
     doc.ln(2)
     if source.archive_manifest_sha256:
         doc.ln(1)
-        doc.para(SEAL_LABEL, "I", 11)
+        doc.para(SEAL_LABEL, "", 11)
         doc.para(source.archive_manifest_sha256, "", 9)
     doc.para(f"Cuộc họp kết thúc vào {spelled(source.ended_at)}./.", "", 13)
     boxes = _signatures(doc, source)

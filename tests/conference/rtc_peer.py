@@ -59,6 +59,11 @@ class Picture(MediaStreamTrack):
         self._start = time.time()
 
     async def recv(self) -> av.VideoFrame:
+        if self._n == 0:
+            # The clock starts with the first frame asked for, as a running camera's would: started
+            # at construction, the frames owed for the time the connection took would come out in
+            # a burst with old timestamps.
+            self._start = time.time()
         self._n += 1
         await asyncio.sleep(max(0.0, self._start + self._n / 15 - time.time()))
         w, h = self._size

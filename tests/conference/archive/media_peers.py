@@ -14,25 +14,14 @@ from conference.media.client import MediaClient
 from tests.conference.rtc_peer import Picture, Voice
 
 
-class LivePicture(Picture):
-    """The small picture, its clock started by the first frame asked for (as a camera's would be
-    running already): the base picture's clock starts when it is made, and the frames it owes
-    for the time the connection took come out in a burst with old timestamps."""
-
-    async def recv(self):  # type: ignore[no-untyped-def]
-        if self._n == 0:
-            self._start = time.time()
-        return await super().recv()
-
-
 class Peer:
     def __init__(self, shade: int, video_slots: int = 2, low: bool = False) -> None:
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
         self.voice = Voice()
         self.pc.addTransceiver(self.voice, direction="sendonly")
-        self.pc.addTransceiver(LivePicture(shade), direction="sendonly")
+        self.pc.addTransceiver(Picture(shade), direction="sendonly")
         if low:
-            self.pc.addTransceiver(LivePicture(shade), direction="sendonly")
+            self.pc.addTransceiver(Picture(shade), direction="sendonly")
         for _ in range(video_slots):
             self.pc.addTransceiver("video", direction="recvonly")
         self.pc.addTransceiver("audio", direction="recvonly")
