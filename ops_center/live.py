@@ -51,7 +51,7 @@ REFRESH_S = 2.0
 # that forgot it) would otherwise look live while showing an old state.
 HEARTBEAT_S = 10.0
 KPI_MAX_AGE_S = 15.0
-ALERT_PREFIXES = ("conference.left", "conference.joined", "conference.meeting", "documents.")
+ALERT_PREFIXES = ("conference.left", "conference.joined", "conference.meeting", "conference.recording", "documents.")
 DOSSIER_POLL_S = 300.0
 LOGIN_POLL_S = 2.0
 LOGIN_ACTIONS = ("auth.locked", "auth.throttled")

@@ -22,6 +22,7 @@ class AlertKind(StrEnum):
     DOSSIER_DUE = "dossier_due"
     URGENT_DOCUMENT = "urgent_document"
     LOGIN_ATTACK = "login_attack"
+    RECORDING_STOPPED = "recording_stopped"
 
 
 class Severity(StrEnum):
@@ -38,6 +39,7 @@ KIND_TITLES = {
     AlertKind.DOSSIER_DUE: "Hồ sơ sắp quá hạn",
     AlertKind.URGENT_DOCUMENT: "Văn bản hỏa tốc chưa được chỉ đạo",
     AlertKind.LOGIN_ATTACK: "Đăng nhập sai nhiều lần",
+    AlertKind.RECORDING_STOPPED: "Dừng ghi hình cuộc họp (cuộc họp vẫn tiếp tục)",
 }
 
 
@@ -70,6 +72,7 @@ DEFAULT_RULES: dict[AlertKind, RuleConfig] = {
     AlertKind.URGENT_DOCUMENT: RuleConfig(AlertKind.URGENT_DOCUMENT, severity=Severity.CRITICAL,
                                           params={"urgencies": list(URGENT)}),
     AlertKind.LOGIN_ATTACK: RuleConfig(AlertKind.LOGIN_ATTACK, severity=Severity.CRITICAL),
+    AlertKind.RECORDING_STOPPED: RuleConfig(AlertKind.RECORDING_STOPPED, severity=Severity.CRITICAL),
 }
 
 
@@ -143,6 +146,14 @@ def evaluate(topic: str, payload: dict[str, Any], rules: dict[AlertKind, RuleCon
             out.append(draft(r, f"endpoint_offline:{meeting}:{who}", f"endpoint:{who}", label,
                              {"meeting": meeting, "participant": who, "unit": payload.get("unit")},
                              resolve=topic == "conference.joined"))
+    elif topic == "conference.recording":
+        # A media worker's recorder stopped (low disk): the meeting goes on unrecorded; one alert per meeting.
+        r = rule(AlertKind.RECORDING_STOPPED)
+        meeting = payload.get("meeting")
+        if r and meeting is not None and payload.get("status") == "stopped":
+            out.append(draft(r, f"recording_stopped:{meeting}", f"meeting:{meeting}",
+                             f"cuộc họp số {meeting}: {payload.get('reason', '')}",
+                             {"meeting": meeting, "reason": payload.get("reason"), "worker": payload.get("worker")}))
     elif topic in ("dossiers.due_soon", "dossiers.resolved"):
         r = rule(AlertKind.DOSSIER_DUE)
         dossier = payload.get("id", payload.get("dossier_id"))

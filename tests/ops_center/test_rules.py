@@ -71,3 +71,11 @@ def test_night_motion_on_one_camera_is_one_alert_key():
     keys = {d.key for i in range(3) for d in evaluate(
         "ops.motion.start", {"camera_id": "3", "event_id": f"e{i}", "at": _at(23)}, DEFAULT_RULES)}
     assert keys == {"motion_night:3"}
+
+
+def test_a_stopped_recording_raises_one_alert_per_meeting():
+    payload = {"meeting": 7, "status": "stopped", "reason": "low disk: 1 bytes free", "worker": 0}
+    [d] = evaluate("conference.recording", payload, DEFAULT_RULES)
+    assert d.kind == AlertKind.RECORDING_STOPPED and d.key == "recording_stopped:7" and not d.resolve
+    assert "low disk" in d.title and d.severity == "critical"
+    assert evaluate("conference.recording", {**payload, "status": "started"}, DEFAULT_RULES) == []

@@ -156,3 +156,39 @@ async def test_recorded_meeting_sealed_by_its_minutes(live_server: str, media_wo
     victim.write_bytes(bytes(data[: len(data) // 3]))
     result = verify_archive(session, mid, store)
     assert result.first_mismatch.startswith("dc-vinh-audio.webm: truncated")
+
+
+async def test_low_disk_stops_the_recording_not_the_meeting(live_server: str, media_workers: int,  # type: ignore[no-untyped-def]
+                                                            settings) -> None:
+    """Below the free-space limit the recorders stop: an alert on /ops names the meeting, media
+    goes on, and the archive sealed at the end says why it is short."""
+    settings.archive_min_free_bytes = 1 << 62  # more than any disk has free
+    secretary, chair = api(live_server, "thuky"), api(live_server, "chutoa")
+    admin = api(live_server, "admin")
+    mid = secretary.post("/api/meetings", json={
+        "title": "Giao ban khi đĩa đầy", "scheduled_at": "2026-12-06T09:00:00+07:00", "chair": "chutoa",
+        "secretary": "thuky", "invited": ["dc-vinh"]}).json()["id"]
+    chair.post(f"/api/meetings/{mid}/start")
+    people: list[Participant] = []
+    try:
+        host, _ = await joined(live_server, mid, "chutoa", "host", 200)
+        vinh, _ = await joined(live_server, mid, "dc-vinh", "district", 60)
+        people += [host, vinh]
+
+        def alerted() -> bool:
+            return any(a["kind"] == "recording_stopped" and a["detail"].get("meeting") == mid
+                       for a in admin.get("/api/ops/alerts").json())
+
+        await until(alerted, 30, "the recording alert on /ops")
+        before = vinh.frames_from("chutoa")
+        await until(lambda: vinh.frames_from("chutoa") > before + 10, 20, "the meeting going on")
+        await host.send(type="end_meeting")
+        await until(lambda: host.closed_code == 4001, 10, "the end")
+    finally:
+        for person in people:
+            await person.close()
+    deadline = time.time() + 60
+    while (view := chair.get(f"/api/meetings/{mid}/archive").json())["state"] != "sealed":
+        assert time.time() < deadline, view
+        await asyncio.sleep(0.5)
+    assert "low disk" in view["reason"]
