@@ -15,7 +15,7 @@ from core.i18n import language_of, register
 from core.pages import render
 from core.people import Role, User
 from core.request_db import db
-from core.units import unit_order
+from core.units import meeting_point_order
 
 from .models import Meeting, MeetingStatus
 from .record import meeting_record
@@ -154,7 +154,7 @@ def meetings_page(request: Request, user: User = Depends(any_user), session: Ses
                                       .order_by(User.role, User.full_name)).scalars())
         endpoints = list(session.execute(select(User).where(User.role == Role.endpoint, User.active)
                                          .order_by(User.username)).scalars())
-        endpoints.sort(key=lambda u: unit_order(u.unit.code if u.unit else None))
+        endpoints.sort(key=lambda u: meeting_point_order(u.unit))
     return render(request, "conference/meetings.html", {
         "meetings": [meeting_json(m) for m in meetings], "can_schedule": can_schedule,
         "chairs": [u for u in people if u.role == Role.chair],

@@ -15,7 +15,7 @@ from core.bounds import Moment
 from core.errors import DomainError, Kind
 from core.people import Role, User
 from core.record_access import MeetingCircle
-from core.units import Unit, unit_order
+from core.units import Unit, meeting_point_order
 
 from .journal import add_action, close_all_attendance, stop_speaking
 from .models import AgendaItem, Invitation, Meeting, MeetingKind, MeetingStatus
@@ -170,7 +170,8 @@ def meeting_json(meeting: Meeting, units: dict[int, Unit] | None = None) -> dict
         "chair": person(meeting.chair), "secretary": person(meeting.secretary),
         "agenda": [{"position": a.position, "title": a.title, "presenter": a.presenter, "minutes": a.minutes}
                    for a in meeting.agenda],
-        "invited": sorted((invited(i) for i in meeting.invitations), key=lambda e: unit_order(e["unit"])),
+        # The province's order of meeting points, districts first (the console's tiles follow it).
+        "invited": [invited(i) for i in sorted(meeting.invitations, key=lambda i: meeting_point_order(i.user.unit))],
     }
 
 

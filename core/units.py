@@ -52,6 +52,20 @@ def unit_order(code: str | None) -> tuple[str, ...]:
     return tuple(reversed((code or "").split(".")))
 
 
+# Meeting points as the province lists them: the districts (or communes) first, then the provincial
+# bodies, then the departments; within each, by code.
+_MEETING_POINT_RANK = {UnitKind.district: 0, UnitKind.commune: 0, UnitKind.provincial_body: 1,
+                       UnitKind.department: 2}
+
+
+def meeting_point_order(unit: Unit | None) -> tuple[int, tuple[str, ...]]:
+    """Sort key of units as meeting points (console tiles, invitation lists, the endpoint registry)."""
+    if unit is None:
+        return (9, ())
+    return (_MEETING_POINT_RANK.get(UnitKind(unit.kind), 3) if unit.kind in UnitKind.__members__ else 3,
+            unit_order(unit.code))
+
+
 def units_acted_for(session: Session, unit_id: int | None) -> tuple[frozenset[int], int | None]:
     """The units a person of `unit_id` works for, and the one whose registers they keep first: their own
     unit, and for the office of a unit (VP UBND tỉnh) that unit too (its clerk registers the People's

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.people import Role, User
+from core.units import meeting_point_order
 from endpoints.meeting_view import live_meetings
 from endpoints.models import EndpointAlert, EndpointHealth
 
@@ -69,6 +70,9 @@ class RegistryRow:
     quality: str | None
     health: EndpointHealth | None
     alert: EndpointAlert | None
+    client: str | None = None  # "agent" (reports its health) or "browser" (the room page), while connected
+    due_meeting_title: str | None = None
+    alert_title: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         h = self.health
@@ -76,7 +80,7 @@ class RegistryRow:
             "username": self.username, "name": self.name, "unit": self.unit, "unit_name": self.unit_name,
             "online": self.online, "last_seen": self.last_seen.isoformat() if self.last_seen else None,
             "status": self.status, "meeting_id": self.meeting_id, "meeting_title": self.meeting_title,
-            "due_meeting_id": self.due_meeting_id, "quality": self.quality,
+            "due_meeting_id": self.due_meeting_id, "quality": self.quality, "client": self.client,
             "camera": h.camera if h else None, "microphone": h.microphone if h else None,
             "cpu_pct": h.cpu_pct if h else None, "bitrate_out_kbps": h.bitrate_out_kbps if h else None,
             "bitrate_in_kbps": h.bitrate_in_kbps if h else None, "loss_pct": h.loss_pct if h else None,
@@ -89,8 +93,10 @@ class RegistryRow:
 
 
 def endpoint_users(session: Session) -> list[User]:
-    return list(session.execute(select(User).where(User.role == Role.endpoint.value).order_by(User.username))
-                .scalars())
+    """In the province's order of units (districts first), not by login name."""
+    users = list(session.execute(select(User).where(User.role == Role.endpoint.value).order_by(User.username))
+                 .scalars())
+    return sorted(users, key=lambda u: meeting_point_order(u.unit))
 
 
 def registry(session: Session, now: datetime | None = None) -> list[RegistryRow]:
@@ -102,16 +108,30 @@ def registry(session: Session, now: datetime | None = None) -> list[RegistryRow]
     rows = []
     for user in endpoint_users(session):
         h = health.get(user.id)
-        seen = aware(h.last_seen) if h else None
-        online = seen is not None and now - seen <= OFFLINE_AFTER
+        reported = aware(h.last_seen) if h else None
+        agent_online = reported is not None and now - reported <= OFFLINE_AFTER
         attending = meetings.attending.get(user.id)
+        # The unit's meeting point is connected if its agent reports, or if it is in a meeting from
+        # the browser room (which sends no health reports); last seen is the later of both.
+        attended = now if attending is not None else meetings.last_attended.get(user.id)
+        seen = max((m for m in (reported, attended) if m is not None), default=None)
+        online = agent_online or attending is not None
+        client = ("agent" if agent_online else "browser") if online else None
         due = meetings.invited.get(user.id, [])
         meeting_id = attending if attending is not None else (h.meeting_id if h and online else None)
-        status = (h.status if h else "never_seen") if online else "offline"
-        quality = link_quality(h.loss_pct, h.rtt_ms) if h and online and status == "in_meeting" else None
+        if not online:
+            status = "offline"
+        elif agent_online and h is not None:
+            status = h.status
+        else:
+            status = "in_meeting"
+        quality = link_quality(h.loss_pct, h.rtt_ms) if h and agent_online and status == "in_meeting" else None
         rows.append(RegistryRow(
             username=user.username, name=user.full_name, unit=user.unit.code if user.unit else None,
             unit_name=user.unit.short_name if user.unit else None, online=online, last_seen=seen, status=status,
             meeting_id=meeting_id, meeting_title=meetings.titles.get(meeting_id) if meeting_id else None,
-            due_meeting_id=due[0] if due else None, quality=quality, health=h, alert=alerts.get(user.id)))
+            due_meeting_id=due[0] if due else None, quality=quality, health=h,
+            alert=alerts.get(user.id), client=client,
+            due_meeting_title=meetings.titles.get(due[0]) if due else None,
+            alert_title=meetings.titles.get(alerts[user.id].meeting_id) if user.id in alerts else None))
     return rows

@@ -8,8 +8,8 @@ PHRASES = {
     "endpoints.title": ("Điểm cầu trực tuyến", "Meeting endpoints"),
     "endpoints.summary": ("{online}/{total} điểm cầu đang trực tuyến", "{online} of {total} endpoints online"),
     "endpoints.alerts": ("Cảnh báo", "Alerts"),
-    "endpoints.alert_line": ("{name} chưa kết nối nhưng có lịch trong cuộc họp số {meeting}",
-                             "{name} is offline but due in meeting {meeting}"),
+    "endpoints.alert_line": ("{name} chưa kết nối nhưng có lịch trong cuộc họp “{meeting}”",
+                             "{name} is offline but due in the meeting “{meeting}”"),
     "endpoints.no_alerts": ("Không có cảnh báo", "No alerts"),
     "endpoints.col.endpoint": ("Điểm cầu", "Endpoint"),
     "endpoints.col.state": ("Trạng thái", "State"),
@@ -21,6 +21,7 @@ PHRASES = {
     "endpoints.online": ("Trực tuyến", "Online"),
     "endpoints.offline": ("Mất kết nối", "Offline"),
     "endpoints.never": ("Chưa từng kết nối", "Never seen"),
+    "endpoints.client.browser": ("vào từ phòng họp trên trình duyệt", "joined from the browser room"),
     "endpoints.status.waiting": ("Chờ cuộc họp", "Waiting for a meeting"),
     "endpoints.status.joining": ("Đang vào họp", "Joining"),
     "endpoints.status.in_meeting": ("Đang họp", "In the meeting"),
@@ -36,7 +37,7 @@ PHRASES = {
     "endpoints.device.test": ("tín hiệu thử", "test signal"),
     "endpoints.device.lost": ("MẤT", "LOST"),
     "endpoints.device.off": ("tắt", "off"),
-    "endpoints.due": ("Có lịch họp số {meeting}", "Due in meeting {meeting}"),
+    "endpoints.due": ("Có lịch họp: {meeting}", "Due in: {meeting}"),
     "endpoints.rejoins": ("{n} lần tự kết nối lại", "{n} automatic rejoins"),
 }
 

@@ -94,3 +94,10 @@ def test_demo_seed_schedules_this_months_meeting_once(settings, session) -> None
     assert meeting.title.startswith("Giao ban trực tuyến tháng ")
     assert len(meeting.invitations) == 26 and len(meeting.agenda) == 5 and meeting.status == "scheduled"
     assert demo.seed(session, settings) == []
+
+
+def test_invited_units_follow_the_provinces_order(client) -> None:  # type: ignore[no-untyped-def]
+    """Districts first, then the provincial bodies, then the departments (not Sở TT&TT and Sở Y tế
+    ahead of every district because their codes are smaller)."""
+    meeting = schedule_meeting(client, invited=["dc-yte", "dc-tttt", "dc-congan", "dc-cualo", "dc-vinh"])
+    assert [e["username"] for e in meeting["invited"]] == ["dc-vinh", "dc-cualo", "dc-congan", "dc-tttt", "dc-yte"]

@@ -34,7 +34,7 @@ def test_every_screen_names_the_floor_holder_and_shows_the_end(  # type: ignore[
     headers = {"Authorization": f"Bearer {login_token(live_server, 'thuky')}"}
     meeting = httpx.post(f"{live_server}/api/meetings", headers=headers, json={
         "title": "Giao ban trực tuyến tháng 12/2026", "scheduled_at": "2026-12-07T08:00:00+07:00",
-        "chair": "chutoa", "secretary": "thuky", "invited": ["dc-vinh", "dc-cualo", "dc-thaihoa"]}).json()
+        "chair": "chutoa", "secretary": "thuky", "invited": ["dc-yte", "dc-vinh", "dc-cualo", "dc-thaihoa"]}).json()
     mid = meeting["id"]
     assert httpx.post(f"{live_server}/api/meetings/{mid}/start", headers=headers).status_code == 200
     contexts = []
@@ -53,6 +53,14 @@ def test_every_screen_names_the_floor_holder_and_shows_the_end(  # type: ignore[
         wait_rising(host, "console decoding the districts")
         wait_rising(cualo, "Cửa Lò decoding the chair")
 
+        # The console's tiles follow the province's order (districts first) and each tile's controls
+        # stay on one line, whole: no button wraps under another or has its label cut.
+        assert [t.get_attribute("data-participant") for t in host.locator(".dtile").all()] == [
+            "dc-vinh", "dc-cualo", "dc-thaihoa", "dc-yte"]
+        lines = host.evaluate("""() => [...document.querySelectorAll('.dtile-controls')].map((c) => {
+            const b = [...c.querySelectorAll('button')];
+            return [new Set(b.map((x) => x.offsetTop)).size, b.every((x) => x.scrollWidth <= x.clientWidth)]; })""")
+        assert lines == [[1, True]] * 4
         vinh.click("#hand-btn")
         host.wait_for_selector("#hands li")
         host.locator('.dtile[data-participant="dc-vinh"] [data-do="grant_floor"]').click()
@@ -66,8 +74,15 @@ def test_every_screen_names_the_floor_holder_and_shows_the_end(  # type: ignore[
         assert "được mời phát biểu" in host.inner_text(".speaker-name")
         ops.wait_for_function("() => document.getElementById('meeting').innerText"
                               ".includes('Đang phát biểu: TP Vinh')")
-        # Two districts connected of three invited: the chair's hall is not an endpoint.
-        ops.wait_for_function("() => document.getElementById('k-endpoints').textContent === '2/3'")
+        # Two districts connected of four invited: the chair's hall is not an endpoint.
+        ops.wait_for_function("() => document.getElementById('k-endpoints').textContent === '2/4'")
+        # /endpoints: the districts in the browser room are connected endpoints, not "never seen".
+        registry = contexts[-1].new_page()
+        registry.goto("/endpoints")
+        vinh_row = registry.inner_text('tr[data-endpoint="dc-vinh"]')
+        assert "Trực tuyến" in vinh_row and "trình duyệt" in vinh_row
+        shot(registry, "endpoints-browser-room")
+        registry.close()
         shot(host, "console-floor")
         shot(vinh, "room-floor-holder")
         shot(cualo, "room-other")
@@ -91,7 +106,7 @@ def test_every_screen_names_the_floor_holder_and_shows_the_end(  # type: ignore[
         host.wait_for_selector('#ended a[data-minutes][href^="/minutes/"]', timeout=30_000)
         assert host.inner_text("#ended a[data-minutes]") == "Mở dự thảo biên bản"
         ops.wait_for_function("() => document.getElementById('meeting').innerText.includes('Đã kết thúc')")
-        assert "2/3 điểm cầu đã dự" in ops.inner_text("#meeting") and ops.inner_text("#k-endpoints") == "–"
+        assert "2/4 điểm cầu đã dự" in ops.inner_text("#meeting") and ops.inner_text("#k-endpoints") == "–"
         shot(ops, "ops-ended")
         shot(host, "console-ended")
         shot(vinh, "room-ended")

@@ -129,7 +129,8 @@ def test_offline_endpoint_due_in_live_meeting_raises_and_clears_an_alert(no_back
         ("dc-cualo", True), ("dc-vinh", True)]
 
     # The meeting ends while both are missing: nobody is due any more, their alerts clear.
-    assert [e["endpoint"] for _, e in check_alerts(factory, now=later)] == ["dc-cualo", "dc-vinh"]
+    # (The registry lists units in the province's order: TP Vinh before TX Cửa Lò.)
+    assert [e["endpoint"] for _, e in check_alerts(factory, now=later)] == ["dc-vinh", "dc-cualo"]
     client.post(f"/api/meetings/{meeting_id}/end", headers=auth_headers(client, "thuky"))
     assert [t for t, _ in check_alerts(factory, now=later)] == ["endpoints.recovered"] * 2
     assert client.get("/api/endpoints", headers=headers).json()["alerts"] == []
@@ -150,3 +151,27 @@ async def test_watch_publishes_offline_alert_on_the_bus(no_background_check, cli
         assert event["endpoint"] == "dc-tttt" and event["unit_name"] == "Sở TT&TT"
     finally:
         set_bus(None)
+
+
+def test_a_unit_in_the_browser_room_is_a_connected_endpoint(no_background_check, client, login) -> None:  # type: ignore[no-untyped-def]
+    """An endpoint is the unit's meeting point, whatever client it joins with: the room page sends no
+    health reports, yet the unit is connected while it is in, and last seen when it left."""
+    from tests.conference.helpers import join, socket
+
+    meeting_id = schedule_and_start(client, ["dc-vinh", "dc-cualo"])
+    with socket(client, meeting_id, "dc-vinh") as vinh:
+        join(vinh, meeting_id, "district")
+        inside = row(client, "dc-vinh")
+        assert (inside["online"], inside["status"], inside["client"], inside["meeting_id"]) == (
+            True, "in_meeting", "browser", meeting_id)
+        assert inside["last_seen"] is not None
+        login(client, "vanhanh")
+        page = client.get("/endpoints").text
+        assert "1/26 điểm cầu đang trực tuyến" in page and "vào từ phòng họp trên trình duyệt" in page
+    after = row(client, "dc-vinh")
+    assert after["online"] is False and after["last_seen"] is not None
+    page = client.get("/endpoints").text
+    vinh_row = page[page.index('data-endpoint="dc-vinh"'):page.index('data-endpoint="dc-', page.index(
+        'data-endpoint="dc-vinh"') + 10)]
+    assert "Mất kết nối" in vinh_row and "Chưa từng kết nối" not in vinh_row
+    assert "Chưa từng kết nối" in page  # dc-cualo never came

@@ -8,7 +8,6 @@ import contextlib
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime, timedelta, timezone
 from typing import Literal
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
@@ -104,16 +103,9 @@ def alert_history(user: User = Depends(operators), session: Session = Depends(db
             for a in session.execute(query).scalars()]
 
 
-VIETNAM = timezone(timedelta(hours=7))  # no daylight saving time
-
-
-def local_time(moment: datetime) -> str:
-    return moment.astimezone(VIETNAM).strftime("%H:%M:%S %d/%m")
-
-
 @router.get("/endpoints", include_in_schema=False)
 def registry_page(request: Request, user: User = Depends(operators), session: Session = Depends(db)) -> HTMLResponse:
     rows = registry(session)
     return render(request, "endpoints/registry.html", {
-        "rows": rows, "local_time": local_time, "online": sum(1 for row in rows if row.online), "total": len(rows),
+        "rows": rows, "online": sum(1 for row in rows if row.online), "total": len(rows),
         "alerts": [row for row in rows if row.alert is not None]})
