@@ -26,6 +26,7 @@ from documents.minutes.source import (
 
 RecordProvider = Callable[[Session, int], Any]
 DEFAULT_PLACE = "Hội trường UBND tỉnh (điểm cầu chính)"
+HALL_ROLES = frozenset({"host", "observer"})  # signaling roles of the hall's own connections
 ACTION_LABELS = {
     "start": "Bắt đầu cuộc họp", "end": "Kết thúc cuộc họp", "mute": "Tắt micro", "unmute": "Bật micro",
     "spotlight": "Ghim hình", "grant_floor": "Cho phát biểu", "remove": "Mời rời cuộc họp",
@@ -67,14 +68,19 @@ def source_from_record(record: Any, names: dict[str, str] | None = None) -> Minu
                                 "meeting before drafting its minutes")
     names = {**(names or {}), data["chair"]["username"]: data["chair"]["full_name"],
              data["secretary"]["username"]: data["secretary"]["full_name"]}
-    attendance = [
-        UnitAttendance(
+    # Endpoints are the units' meeting points: the hall's own connections (the chair's and the
+    # secretary's consoles, observers) are the meeting's place, not an endpoint that attended.
+    attendance = []
+    for a in data.get("attendance", []):
+        intervals = [i for i in a.get("intervals", []) if i.get("role") not in HALL_ROLES]
+        if not intervals:
+            continue
+        participants = list(dict.fromkeys(str(i.get("participant") or "") for i in intervals)) \
+            if all(i.get("participant") for i in intervals) else list(a.get("participants") or [])
+        attendance.append(UnitAttendance(
             unit_code=str((a.get("unit") or {}).get("code") or ""), unit_name=_unit_name(a.get("unit")),
-            endpoint=", ".join(names.get(p, p) for p in a.get("participants") or []),
-            intervals=[Interval(joined_at=i["joined_at"], left_at=i.get("left_at")) for i in a.get("intervals", [])],
-        )
-        for a in data.get("attendance", [])
-    ]
+            endpoint=", ".join(names.get(p, p) for p in participants),
+            intervals=[Interval(joined_at=i["joined_at"], left_at=i.get("left_at")) for i in intervals]))
     speaking = [SpeakingTime(full_name=s.get("name") or s.get("participant", ""), unit_name=_unit_name(s.get("unit"))
                              if (s.get("unit") or {}).get("code") else "",
                              seconds=float(s.get("total_seconds") or 0), turns=len(s.get("turns") or []))

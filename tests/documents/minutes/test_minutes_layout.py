@@ -113,3 +113,21 @@ def test_record_adapter() -> None:
     with pytest.raises(RecordUnavailable) as nobody:
         source_from_record(_record(secretary=None))
     assert nobody.value.kind == Kind.conflict and "thư ký" in nobody.value.message
+
+
+def test_the_chairs_hall_is_not_an_endpoint(tmp_path: Path) -> None:
+    """The chair's console is the hall (the meeting's place): the minutes list and count the units'
+    endpoints only, never "Điểm cầu: Nguyễn Văn An"."""
+    hall = {"unit": {"code": "000.00.00.H41", "name": "Ủy ban nhân dân tỉnh Nghệ An", "short_name": "UBND tỉnh"},
+            "participants": ["chutoa"], "intervals": [
+                {"participant": "chutoa", "role": "host", "joined_at": T0, "left_at": None, "seconds": 60.0,
+                 "reason": ""}],
+            "total_seconds": 60.0, "first_joined": T0, "last_left": None, "reconnects": 0}
+    record = _record()
+    source = source_from_record(_record(attendance=[hall, *record["attendance"]]),
+                                {"dc-vinh": "Điểm cầu TP Vinh", "chutoa": "Nguyễn Văn An"})
+    assert [a.endpoint for a in source.attendance] == ["Điểm cầu TP Vinh"]
+    assert source.endpoints == ["Điểm cầu TP Vinh"]
+    text = _text(render(source, initial_content(source), ISSUER).pdf, tmp_path)
+    assert "kết nối trực tuyến với 1 điểm cầu: Điểm cầu TP Vinh" in text and "1 đơn vị tại các điểm cầu" in text
+    assert "Nguyễn Văn An" not in text.split("Thành phần tham dự:")[1].split("Chủ trì")[0]
