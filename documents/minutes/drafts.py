@@ -130,8 +130,8 @@ def unsigned_pdf(session: Session, minutes: Minutes) -> bytes:
     sha = archive_seal.manifest_hash(session, minutes.meeting_id)
     if sha:  # printed before anyone signs, so the signatures cover it
         source = source.model_copy(update={"archive_manifest_sha256": sha})
-    rendered = render(source, content_of(minutes), issuer_of(unit))
-    return with_fields(rendered.pdf, rendered.boxes)
+    rendered = render(source, content_of(minutes), issuer_of(unit), created=minutes.updated_at)
+    return with_fields(rendered.pdf, rendered.boxes, modified=minutes.updated_at)
 
 
 def current_pdf(session: Session, minutes: Minutes) -> bytes:

@@ -7,6 +7,8 @@ signature permits, rather than as changes to the signed pages."""
 
 from __future__ import annotations
 
+import hashlib
+from datetime import UTC, datetime
 from io import BytesIO
 
 from pyhanko.pdf_utils import generic
@@ -80,8 +82,32 @@ def _add_number_field(writer: IncrementalPdfFileWriter, box: Box) -> None:
     writer.update_container(form)
 
 
-def with_fields(pdf: bytes, boxes: dict[str, Box]) -> bytes:
-    writer = IncrementalPdfFileWriter(BytesIO(pdf))
+class _DatedWriter(IncrementalPdfFileWriter):
+    """Writes `modified` as the revision's ModDate instead of the wall clock and a revision id derived
+    from the content instead of random bytes, so one version of a draft always gives the same bytes (the
+    hash a person authorises is then the hash of what gets signed). Overrides two pyHanko internals;
+    tests/documents/minutes/test_minutes_flow.py checks the bytes stay the same."""
+
+    def __init__(self, stream: BytesIO, modified: datetime) -> None:
+        super().__init__(stream)
+        self.modified = modified if modified.tzinfo else modified.replace(tzinfo=UTC)
+
+    @classmethod
+    def _handle_id(cls, prev):  # type: ignore[no-untyped-def]
+        # The second /ID part names this revision: derived from the first (fpdf's hash of the content and
+        # its date) instead of pyHanko's random bytes.
+        id1, _random = super()._handle_id(prev)
+        revision = hashlib.sha256(bytes(id1) + b"giaoban minutes fields").digest()[:16]
+        return generic.ArrayObject([id1, generic.ByteStringObject(revision)])
+
+    def _update_meta(self) -> None:
+        super()._update_meta()
+        if self._info is not None:
+            self._info.get_object()[pdf_name("/ModDate")] = generic.pdf_date(self.modified)
+
+
+def with_fields(pdf: bytes, boxes: dict[str, Box], modified: datetime | None = None) -> bytes:
+    writer = _DatedWriter(BytesIO(pdf), modified) if modified is not None else IncrementalPdfFileWriter(BytesIO(pdf))
     for key, name in SIGNATURE_FIELDS.items():
         box = boxes[key]
         fields.append_signature_field(writer, fields.SigFieldSpec(name, on_page=box.page, box=box.as_tuple()))

@@ -5,6 +5,7 @@ signature boxes are, so that empty form fields can be put there before anyone si
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
@@ -260,9 +261,14 @@ def _recipients(doc: _Doc, content: MinutesContent) -> None:
         doc.multi_cell(80, 5, f"- {name}{'.' if i == last else ';'}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
-def render(source: MinutesSource, content: MinutesContent, issuer: Issuer, number: str | None = None) -> Rendered:
-    """The minutes as an unsigned PDF; `number` is printed only for previews of issued minutes."""
+def render(source: MinutesSource, content: MinutesContent, issuer: Issuer, number: str | None = None,
+           created: datetime | None = None) -> Rendered:
+    """The minutes as an unsigned PDF; `number` is printed only for previews of issued minutes. `created`
+    (the draft's last change) is written as the creation date, so one version of a draft always gives
+    the same bytes: the hash a person authorises in the PIN dialog is the hash of what is signed."""
     doc = _Doc()
+    if created is not None:
+        doc.set_creation_date(created if created.tzinfo else created.replace(tzinfo=UTC))
     doc.set_title(f"Biên bản: {content.subject}")
     doc.set_author(issuer.name)
     doc.set_creator("giaoban")

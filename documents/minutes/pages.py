@@ -12,12 +12,12 @@ from sqlalchemy.orm import Session
 
 from core.access import staff
 from core.bounds import RowId
-from core.i18n import language_of
+from core.i18n import language_of, one_language
 from core.local_time import moment_text
 from core.pages import render
 from core.people import Role, User
 from core.request_db import db
-from documents.minutes import drafts, links, phrases, readers, signing_steps
+from documents.minutes import drafts, links, phrases, readers, signing_dialog
 from documents.minutes.drafts import MinutesError
 from documents.minutes.models import Minutes, MinutesStatus
 from documents.minutes.vn_time import clock, spelled
@@ -52,13 +52,16 @@ def minutes_editor(minutes_id: RowId, request: Request, user: User = Depends(sta
                    session: Session = Depends(db)) -> HTMLResponse:
     minutes = drafts.get(session, minutes_id)
     readers.check_reader(session, minutes, user)
-    data = drafts.as_json(minutes, language_of(request))
+    lang = language_of(request)
+    data = drafts.as_json(minutes, lang)
     data["may_edit"] = minutes.status == MinutesStatus.draft and drafts.may_edit(minutes, user)
+    signing = None
     try:
-        data["my_signature"] = signing_steps.role_for(minutes, user).value
-        data["may_sign"] = True
+        signing = signing_dialog.facts(session, minutes, user, lang)
+        data["my_signature"], data["may_sign"] = signing["role"], True
+        data["document_sha256"] = signing["sha256"]
     except MinutesError as exc:
-        data["may_sign"], data["sign_blocked"] = False, exc.message
+        data["may_sign"], data["sign_blocked"] = False, one_language(exc.message, lang)
     document = session.get(Document, minutes.document_id) if minutes.document_id else None
     data["sent"] = document is not None and document.state == "issued"
     data["may_send"] = Role(user.role) == Role.clerk and document is not None and document.state == "numbered"
@@ -67,7 +70,8 @@ def minutes_editor(minutes_id: RowId, request: Request, user: User = Depends(sta
     meeting = {"href": f"/meetings/{minutes.meeting_id}",
                "label": links.meeting_label(source.title, source.started_at, language_of(request))}
     return render(request, "documents/minutes/editor.html",
-                  {"minutes": data, "minutes_json": _script_json(data), "period": period, "meeting": meeting})
+                  {"minutes": data, "minutes_json": _script_json(data), "period": period, "meeting": meeting,
+                   "signing": signing})
 
 
 def _script_json(data: object) -> str:

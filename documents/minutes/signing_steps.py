@@ -57,6 +57,19 @@ class SigningCall:
     token: str
     base_url: str
     ip: str = ""
+    # The SHA-256 of the revision the person saw in the PIN dialog; when given, nothing else is signed.
+    expected_sha256: str | None = None
+
+
+@dataclass(frozen=True)
+class SigningPreview:
+    """What the PIN dialog tells the person before they authorise: who signs, in which role, which
+    revision (its SHA-256) and, for the clerk, the number the minutes are expected to get."""
+
+    signatory: Signatory
+    role: SignatoryRole
+    pdf_sha256: str
+    expected_number: int | None
 
 
 def roles_of(minutes: Minutes, user: User) -> set[SignatoryRole]:
@@ -97,6 +110,16 @@ def _signatory(session: Session, minutes: Minutes, user: User, role: SignatoryRo
     return Signatory(user.username, user.full_name, position, role.value, unit.name if unit else "")
 
 
+def preview(session: Session, minutes: Minutes, user: User) -> SigningPreview:
+    """Raises MinutesError like `sign` when the person cannot sign now."""
+    role = role_for(minutes, user)
+    pdf = current_pdf(session, minutes)
+    number = None
+    if role == SignatoryRole.organisation:
+        number = numbering.peek(session, minutes.unit_id, "out", local_date(datetime.now(UTC)).year) + 1
+    return SigningPreview(_signatory(session, minutes, user, role), role, hashlib.sha256(pdf).hexdigest(), number)
+
+
 def _content_text(minutes: Minutes) -> str:
     content = content_of(minutes)
     parts = [content.subject, content.proceedings, content.conclusions,
@@ -116,6 +139,11 @@ def sign(read: sessionmaker[Session], write: sessionmaker[Session], *, minutes_i
                                "meeting's recording is still being sealed: its hash goes into the minutes before "
                                "the first signature; try again in a few seconds")
         pdf = current_pdf(session, minutes)
+        if call.expected_sha256 is not None and hashlib.sha256(pdf).hexdigest() != call.expected_sha256.lower():
+            raise MinutesError(Kind.conflict,
+                               "Biên bản đã thay đổi kể từ khi bạn mở hộp ký (mã băm khác); không có gì được ký, "
+                               "hãy tải lại trang và ký lại / the minutes changed since the signing dialog showed "
+                               "their hash; nothing was signed, reload and sign again")
         version = minutes.version
         signatory = _signatory(session, minutes, user, role)
         year = local_date(datetime.now(UTC)).year

@@ -23,7 +23,7 @@ from core.protocols.csc_client import SigningRefused
 from core.refusal_answers import refusals
 from core.request_db import db, sessionmaker_of
 from core.settings import get_settings
-from documents.minutes import drafts, readers, record_source, signing_steps, verification
+from documents.minutes import drafts, readers, record_source, signing_dialog, signing_steps, verification
 from documents.minutes.content import MinutesContent
 from documents.minutes.drafts import MinutesError
 from documents.minutes.models import Minutes, MinutesStatus
@@ -53,6 +53,9 @@ class SignBody(BaseModel):
 
     pin: str = Field(min_length=1, max_length=64, description="The PIN of the person's signing credential")
     otp: str | None = Field(default=None, max_length=16)
+    document_sha256: str | None = Field(default=None, pattern="^[0-9a-fA-F]{64}$",
+                                        description="The SHA-256 of the revision shown in the signing dialog; "
+                                                    "if the minutes changed since, nothing is signed (409)")
 
 
 def _ip(request: Request) -> str:
@@ -130,12 +133,23 @@ def sign_minutes(minutes_id: RowId, body: SignBody, request: Request,
         with delegated_token(write, user, audience=Audience.signing, lifetime=SIGNING_TOKEN_LIFETIME,
                              ip=_ip(request)) as token:
             call = signing_steps.SigningCall(pin=body.pin, otp=body.otp, token=token,
-                                             base_url=get_settings().signing_url, ip=_ip(request))
+                                             base_url=get_settings().signing_url, ip=_ip(request),
+                                             expected_sha256=body.document_sha256)
             minutes = signing_steps.sign(sessionmaker_of(request), write, minutes_id=minutes_id, user=user, call=call)
     except (MinutesError, SigningRefused) as exc:
         _refused(request, user, "minutes.sign.refused", f"minutes:{minutes_id}", exc)
         raise
     return drafts.as_json(minutes, language_of(request))
+
+
+@router.get("/api/minutes/{minutes_id}/signing")
+def signing_facts(minutes_id: RowId, request: Request, user: User = Depends(signatories),
+                  session: Session = Depends(db)) -> dict[str, Any]:
+    """What the person would authorise now (for the PIN dialog): role, signatory, document, number and the
+    SHA-256 of the revision; 409 with the reason when they cannot sign now."""
+    minutes = drafts.get(session, minutes_id)
+    readers.check_reader(session, minutes, user)
+    return signing_dialog.facts(session, minutes, user, language_of(request))
 
 
 @router.post("/api/minutes/{minutes_id}/send")

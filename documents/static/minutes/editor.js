@@ -77,19 +77,38 @@ if (form) {
 }
 
 const dialog = document.getElementById("pin-dialog");
+
+function fillFacts(facts) {
+  data.document_sha256 = facts.sha256;
+  const hash = document.querySelector("#dlg-hash code");
+  hash.textContent = facts.sha_short;
+  hash.title = facts.sha256;
+  document.getElementById("dlg-hash-full").textContent = facts.sha256;
+  document.getElementById("dlg-number").textContent = facts.number;
+  document.querySelector("#dlg-document .subject").textContent = facts.subject;
+}
 const signButton = document.getElementById("sign");
 const signError = document.getElementById("sign-error");
 if (signButton) {
-  signButton.addEventListener("click", () => {
+  signButton.addEventListener("click", async () => {
     show(signError, "");
     document.getElementById("pin-form").reset();
+    // Asked again now: a save since the page loaded changed the revision and so its hash.
+    try {
+      const facts = await answer(await fetch(`/api/minutes/${data.id}/signing`, { headers: { Accept: "application/json" } }));
+      fillFacts(facts);
+    } catch (error) {
+      show(signError, error.message);
+      return;
+    }
     dialog.showModal();
   });
   document.getElementById("pin-cancel").addEventListener("click", () => dialog.close());
   document.getElementById("pin-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const pinForm = event.target;
-    const body = { pin: pinForm.pin.value };
+    // The hash shown in the dialog: the server signs that revision or nothing.
+    const body = { pin: pinForm.pin.value, document_sha256: data.document_sha256 };
     if (pinForm.otp.value.trim()) body.otp = pinForm.otp.value.trim();
     dialog.close();
     signButton.disabled = true;
@@ -112,12 +131,21 @@ const sendButton = document.getElementById("send");
 if (sendButton) {
   sendButton.addEventListener("click", async () => {
     sendButton.disabled = true;
+    const label = sendButton.textContent;
+    sendButton.textContent = sendButton.dataset.sending;
     try {
-      await answer(await fetch(`/api/minutes/${data.id}/send`, { method: "POST" }));
-      sendButton.textContent = "✓";
+      const sent = await answer(await fetch(`/api/minutes/${data.id}/send`, { method: "POST" }));
+      // Said in words, not a bare tick: sent, and to how many units.
+      const count = (sent.delivered_incoming_ids || []).length;
+      const done = document.getElementById("sent-now");
+      const badge = done.querySelector(".badge");
+      if (count) badge.textContent = badge.dataset.countText.replace("{n}", String(count));
+      done.hidden = false;
+      sendButton.remove();
     } catch (error) {
       show(signError, error.message);
       sendButton.disabled = false;
+      sendButton.textContent = label;
     }
   });
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,18 @@ def test_secretary_edits_and_signs_in_the_page(minutes_env: MinutesEnv, chromium
             assert saved["assignments"][0]["unit"] == "Sở Tài chính"
 
             page.click("#sign")
+            # The dialog says what is being authorised: who, in which role, which document, which hash.
+            served = minutes_env.client("thuky").get(f"/api/minutes/{mid}/pdf").content
+            digest = hashlib.sha256(served).hexdigest()
+            facts = page.inner_text("#signing-facts")
+            for expected in ("Trần Thị Bình", "Thư ký cuộc họp", "Họp thử trên trình duyệt", "chưa có số",
+                             f"{digest[:8]}…{digest[-8:]}"):
+                assert expected in facts, expected
+            assert page.get_attribute("#dlg-hash code", "title") == digest
+            page.click("#dlg-hash summary")
+            assert page.inner_text("#dlg-hash-full") == digest
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SHOTS / "minutes-pin-dialog-secretary.png"), full_page=True)
             page.fill("#pin-dialog input[name=pin]", "111111")
             page.click("#pin-ok")
             page.wait_for_selector("#sign-error:not([hidden])")
@@ -93,10 +106,27 @@ def test_minutes_are_found_by_meeting_and_issued_ones_are_read_only(minutes_env:
             page.click("#minutes-link a")
             page.wait_for_url(f"**/minutes/{mid}")
 
-            for username in ("thuky", "chutoa", "vanthu"):
+            for username in ("thuky", "chutoa"):
                 signed = minutes_env.client(username).post(f"/api/minutes/{mid}/sign", json={"pin": PIN})
                 assert signed.status_code == 200, signed.text
-            page.goto(f"/minutes/{mid}")
+            # The clerk's dialog: the organisation's signature, seal and the number it is expected to get.
+            _login(page, "vanthu", f"/minutes/{mid}")
+            page.click("#sign")
+            facts = page.inner_text("#signing-facts")
+            assert "Lê Thị Cúc" in facts and "Văn thư — ký số của cơ quan" in facts
+            assert "dự kiến" in facts and "/BB-UBND" in page.inner_text("#dlg-number")
+            page.screenshot(path=str(SHOTS / "minutes-pin-dialog-clerk.png"), full_page=True)
+            page.fill("#pin-dialog input[name=pin]", PIN)
+            page.click("#pin-ok")
+            page.wait_for_selector("#code", timeout=60_000)
+            page.click("#send")
+            page.wait_for_selector("#sent-now:not([hidden])", timeout=60_000)
+            assert page.inner_text("#sent-now") == "Đã gửi 3 đơn vị tham dự"
+            page.screenshot(path=str(SHOTS / "minutes-sent.png"), full_page=True)
+
+            _login(page, "thuky", f"/minutes/{mid}")
+            blocked = page.inner_text("#sign-blocked")
+            assert "Bạn đã ký biên bản này" in blocked and "you have already" not in blocked
             assert page.locator("form#content-form, textarea, #save").count() == 0
             text = page.inner_text("#minutes-text")
             assert "Phòng, chống thiên tai" in text and "không còn sửa được" in text

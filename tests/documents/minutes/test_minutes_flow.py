@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import re
 import subprocess
+import time
 from io import BytesIO
 from pathlib import Path
 
@@ -248,3 +249,31 @@ def test_pages_show_list_and_editor(minutes_env: MinutesEnv) -> None:
         assert missing.status_code == 404, missing.text
     invalid = secretary.put(f"/api/minutes/{mid}", json={"subject": "", "assignments": [{"unit": "Sở Y tế"}]})
     assert invalid.status_code == 422 and "subject" in invalid.json()["message"]
+
+
+def test_the_pin_dialog_hash_is_the_hash_of_what_is_signed(minutes_env: MinutesEnv) -> None:
+    meeting_id = ended_meeting(minutes_env, title="Họp xác nhận mã băm")
+    secretary = minutes_env.client("thuky")
+    mid = secretary.post(f"/api/meetings/{meeting_id}/minutes").json()["id"]
+    first = secretary.get(f"/api/minutes/{mid}/pdf").content
+    time.sleep(1.1)  # a draft rendered again later is the same bytes: nothing in it depends on the clock
+    assert secretary.get(f"/api/minutes/{mid}/pdf").content == first
+    facts = secretary.get(f"/api/minutes/{mid}/signing").json()
+    assert facts["sha256"] == hashlib.sha256(first).hexdigest() and facts["role"] == "secretary"
+    assert facts["full_name"] == "Trần Thị Bình" and "chưa có số" in facts["number"]
+    assert minutes_env.client("chutoa").get(f"/api/minutes/{mid}/signing").status_code == 409  # not yet
+
+    # The draft changes after the dialog showed its hash: nothing is signed.
+    current = secretary.get(f"/api/minutes/{mid}").json()
+    edited = secretary.put(f"/api/minutes/{mid}", json={**current["content"], "version": current["version"],
+                                                        "conclusions": "Kết luận viết sau khi mở hộp ký."})
+    assert edited.status_code == 200, edited.text
+    stale = secretary.post(f"/api/minutes/{mid}/sign", json={"pin": PIN, "document_sha256": facts["sha256"]})
+    assert stale.status_code == 409 and "mã băm" in stale.json()["detail"]
+    assert secretary.get(f"/api/minutes/{mid}").json()["signatures"] == []
+    fresh = secretary.get(f"/api/minutes/{mid}/signing").json()["sha256"]
+    assert fresh != facts["sha256"]
+    signed = secretary.post(f"/api/minutes/{mid}/sign", json={"pin": PIN, "document_sha256": fresh})
+    assert signed.status_code == 200, signed.text
+    chair_facts = minutes_env.client("chutoa").get(f"/api/minutes/{mid}/signing").json()
+    assert chair_facts["role"] == "chair" and chair_facts["sha256"] != fresh
