@@ -9,7 +9,7 @@ they would bury the log)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ from ..models import Meeting
 from ..record import meeting_record
 from ..scheduling import can_see, may_read_record, meeting_json
 from .models import ArchiveState, MeetingArchive
-from .seal import load_manifest
+from .seal import VIETNAM, load_manifest
 
 router = APIRouter()
 MEDIA_TYPES = {("video", "webm"): "video/webm", ("audio", "webm"): "audio/webm", ("video", "mkv"): "video/x-matroska"}
@@ -58,6 +58,8 @@ register({
     "arc.kind.action": ("Điều hành", "Host action"),
     "arc.kind.gap": ("Mất kết nối", "Connection gap"),
     "arc.planned": ("dự kiến", "planned"),
+    "arc.audio": ("âm thanh", "audio"),
+    "arc.video": ("hình ảnh", "video"),
 })
 
 
@@ -155,7 +157,11 @@ def archive_page(meeting_id: RowId, request: Request, user: User = Depends(staff
     meeting = _readable(session, meeting_id, user)
     view = archive_view(session, meeting)
     _audit(request, user, "archive.view", meeting_id, {"state": view["state"], "page": True})
-    return render(request, "conference/archive.html", {"meeting": meeting_json(meeting), "archive": view})
+    began = meeting.started_at or meeting.scheduled_at
+    began = began if began.tzinfo else began.replace(tzinfo=UTC)
+    return render(request, "conference/archive.html", {
+        "meeting": meeting_json(meeting), "archive": view,
+        "began": began.astimezone(VIETNAM).strftime("%H:%M ngày %d/%m/%Y")})
 
 
 @router.get("/meetings/{meeting_id}/archive/files/{name}", include_in_schema=False)

@@ -10,7 +10,6 @@ import asyncio
 import time
 from io import BytesIO
 
-import httpx
 import pytest
 from pypdf import PdfReader
 
@@ -19,36 +18,10 @@ from conference.archive.verify import verify_archive
 from conference.media.client import MediaClient
 from conference.media.service import media_run_dir
 from core.filestore import FileStore
-from tests.conference.rtc_peer import Participant, login_token, until
+from tests.conference.archive.meeting_peers import api, joined, speaker_is
+from tests.conference.rtc_peer import Participant, until
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
-
-
-def api(base_url: str, username: str) -> httpx.Client:
-    return httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {login_token(base_url, username)}"},
-                        timeout=30)
-
-
-async def joined(base_url: str, meeting_id: int, username: str, role: str, shade: int) -> tuple[Participant, float]:
-    """The participant, and when its media connection came up."""
-    person = Participant(base_url, meeting_id, username, shade)
-    await person.open()
-    await person.connect_media(await person.join(role))
-    pc = person.pc
-    assert pc is not None
-    seen: list[float] = [time.time()] if pc.connectionState == "connected" else []
-
-    @pc.on("connectionstatechange")
-    def _state() -> None:
-        if pc.connectionState == "connected" and not seen:
-            seen.append(time.time())
-
-    await until(lambda: bool(seen), 30, "media connected")
-    return person, seen[0]
-
-
-def speaker_is(pid: str):  # type: ignore[no-untyped-def]
-    return lambda m: m["type"] == "speaker" and m["participant"] == pid
 
 
 async def test_recorded_meeting_sealed_by_its_minutes(live_server: str, media_workers: int, settings,  # type: ignore[no-untyped-def]
