@@ -152,3 +152,26 @@ def test_wall_page_measures_glass_to_glass_latency_through_rtsp(browser_page, se
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(figures, indent=2) + "\n")
     print(json.dumps(figures, indent=2))
+
+
+def test_wall_says_when_live_view_is_unavailable_and_keeps_mjpeg_tiles(browser_page, settings) -> None:
+    """No media workers running: the RTSP tile says so, and keeps saying it while it retries; MJPEG
+    tiles are unaffected."""
+    mjpeg = SyntheticCameraServer([Feed("hall", Scene(seed=3))], epoch=time.time()).start()
+    with session_scope(session_factory(engine_for(settings.database_url), write=True)) as s:
+        s.add_all([Camera(name="Cổng UBND tỉnh (RTSP)", stream_url="rtsp://127.0.0.1:9/gate", zones=[], masks=[]),
+                   Camera(name="Sảnh tiếp dân (MJPEG)", stream_url=mjpeg.url("hall"),
+                          substream_url=mjpeg.url("hall", "sub"), zones=[], masks=[])])
+    page = browser_page
+    state = "document.querySelector('#wall .cam-tile[data-kind=\"webrtc\"] .state').textContent"
+    try:
+        _log_in(page, "/ops/wall")
+        page.wait_for_function(f"{state}.startsWith('Chưa xem trực tiếp được')", timeout=30000)
+        page.wait_for_function("document.querySelector('#wall .cam-tile[data-kind=\"mjpeg\"] img').naturalWidth "
+                               "=== 640", timeout=15000)
+        page.wait_for_timeout(7000)  # through a retry
+        assert page.evaluate(state).startswith("Chưa xem trực tiếp được")
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "ops_wall_unavailable.png"), full_page=True)
+    finally:
+        mjpeg.stop()

@@ -4,7 +4,8 @@ streams as their ingest nodes publish them (`ops_center.wall_feeds`), forwarded 
 decoding. Cameras that are not RTSP (HTTP MJPEG) are shown from their MJPEG and refused here.
 
 A session belongs to the person who opened it. The page ends it when it goes away; one whose
-browser vanished ends when the media worker reports its connection failed or closed.
+browser vanished ends when the media worker reports its connection failed or closed (once this
+process has opened any wall session, it listens for that).
 """
 
 from __future__ import annotations
@@ -70,9 +71,12 @@ class WallSessions:
         return media
 
     async def _listen(self, media: WallMedia) -> None:
+        """Sessions whose browser went away (ICE consent lost: "failed") are removed from the workers,
+        including those opened by an earlier run of this process or by another web process: every
+        viewer id starts with "wall-", and removing one twice is harmless."""
         async for event in media.events():
             if (getattr(event, "event", None) == "connection" and event.room == WALL_ROOM
-                    and event.participant in self.owners and event.state in ("failed", "closed")):
+                    and event.participant.startswith("wall-") and event.state in ("failed", "closed")):
                 self.owners.pop(event.participant, None)
                 with contextlib.suppress(Exception):
                     await media.remove_participant(WALL_ROOM, event.participant)

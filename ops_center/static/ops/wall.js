@@ -110,9 +110,10 @@
       const tile = tileOf(id);
       const video = tile.querySelector("video");
       video.srcObject = new MediaStream([transceiver.receiver.track]);
-      setState(tile, texts.connecting);
+      if (tile.querySelector(".state").textContent !== texts.unavailable) setState(tile, texts.connecting);
       // The first picture needs the camera's next IDR: a camera cannot be asked for one.
-      video.requestVideoFrameCallback(() => setState(tile, ""));
+      // (A closed session's ended track also "presents" a frame: only this session's pictures count.)
+      video.requestVideoFrameCallback(() => { if (session === mine && video.videoWidth) setState(tile, ""); });
       if (measuring && !tile.querySelector(".latency")) showLatency(tile, id);
     });
     pc.onconnectionstatechange = () => {
@@ -140,8 +141,8 @@
       cameras.forEach((id) => { const t = tileOf(id); if (t.querySelector(".state").textContent) setState(t, texts.waiting); });
     } catch (err) {
       if (session !== mine) return;
-      cameras.forEach((id) => setState(tileOf(id), texts.unavailable));
       closeSession();
+      cameras.forEach((id) => setState(tileOf(id), texts.unavailable));
       schedule(5000);
     }
   }
