@@ -11,14 +11,14 @@ from sqlalchemy.orm import Session
 from core.access import any_user, require_roles
 from core.bounds import RowId
 from core.folding import fold
-from core.i18n import language_of, register
+from core.i18n import language_of, register, translate
 from core.pages import render
 from core.people import Role, User
 from core.request_db import db
 from core.units import meeting_point_order
 
 from .models import Meeting, MeetingStatus
-from .record import meeting_record
+from .record import MeetingRecord, meeting_record
 from .related import minutes_link
 from .scheduling import can_see, may_read_record, meeting_json
 
@@ -143,6 +143,29 @@ def _meeting(session: Session, meeting_id: RowId, user: User) -> Meeting:
     return meeting
 
 
+def _display_names(request: Request, session: Session, meeting: Meeting, record: MeetingRecord | None,
+                   ) -> dict[str, str]:
+    """What people read for the accounts a record names: "Trần Thị Bình (Thư ký)" for the meeting's
+    hosts, the unit ("TP Vinh") for an endpoint, the person's name otherwise; never a login name."""
+    if record is None:
+        return {}
+    accounts = {a.actor for a in (*record.host_actions, *record.hands_raised)}
+    accounts |= {a.target for a in record.host_actions if a.target}
+    accounts |= {p for unit in record.attendance for p in unit.participants}
+    lang = language_of(request)
+    names = {}
+    for person in session.execute(select(User).where(User.username.in_(accounts))).scalars():
+        if person.id == meeting.chair_id:
+            names[person.username] = f"{person.full_name} ({translate('conf.chair', lang)})"
+        elif person.id == meeting.secretary_id:
+            names[person.username] = f"{person.full_name} ({translate('conf.secretary', lang)})"
+        elif person.role == Role.endpoint and person.unit is not None:
+            names[person.username] = person.unit.short_name
+        else:
+            names[person.username] = person.full_name
+    return names
+
+
 @router.get("/meetings")
 def meetings_page(request: Request, user: User = Depends(any_user), session: Session = Depends(db)) -> Response:
     meetings = [m for m in session.execute(select(Meeting).order_by(Meeting.scheduled_at.desc()).limit(200))
@@ -168,7 +191,8 @@ def meeting_page(meeting_id: RowId, request: Request, user: User = Depends(any_u
     # The record (attendance, speaking) only for those core.record_access admits; others see the agenda.
     record = meeting_record(session, meeting_id) if may_read_record(session, meeting, user) else None
     return render(request, "conference/meeting.html", {
-        "meeting": meeting_json(meeting), "record": record, "is_host": meeting.is_host(user) or user.role == Role.admin,
+        "meeting": meeting_json(meeting), "record": record, "names": _display_names(request, session, meeting, record),
+        "is_host": meeting.is_host(user) or user.role == Role.admin,
         "can_console": user.role in (Role.chair, Role.secretary, Role.operator, Role.admin),
         "minutes": minutes_link(session, meeting.id, user, language_of(request))
         if meeting.status == MeetingStatus.ended else None,

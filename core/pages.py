@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from core.i18n import language_of, translate
-from core.local_time import moment_text
+from core.local_time import clock_text, date_text, moment_text
 from core.menu import menu_for
 
 _env: Environment | None = None
@@ -36,7 +36,9 @@ def render(request: Request, template: str, context: dict[str, Any] | None = Non
         "menu": menu_for(request, user),
         "lang": lang,
         "t": lambda key, **kw: translate(key, lang).format(**kw) if kw else translate(key, lang),
-        "when": lambda moment: moment_text(moment, lang),
+        "when": lambda moment, seconds=False: moment_text(moment, lang, seconds=seconds),
+        "clock": lambda moment, seconds=False: clock_text(moment, seconds=seconds),
+        "day": date_text,
         "path": request.url.path,
         **(context or {}),
     }

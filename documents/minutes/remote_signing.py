@@ -27,7 +27,7 @@ from core.protocols.csc_client import ClientProblem, Credential, CSCService, Sig
 from documents.minutes.form_fields import SIGNATURE_FIELDS, fill_number
 from documents.minutes.seal import seal_png
 from documents.minutes.stamp_font import StampFont
-from documents.minutes.vn_time import iso
+from documents.minutes.vn_time import signed_at
 
 log = logging.getLogger("giaoban.minutes")
 # fontTools reports each table it leaves out of a subset; nothing to act on.
@@ -119,7 +119,7 @@ async def _sign_once(pdf: bytes, service: CSCService, credential_id: str, signat
     if number is not None:
         fill_number(writer, number)
     params = {"name": signatory.organisation_name if organisation else signatory.full_name,
-              "position": signatory.position, "when": iso(datetime.now(UTC))}
+              "position": signatory.position, "when": signed_at(datetime.now(UTC))}
     out = await pdf_signer.async_sign_pdf(writer, existing_fields_only=True, appearance_text_params=params)
     return out.getvalue()
 

@@ -1,15 +1,14 @@
-"""Times as Vietnamese documents write them (Vietnam time, UTC+7, no daylight saving)."""
+"""Times as Vietnamese documents write them (Vietnam time, UTC+7, no daylight saving): the spelled
+form of the minutes' text; the short forms are core.local_time's, the one formatter of the app."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime
 
-VIETNAM = timezone(timedelta(hours=7), "ICT")
+from core.local_time import VIETNAM, clock_text, moment_text
+from core.local_time import vietnam as local
 
-
-def local(moment: datetime) -> datetime:
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return aware.astimezone(VIETNAM)
+__all__ = ["VIETNAM", "clock", "duration", "local", "signed_at", "spelled"]
 
 
 def spelled(moment: datetime) -> str:
@@ -19,12 +18,12 @@ def spelled(moment: datetime) -> str:
 
 
 def clock(moment: datetime) -> str:
-    return f"{local(moment):%H:%M}"
+    return clock_text(moment)
 
 
-def iso(moment: datetime) -> str:
-    """ISO 8601 with the Vietnam offset, as Decree 30 wants on signature appearances."""
-    return local(moment).replace(microsecond=0).isoformat()
+def signed_at(moment: datetime) -> str:
+    """A signature box's time: `10:24:47 ngày 06/12/2026`, as every other moment reads."""
+    return moment_text(moment, seconds=True)
 
 
 def duration(seconds: float) -> str:

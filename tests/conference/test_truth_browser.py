@@ -6,6 +6,7 @@ way to the minutes draft."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import httpx
@@ -21,6 +22,19 @@ SHOTS = Path("var/screenshots/truth")
 def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+# What a Vietnamese page must not show: raw ISO timestamps or UTC offsets, login names, English words
+# for states (the machine's values rather than the person's language).
+RAW = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d|[+-]\d\d:\d\d\b|\b(?:chutoa|thuky|vanthu|vanhanh|admin|dc-[a-z]+)\b"
+                 r"|\b(?:valid|invalid|draft|signed|issued|registered|live|ended|scheduled|connected|disconnected|"
+                 r"offline|online|good|fair|poor|unknown|host|district|observer|FORM_FILLING|LTA_UPDATES|"
+                 r"NO_CHANGES|in_meeting|waiting)\b")
+
+
+def raw_values(page) -> list[str]:  # type: ignore[no-untyped-def]
+    """The machine values found in the page's visible text (the menus' and headers' too)."""
+    return sorted({m.group(0) for m in RAW.finditer(page.inner_text("body"))})
 
 
 def released(page) -> bool:  # type: ignore[no-untyped-def]
@@ -112,8 +126,19 @@ def test_every_screen_names_the_floor_holder_and_shows_the_end(  # type: ignore[
         shot(ops, "ops-ended")
         shot(host, "console-ended")
         shot(vinh, "room-ended")
+        # Every page of the journey in Vietnamese: people's names and units, Vietnam time, Vietnamese words.
+        for page in (host, vinh, ops):
+            assert raw_values(page) == [], page.url
+        host.goto(f"/meetings/{mid}")
+        assert "Nguyễn Văn An (Chủ tọa) cho phát biểu TP Vinh" in host.inner_text("#actions-list")
+        assert raw_values(host) == []
+        shot(host, "meeting-page-ended")
+        host.goto("/meetings")
+        assert raw_values(host) == []
+        ops.goto("/endpoints")
+        assert raw_values(ops) == []
         # Opened again after the end, the console shows the same state without connecting.
-        host.reload()
+        host.goto(f"/meetings/{mid}/console")
         host.wait_for_selector("#ended:not([hidden])")
         assert host.locator(".console-body").is_hidden()
     finally:

@@ -25,7 +25,3 @@ if (form) {
     box.hidden = false;
   });
 }
-document.querySelectorAll('time[datetime]').forEach((t) => {
-  const d = new Date(t.getAttribute('datetime'));
-  if (!Number.isNaN(d.getTime())) t.textContent = d.toLocaleString('vi-VN', { timeZone: 'Asia/Ho_Chi_Minh' });
-});
