@@ -54,6 +54,10 @@ def bench_sfu(
     observers: int = typer.Option(0, min=0, max=10, help="Observers (operations center) seeing what the chair sees"),
     nice: int = typer.Option(0, min=-20, max=19, help="Scheduling priority of the bench's processes "
                              "(negative needs root; for a machine shared with other work)"),
+    record: bool = typer.Option(False, "--record", help="Run the meeting a second time with the archive recorded "
+                                "and report the recorder's CPU per recorded packet beside the figures of both"),
+    baseline_seconds: int = typer.Option(10, min=0, max=120, help="Length of aiortc's decode-and-re-encode "
+                                         "baseline (0: skip it)"),
 ) -> None:
     """Run the provincial meeting through the media workers and report forwarding figures."""
     from core.settings import get_settings
@@ -62,7 +66,8 @@ def bench_sfu(
 
     settings = get_settings()
     result = run_bench(districts, seconds, settings.var_dir, workers or settings.media_workers,
-                       pause_unwatched=pause_unwatched, nice=nice, observers=observers)
+                       pause_unwatched=pause_unwatched, nice=nice, observers=observers, record=record,
+                       baseline_seconds=baseline_seconds)
     typer.echo(write_json(result, json))
 
 

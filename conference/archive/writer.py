@@ -343,9 +343,12 @@ class Recorder:
 
 
 def _index(directory: Path, entry: dict[str, Any]) -> None:
-    with open(directory / "index.jsonl", "a", encoding="utf-8") as out:
-        out.write(json.dumps(entry, ensure_ascii=False) + "\n")
-        out.flush()
+    try:
+        with open(directory / "index.jsonl", "a", encoding="utf-8") as out:
+            out.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            out.flush()
+    except OSError as exc:  # the directory was removed (or the disk is full): the files say the rest
+        logger.warning("recorder index %s: %s", directory, exc)
 
 
 def main(argv: list[str]) -> None:

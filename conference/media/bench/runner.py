@@ -42,18 +42,22 @@ def percentile(values: list[float], q: float) -> float | None:
 
 
 def run_bench(districts: int, seconds: int, var_dir: Path, workers: int, baseline_seconds: int = 10,
-              pause_unwatched: bool = False, nice: int = 0, observers: int = 0) -> dict:
+              pause_unwatched: bool = False, nice: int = 0, observers: int = 0, record: bool = False) -> dict:
     clip = load_clip(var_dir)
     run_dir = socket_dir(var_dir, f"bench-{os.getpid()}")  # its Unix sockets: a short path
-    pool = WorkerPool(run_dir, workers, ["127.0.0.1"], nice=nice)
-    pool.start()
+    result = _run_meeting(districts, seconds, var_dir, run_dir, workers, pause_unwatched, nice, observers, None)
+    if record:
+        # The same meeting again with the archive recorded, on fresh workers, in the same run: the
+        # figures side by side, and what the recorder costs per recorded packet.
+        archive = var_dir / "bench" / f"archive-{os.getpid()}"
+        shutil.rmtree(archive, ignore_errors=True)
+        recorded = _run_meeting(districts, seconds, var_dir, run_dir, workers, pause_unwatched, nice, observers,
+                                archive)
+        result["record"] = _compare(result, recorded)
+        result["record"]["archive_dir"] = str(archive)  # kept for a look; the next run starts it afresh
     try:
-        result = asyncio.run(_main_run(districts, seconds, var_dir, run_dir, workers, pause_unwatched, nice,
-                                       observers))
-    finally:
-        pool.stop()
-    try:
-        result["baseline"] = asyncio.run(_baseline_run(var_dir, run_dir, baseline_seconds, nice))
+        result["baseline"] = (asyncio.run(_baseline_run(var_dir, run_dir, baseline_seconds, nice))
+                              if baseline_seconds else {"skipped": True})
     finally:
         shutil.rmtree(run_dir, ignore_errors=True)
     base = result["baseline"].get("cpu_us_per_forwarded_packet")
@@ -64,10 +68,43 @@ def run_bench(districts: int, seconds: int, var_dir: Path, workers: int, baselin
     return result
 
 
+def _run_meeting(districts: int, seconds: int, var_dir: Path, run_dir: Path, workers: int, pause_unwatched: bool,
+                 nice: int, observers: int, archive: Path | None) -> dict:
+    pool = WorkerPool(run_dir, workers, ["127.0.0.1"], nice=nice)
+    pool.start()
+    try:
+        return asyncio.run(_main_run(districts, seconds, var_dir, run_dir, workers, pause_unwatched, nice,
+                                     observers, archive))
+    finally:
+        pool.stop()
+
+
+COMPARED = ("loss_pct", "latency_ms_p50", "latency_ms_p99", "speaker_switch_ms_p50", "speaker_switch_ms_p99",
+            "speaker_switch_missed", "min_received_fps", "sfu_cpu_us_per_forwarded_packet", "sfu_loop_lag_ms_max",
+            "sfu_decoded_frames", "sfu_encoded_frames")
+
+
+def _compare(plain: dict, recorded: dict) -> dict:
+    """The recorded run's figures beside the plain run's, and the recorder's own."""
+    return {
+        "side_by_side": {key: {"without_record": plain.get(key), "with_record": recorded.get(key)}
+                         for key in COMPARED},
+        **{k: v for k, v in recorded.items() if k.startswith("recorder_") or k.startswith("recorded_")
+           or k.startswith("record_")},
+        "method": "The same meeting run twice in this bench on fresh media workers, first without recording, then "
+                  "with every publisher's audio and high video and the program recorded. Recorder CPU = user+system "
+                  "time of the recorder processes (one per worker, nice 10, from /proc) over the measured window, "
+                  "per packet the workers copied to them; record_dropped = recording packets dropped (queue or "
+                  "recorder socket full), never forwarded ones.",
+    }
+
+
 async def _main_run(districts: int, seconds: int, var_dir: Path, run_dir: Path, workers: int,
-                    pause_unwatched: bool, nice: int, observers: int) -> dict:
+                    pause_unwatched: bool, nice: int, observers: int, archive: Path | None = None) -> dict:
     media = MediaClient(run_dir, workers)
     await media.connect()
+    if archive is not None:
+        await media.record("bench", str(archive))
     speaker_events: list[dict] = []
 
     async def collect() -> None:
@@ -129,6 +166,16 @@ async def _main_run(districts: int, seconds: int, var_dir: Path, run_dir: Path, 
     await media.close()
     result = _summarise(districts, seconds, ready, before, after, results, speaker_events, window_start,
                         window_end, stats, schedule, t0)
+    if archive is not None:
+        duration = window_end - window_start
+        recorded = sum(a["recorded_packets"] - b["recorded_packets"] for a, b in zip(after, before, strict=True))
+        recorder_cpu = sum(a["recorder_cpu_seconds"] - b["recorder_cpu_seconds"]
+                           for a, b in zip(after, before, strict=True))
+        result["recorded_packets_per_s"] = round(recorded / duration, 1)
+        result["recorder_cpu_cores"] = round(recorder_cpu / duration, 3)
+        result["recorder_cpu_us_per_recorded_packet"] = round(recorder_cpu * 1e6 / recorded, 2) if recorded else None
+        result["record_dropped"] = sum(a["record_dropped"] for a in after)
+        result["recorded_files"] = len(list(archive.glob("*.webm"))) + len(list(archive.glob("*.mkv")))
     result["observers"] = observers
     result["publishers_pause_unwatched_video"] = pause_unwatched
     if pause_unwatched:
