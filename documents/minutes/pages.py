@@ -42,7 +42,7 @@ def minutes_list(request: Request, user: User = Depends(staff), session: Session
     can_draft = Role(user.role) in links.DRAFTERS
     chosen = request.query_params.get("meeting", "")
     return render(request, "documents/minutes/list.html", {
-        "minutes_rows": items, "can_draft": can_draft,
+        "minutes_rows": items, "can_draft": can_draft, "verify_words": _script_json(phrases.verify_words(lang)),
         "choices": links.draft_choices(session, lang) if can_draft else [],
         "chosen": int(chosen) if chosen.isdigit() else None})
 
@@ -71,7 +71,7 @@ def minutes_editor(minutes_id: RowId, request: Request, user: User = Depends(sta
                "label": links.meeting_label(source.title, source.started_at, language_of(request))}
     return render(request, "documents/minutes/editor.html",
                   {"minutes": data, "minutes_json": _script_json(data), "period": period, "meeting": meeting,
-                   "signing": signing})
+                   "signing": signing, "verify_words": _script_json(phrases.verify_words(lang))})
 
 
 def _script_json(data: object) -> str:

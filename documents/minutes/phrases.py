@@ -40,6 +40,7 @@ PHRASES: dict[str, tuple[str, str]] = {
     "minutes.number_expected": ("dự kiến {code} (cấp khi ký)", "expected {code} (given on signing)"),
     "minutes.number_later": ("chưa có số (văn thư cấp số khi đóng dấu)",
                              "no number yet (the clerk gives it with the seal)"),
+    "minutes.verify_this": ("Kiểm tra chữ ký số của biên bản này", "Check the signatures of these minutes"),
     "minutes.none_text": ("(không có)", "(none)"),
     "minutes.status": ("Trạng thái", "Status"),
     "minutes.number": ("Số, ký hiệu", "Number"),
@@ -88,6 +89,43 @@ PHRASES: dict[str, tuple[str, str]] = {
     "minutes.sending": ("Đang gửi…", "Sending…"),
     "minutes.download": ("Tải PDF", "Download the PDF"),
 }
+
+
+# The signature check's machine values (documents.minutes.verification, pyHanko) as people read them.
+VERDICTS = {
+    "valid": ("Hợp lệ", "Valid"),
+    "invalid": ("Không hợp lệ", "Invalid"),
+    "not_trusted": ("Chứng thư số không do CA của tỉnh cấp", "Certificate not issued by the province's CA"),
+    "damaged": ("Tệp đã bị sửa sau khi ký hoặc chữ ký hỏng", "Changed after signing, or the signature is damaged"),
+}
+MODIFICATIONS = {
+    "NONE": ("Không có thay đổi sau chữ ký", "Nothing changed after this signature"),
+    "LTA_UPDATES": ("Sau chữ ký chỉ thêm dữ liệu kiểm tra dài hạn (dấu thời gian, OCSP/CRL)",
+                    "After it only long-term validation data was added (timestamps, OCSP/CRL)"),
+    "FORM_FILLING": ("Sau chữ ký chỉ thêm chữ ký, số văn bản vào ô dành sẵn (được phép)",
+                     "After it only signatures and the number were filled into prepared fields (allowed)"),
+    "ANNOTATIONS": ("Sau chữ ký có thêm ghi chú", "Annotations were added after it"),
+    "OTHER": ("Sau chữ ký nội dung đã bị thay đổi", "The content was changed after it"),
+}
+FIELDS = {"ThuKy": ("Thư ký", "Secretary"), "ChuToa": ("Chủ tọa", "Chair"),
+          "DauCoQuan": ("Cơ quan, đóng dấu", "Organisation, with the seal")}
+VERIFY_TEXT = {
+    "count": ("Tệp có {n} chữ ký số", "The file has {n} digital signatures"),
+    "all_valid": ("Tất cả hợp lệ.", "All are valid."),
+    "not_all_valid": ("Có chữ ký không hợp lệ.", "Not every signature is valid."),
+    "ltv": ("Có dữ liệu để kiểm tra lâu dài (LTV).", "Long-term validation data is included (LTV)."),
+}
+COLUMNS = (("Chữ ký", "Signature"), ("Người ký (chứng thư số)", "Signed by (certificate)"),
+           ("Thời điểm ký", "Signed at"), ("Kết quả", "Result"), ("Thay đổi sau khi ký", "Changes after signing"))
+
+
+def verify_words(lang: str) -> dict[str, object]:
+    """The words the signature-check table uses, in the page's language (for static/minutes/verify_report.js)."""
+    pick = 1 if lang == "en" else 0
+    return {"verdicts": {k: v[pick] for k, v in VERDICTS.items()},
+            "modifications": {k: v[pick] for k, v in MODIFICATIONS.items()},
+            "fields": {k: v[pick] for k, v in FIELDS.items()},
+            "columns": [c[pick] for c in COLUMNS], **{k: v[pick] for k, v in VERIFY_TEXT.items()}}
 
 
 def register_all() -> None:

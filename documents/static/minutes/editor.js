@@ -1,4 +1,8 @@
-// The minutes editor: fills the form from the minutes, saves with PUT (version-checked), signs with a PIN.
+// The minutes editor: fills the form from the minutes, saves with PUT (version-checked), signs with a PIN,
+// and checks the signatures of the signed PDF.
+import { answer } from "./answers.js";
+import { renderReport } from "./verify_report.js";
+
 const data = JSON.parse(document.getElementById("minutes-data").textContent);
 const form = document.getElementById("content-form");
 const preview = document.getElementById("preview");
@@ -8,15 +12,6 @@ function show(el, text) {
   if (!el) return;
   el.textContent = text || "";
   el.hidden = !text;
-}
-
-async function answer(response) {
-  const body = await response.json().catch(() => ({}));
-  if (!response.ok) {
-    const detail = typeof body.detail === "string" ? body.detail : (body.message || JSON.stringify(body.detail));
-    throw new Error(detail || `HTTP ${response.status}`);
-  }
-  return body;
 }
 
 function addRow(templateId, containerId, values) {
@@ -146,6 +141,26 @@ if (sendButton) {
       show(signError, error.message);
       sendButton.disabled = false;
       sendButton.textContent = label;
+    }
+  });
+}
+
+const verifyThis = document.getElementById("verify-this");
+if (verifyThis) {
+  verifyThis.addEventListener("click", async () => {
+    const error = document.getElementById("verify-error");
+    show(error, "");
+    verifyThis.disabled = true;
+    try {
+      const pdf = await (await fetch(`/api/minutes/${data.id}/pdf`)).blob();
+      const form = new FormData();
+      form.append("file", pdf, `bien-ban-${data.id}.pdf`);
+      renderReport(await answer(await fetch("/api/signatures/verify", { method: "POST", body: form })),
+        document.getElementById("verify-report"));
+    } catch (e) {
+      show(error, e.message);
+    } finally {
+      verifyThis.disabled = false;
     }
   });
 }

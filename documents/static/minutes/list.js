@@ -1,12 +1,6 @@
 // The minutes list: drafting from an ended meeting, and checking the signatures of any PDF.
-async function answer(response) {
-  const body = await response.json().catch(() => ({}));
-  if (!response.ok) {
-    const detail = typeof body.detail === "string" ? body.detail : (body.message || JSON.stringify(body.detail));
-    throw new Error(detail || `HTTP ${response.status}`);
-  }
-  return body;
-}
+import { answer } from "./answers.js";
+import { renderReport } from "./verify_report.js";
 
 function show(el, text) {
   el.textContent = text || "";
@@ -37,17 +31,7 @@ verifyForm.addEventListener("submit", async (event) => {
   out.replaceChildren();
   try {
     const report = await answer(await fetch("/api/signatures/verify", { method: "POST", body: new FormData(verifyForm) }));
-    const table = document.createElement("table");
-    table.className = "grid";
-    for (const sig of report.signatures) {
-      const row = table.insertRow();
-      for (const value of [sig.field, sig.signer || "", sig.signing_time || "", sig.verdict, sig.modifications || ""]) {
-        row.insertCell().textContent = value;
-      }
-      row.cells[3].className = sig.ok ? "badge ok" : "badge bad";
-    }
-    if (!report.signatures.length) table.insertRow().insertCell().textContent = "0";
-    out.append(table);
+    renderReport(report, out);
   } catch (e) {
     show(error, e.message);
   }

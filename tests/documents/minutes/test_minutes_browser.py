@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 import pytest
@@ -123,6 +124,18 @@ def test_minutes_are_found_by_meeting_and_issued_ones_are_read_only(minutes_env:
             page.wait_for_selector("#sent-now:not([hidden])", timeout=60_000)
             assert page.inner_text("#sent-now") == "Đã gửi 3 đơn vị tham dự"
             page.screenshot(path=str(SHOTS / "minutes-sent.png"), full_page=True)
+            # The signature check in words and Vietnam time, not pyHanko's values.
+            page.click("#verify-this")
+            page.wait_for_selector("#verify-report table", timeout=60_000)
+            report = page.inner_text("#verify-report")
+            assert "Tệp có 3 chữ ký số. Tất cả hợp lệ." in report and report.count("Hợp lệ") == 3
+            for role in ("Thư ký", "Chủ tọa", "Cơ quan, đóng dấu"):
+                assert role in report, role
+            assert "chỉ thêm chữ ký, số văn bản vào ô dành sẵn" in report
+            assert re.search(r"\d\d:\d\d ngày \d\d/\d\d/20\d\d", report)
+            for raw in ("valid", "FORM_FILLING", "LTA_UPDATES", "+00:00", "ThuKy", "T0"):
+                assert raw not in report, raw
+            page.screenshot(path=str(SHOTS / "minutes-signature-check.png"), full_page=True)
 
             _login(page, "thuky", f"/minutes/{mid}")
             blocked = page.inner_text("#sign-blocked")
