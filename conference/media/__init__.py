@@ -20,12 +20,15 @@ Glossary (one name per concept, used in the code, its docstrings and the README)
   DownTrack). The signaling protocol calls it a "slot" (`welcome.slots`, `layout.slots`); in
   this package that word names nothing else.
 - **Source** / **Sink** (`streams.py`): the two sides of forwarding. UpTracks and RemoteUpTracks
-  are sources; DownTracks and MeshFeeds are sinks (a recorder will be another).
+  are sources; DownTracks, MeshFeeds and the archive's `recorder.RecordSink`s are sinks.
 - **Forwarder** (`forwarder.Forwarder`): a DownTrack's decisions about each packet (drop,
   renumber, ask for a keyframe), without I/O.
 - **mesh** (`mesh.py`): the sockets between workers; a **MeshFeed** is the sink that carries a
   local UpTrack to the workers that want it; the room **messages** between workers and the
   control channel's calls and events are in `messages.py`.
+- **recording** (`recorder.py`): `RecordSink`s copy recorded tracks' packets into a bounded
+  queue toward the worker's recorder process (`conference.archive.writer`, over the socket
+  format of `record_wire.py`); a full queue drops recording data, never forwarded packets.
 - **control channel** (`control.py` in each worker, `client.MediaClient` in the web process):
   how the signaling layer drives the workers.
 - **publisher** / **subscriber**: a participant as the sender of its UpTracks / the receiver of
@@ -45,6 +48,7 @@ Using it (the meeting/signaling layer)
     await media.room_state(room_id)        # RoomState: members, dominant, spotlight, featured, muted
     await media.link_stats(room_id)        # [messages.LinkSample], one per participant
     await media.close_room(room_id)        # end the meeting for all: drops every session
+    await media.record(room_id, directory)  # record the room's tracks and program (None stops)
     async for event in media.events(): ... # messages.Event, see "Events"
 
 `role` is "host", "district" or "observer", or for the operations center's camera wall "camera"
@@ -113,9 +117,9 @@ Modules, from the leaves up (each imports only modules before it: import-linter 
 `media-layers` and `media-client` in pyproject.toml, run by `make test`)
 -----------------------------------------------------------------------------------------------------
 leaves: `rtp`, `payloads`, `history`, `keyframes`, `speaker`, `views`, `errors`, `placement`,
-`fastpath`, `aiortc_hooks` - `streams` (Source, Sink) - `forwarder` - `uptrack`, `downtrack`
+`fastpath`, `aiortc_hooks`, `record_wire` - `streams` (Source, Sink) - `forwarder` - `uptrack`, `downtrack`
 (each imports `streams`, not the other) - `messages` - `transport`, `participant` (aiortc) -
-`mesh`, `control` - `room` (RoomHost) - `worker` (a RoomHost and ControlHandler), `service`.
+`mesh`, `control` - `room` (RoomHost), `recorder` - `worker` (a RoomHost and ControlHandler), `service`.
 `client` imports only `errors`, `messages`, `payloads`, `placement`, `views`: no aiortc in the
 web process.
 """
