@@ -99,6 +99,8 @@ def test_every_screen_names_the_floor_holder_and_shows_the_end(  # type: ignore[
         assert "Trực tuyến" in vinh_row and "trình duyệt" in vinh_row
         shot(registry, "endpoints-browser-room")
         registry.close()
+        for page in (host, vinh, cualo, ops):
+            assert raw_values(page) == [], page.url
         shot(host, "console-floor")
         shot(vinh, "room-floor-holder")
         shot(cualo, "room-other")

@@ -79,7 +79,7 @@ function paintTile(pid) {
   badge.textContent = qualityText(pid);
   badge.className = `q badge ${qualityClass(pid)}`;
   const q = state.quality.get(pid);
-  badge.title = q ? `loss ${q.loss_in_pct}% / ${q.loss_out_pct}% · jitter ${q.jitter_in_ms} ms · RTT ${q.rtt_ms ?? '–'} ms` : '';
+  badge.title = q ? `${L.loss} ${q.loss_in_pct}% / ${q.loss_out_pct}% · jitter ${q.jitter_in_ms} ms · RTT ${q.rtt_ms ?? '–'} ms` : '';
   t.querySelector('.hand').hidden = !state.hands.includes(pid);
   const muted = state.muted.has(pid);
   t.querySelector('.mic').hidden = !muted;
@@ -312,7 +312,7 @@ client.addEventListener('link_stats', ({ detail }) => {
   for (const q of detail.participants) { state.quality.set(q.participant, q); paintTile(q.participant); }
   if (state.filters.has('poor') || state.mode === 'list') render(); else counts();
 });
-client.addEventListener('state', ({ detail }) => { $('conn-state').textContent = detail === 'connected' ? L.connected : detail; });
+client.addEventListener('state', ({ detail }) => { $('conn-state').textContent = detail === 'connected' ? L.connected : (L[`st_${detail}`] || L.connecting); });
 client.addEventListener('problem', ({ detail }) => showError(errorBox, detail));
 const ended = () => {
   clearInterval(tour.timer);

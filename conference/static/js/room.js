@@ -55,7 +55,7 @@ client.addEventListener('link_stats', ({ detail }) => {
   const mine = detail.participants.find((q) => q.participant === me);
   if (mine) document.getElementById('my-quality').textContent = `${L[mine.quality]} · RTT ${mine.rtt_ms ?? '–'} ms`;
 });
-client.addEventListener('state', ({ detail }) => { document.getElementById('conn-state').textContent = detail === 'connected' ? L.connected : detail; });
+client.addEventListener('state', ({ detail }) => { document.getElementById('conn-state').textContent = detail === 'connected' ? L.connected : (L[`st_${detail}`] || L.connecting); });
 client.addEventListener('problem', ({ detail }) => showError(document.getElementById('room-error'), detail));
 const ended = () => showEnded(client, { meetingId: meeting.id, endedAt: meeting.ended_at, state: L.ended });
 client.addEventListener('meeting_ended', ended);
