@@ -142,7 +142,7 @@ def sign_minutes(minutes_id: RowId, body: SignBody, request: Request,
     return drafts.as_json(minutes, language_of(request))
 
 
-@router.get("/api/minutes/{minutes_id}/signing")
+@router.get("/api/minutes/{minutes_id}/signing", openapi_extra=refusals(Kind.conflict))
 def signing_facts(minutes_id: RowId, request: Request, user: User = Depends(signatories),
                   session: Session = Depends(db)) -> dict[str, Any]:
     """What the person would authorise now (for the PIN dialog): role, signatory, document, number and the

@@ -262,6 +262,7 @@ def test_the_pin_dialog_hash_is_the_hash_of_what_is_signed(minutes_env: MinutesE
     assert facts["sha256"] == hashlib.sha256(first).hexdigest() and facts["role"] == "secretary"
     assert facts["full_name"] == "Trần Thị Bình" and "chưa có số" in facts["number"]
     assert minutes_env.client("chutoa").get(f"/api/minutes/{mid}/signing").status_code == 409  # not yet
+    assert "409" in minutes_env.app.openapi()["paths"]["/api/minutes/{minutes_id}/signing"]["get"]["responses"]
 
     # The draft changes after the dialog showed its hash: nothing is signed.
     current = secretary.get(f"/api/minutes/{mid}").json()
