@@ -77,6 +77,8 @@ register({
     "conf.q.poor": ("Kém", "Poor"),
     "conf.ended": ("Cuộc họp đã kết thúc", "The meeting has ended"),
     "conf.ended_at": ("lúc", "at"),
+    "conf.endpoints_attended": ("{n}/{of} điểm cầu", "{n} of {of} endpoints"),
+    "conf.hall": ("hội trường chủ trì", "the chair's hall"),
     "conf.loss": ("mất gói", "loss"),
     "conf.st.signaling": ("Đang vào cuộc họp…", "Joining the meeting…"),
     "conf.st.new": ("Đang chuẩn bị hình và tiếng…", "Preparing audio and video…"),
@@ -199,6 +201,9 @@ def meeting_page(meeting_id: RowId, request: Request, user: User = Depends(any_u
     record = meeting_record(session, meeting_id) if may_read_record(session, meeting, user) else None
     return render(request, "conference/meeting.html", {
         "meeting": meeting_json(meeting), "record": record, "names": _display_names(request, session, meeting, record),
+        # Endpoints are the units' meeting points: the hall's own connections are not counted.
+        "endpoints_attended": sum(1 for a in record.attendance if any(i.role == "district" for i in a.intervals))
+        if record else 0,
         "is_host": meeting.is_host(user) or user.role == Role.admin,
         "can_console": user.role in (Role.chair, Role.secretary, Role.operator, Role.admin),
         "minutes": minutes_link(session, meeting.id, user, language_of(request))

@@ -88,6 +88,8 @@ def test_every_screen_names_the_floor_holder_and_shows_the_end(  # type: ignore[
             assert cualo.inner_text("#speaker-name") == "TP Vinh"
             host.wait_for_timeout(500)
         assert "được mời phát biểu" in host.inner_text(".speaker-name")
+        # Vinh's own room shows its own camera under the caption that names it.
+        assert vinh.evaluate("() => document.getElementById('speaker-video').srcObject === window.meetingClient.local")
         ops.wait_for_function("() => document.getElementById('meeting').innerText"
                               ".includes('Đang phát biểu: TP Vinh')")
         # Two districts connected of four invited: the chair's hall is not an endpoint.
@@ -133,6 +135,7 @@ def test_every_screen_names_the_floor_holder_and_shows_the_end(  # type: ignore[
             assert raw_values(page) == [], page.url
         host.goto(f"/meetings/{mid}")
         assert "Nguyễn Văn An (Chủ tọa) cho phát biểu TP Vinh" in host.inner_text("#actions-list")
+        assert "Điểm danh (2/4 điểm cầu)" in host.inner_text("main")
         assert raw_values(host) == []
         shot(host, "meeting-page-ended")
         host.goto("/meetings")

@@ -16,12 +16,23 @@ let me = null;
 let raised = false;
 let hosts = new Set([meeting.chair.username, meeting.secretary?.username].filter(Boolean));
 
+let speaking = null;
+let slotSpeaker = null;
+
 function say(text) { notice.textContent = text; notice.hidden = !text; }
+
+// The media path does not send a district its own picture back: while it holds the floor, its room
+// shows its own camera under the caption that names it, not someone else's picture.
+function showSpeakerVideo() {
+  attach(document.getElementById('speaker-video'), speaking && speaking === me ? client.local : slotSpeaker);
+}
 
 // The caption follows the server's floor rule (`speaker` messages), not whichever video the slot carries.
 function showSpeaker(pid, source) {
   document.getElementById('speaker-name').textContent = pid ? (names[pid] || pid) + (pid === me ? ` (${L.you})` : '') : L.nobody;
   document.getElementById('speaker-source').textContent = pid && L[`src_${source}`] ? `(${L[`src_${source}`]})` : '';
+  speaking = pid;
+  showSpeakerVideo();
 }
 
 client.addEventListener('welcome', ({ detail }) => {
@@ -39,10 +50,11 @@ client.addEventListener('layout', ({ detail }) => {
     else speaker = client.streamFor(slot.mid);
   }
   attach(document.getElementById('chair-video'), chair);
-  attach(document.getElementById('speaker-video'), speaker);
+  slotSpeaker = speaker;
+  showSpeakerVideo();
   playAudio(document.getElementById('audio-sink'), client.streamsByMid, detail);
 });
-client.addEventListener('local', ({ detail }) => attach(document.getElementById('self-video'), detail));
+client.addEventListener('local', ({ detail }) => { attach(document.getElementById('self-video'), detail); showSpeakerVideo(); });
 client.addEventListener('hand_raised', ({ detail }) => {
   if (detail.participant !== me) return;
   raised = detail.raised;
