@@ -79,10 +79,9 @@ register({
     "home.minutes_hint": ("Biên bản cuộc họp, ký số và phát hành", "Meeting minutes, digital signing and issue"),
     "home.live_now": ("Cuộc họp đang diễn ra", "Meeting in progress"),
     "home.no_live": ("Chưa có cuộc họp nào đang diễn ra", "No meeting in progress"),
-    "home.no_live_hint": ("Khi chủ tọa bắt đầu cuộc họp có mời điểm cầu này, nút vào phòng họp sẽ hiện ở đây; "
-                          "tải lại trang để xem.",
+    "home.no_live_hint": ("Khi chủ tọa bắt đầu cuộc họp có mời điểm cầu này, nút vào phòng họp sẽ tự hiện ở đây.",
                           "When the chair starts a meeting this endpoint is invited to, the button to enter the "
-                          "room appears here; reload the page to see it."),
+                          "room appears here by itself."),
     "home.upcoming": ("Cuộc họp sắp tới", "Upcoming meetings"),
     "home.endpoints_hint": ("Tình trạng kết nối và cảnh báo của các điểm cầu",
                             "Connection state and alerts of the meeting endpoints"),
