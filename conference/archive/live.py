@@ -16,7 +16,8 @@ from core.filestore import FileStore
 
 from ..media.errors import MediaError
 from ..models import Meeting
-from .seal import begin, recording_dir, seal, wait_until_closed
+from .mix import mix_program, record_mix
+from .seal import begin, build, finish, load_manifest, prepare, recording_dir, wait_until_closed
 
 log = logging.getLogger(__name__)
 _sealing: set[asyncio.Task[None]] = set()  # kept here: the hub cancels its own tasks when media goes idle
@@ -58,18 +59,41 @@ async def _seal_after_end(hub: Any, meeting_id: int, room_id: str) -> None:
     directory = recording_dir(settings.recordings_dir, meeting_id)
     await asyncio.to_thread(wait_until_closed, directory)
     store = FileStore(settings.files_dir)
-
-    def seal_now(session: Session) -> tuple[str, str | None] | None:
-        row = seal(session, meeting_id, store, dict(settings.archive_retention_days), 0.0)
-        return None if row is None else (row.state, row.manifest_sha256)
-
+    retention = dict(settings.archive_retention_days)
     try:
-        sealed = await hub.db(seal_now)
+        # read, then copy and hash with no transaction open, then write: see seal.SealJob
+        job = await hub.db(prepare, meeting_id, write=False)
+        if job is None:
+            return
+        manifest_sha256, reason = await asyncio.to_thread(build, job, store)
+
+        def finish_now(session: Session) -> tuple[str, str | None] | None:
+            row = finish(session, job, manifest_sha256, reason, retention)
+            return None if row is None else (row.state, row.manifest_sha256)
+
+        sealed = await hub.db(finish_now)
     except Exception:
         log.exception("meeting %s: sealing the archive failed", meeting_id)
         return
-    if sealed is not None and sealed[1]:
-        await hub.publish("conference.archive", {"meeting": meeting_id, "status": sealed[0], "manifest": sealed[1]})
+    if sealed is None or not sealed[1]:
+        return
+    await hub.publish("conference.archive", {"meeting": meeting_id, "status": sealed[0], "manifest": sealed[1]})
+    # then, at the lowest priority, the program's voices mixed into one playback track
+    try:
+        manifest = await hub.db(lambda session: _manifest_to_mix(session, meeting_id), write=False)
+        if manifest is not None:
+            mixed = await asyncio.to_thread(mix_program, load_manifest(store, manifest), store)
+            if mixed is not None:
+                await hub.db(lambda session: record_mix(session, meeting_id, mixed[0]))
+    except Exception:
+        log.exception("meeting %s: mixing the program's voices failed (the sealed files are untouched)", meeting_id)
+
+
+def _manifest_to_mix(session: Session, meeting_id: int) -> str | None:
+    from .models import MeetingArchive
+
+    row = session.get(MeetingArchive, meeting_id)
+    return row.manifest_sha256 if row is not None and row.state == "sealed" and not row.mix_sha256 else None
 
 
 async def recording_stopped(hub: Any, meeting_id: int, reason: str, worker: int) -> None:

@@ -32,3 +32,5 @@ class MeetingArchive(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     keep_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     pruned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    # The program with its voices mixed into one track (mix.py): derived after sealing, not sealed.
+    mix_sha256: Mapped[str | None] = mapped_column(String(64), default=None)

@@ -36,6 +36,7 @@ from .models import ArchiveState, MeetingArchive
 from .seal import VIETNAM, load_manifest
 
 router = APIRouter()
+MIXED = "program-mixed.webm"
 MEDIA_TYPES = {("video", "webm"): "video/webm", ("audio", "webm"): "audio/webm", ("video", "mkv"): "video/x-matroska"}
 
 register({
@@ -107,6 +108,8 @@ def archive_view(session: Session, meeting: Meeting) -> dict[str, Any]:
             "url": None if row.state == ArchiveState.pruned.value else
             f"/meetings/{meeting.id}/archive/files/{f['name']}",
         })
+    out["mixed_url"] = (f"/meetings/{meeting.id}/archive/files/{MIXED}"
+                        if row.mix_sha256 and row.state == ArchiveState.sealed.value and program else None)
     out["timeline"] = timeline(session, meeting, origin)
     return out
 
@@ -173,6 +176,11 @@ def archive_file(meeting_id: RowId, name: str, request: Request, user: User = De
     if row is None or row.state != ArchiveState.sealed.value or not row.manifest_sha256:
         raise HTTPException(404, "Bản ghi chưa được niêm phong / the archive is not sealed (or was pruned)")
     store = FileStore(get_settings().files_dir)
+    if name == MIXED and row.mix_sha256:  # derived after sealing: the voices mixed beside the program video
+        path = store.path_of(row.mix_sha256)
+        if not path.exists():
+            raise HTTPException(410, "Tệp trộn tiếng không còn trong kho / the mixed program is gone from the store")
+        return FileResponse(path, media_type="video/webm", headers={"Cache-Control": "private, max-age=3600"})
     entry = next((f for f in load_manifest(store, row.manifest_sha256)["files"] if f["name"] == name), None)
     if entry is None:
         raise HTTPException(404, f"Không có tệp {name!r} trong bản ghi / no such file in the archive")

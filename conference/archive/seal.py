@@ -10,6 +10,7 @@ import json
 import logging
 import shutil
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -81,7 +82,7 @@ def wait_until_closed(directory: Path, timeout: float = CLOSE_WAIT_SECONDS) -> l
     return still
 
 
-def build_manifest(meeting: Meeting, directory: Path, store: FileStore, names: dict[str, str]) -> dict[str, Any]:
+def build_manifest(meeting: Any, directory: Path, store: FileStore, names: dict[str, str]) -> dict[str, Any]:
     """Store every recorded file and describe it; the manifest as a dict (not yet stored)."""
     entries = index_entries(directory)
     opened = {e["file"]: e for e in entries if e.get("event") == "open"}
@@ -116,46 +117,96 @@ def build_manifest(meeting: Meeting, directory: Path, store: FileStore, names: d
             "dropped_frames": (info or {}).get("dropped_frames", 0),
         })
     return {
-        "version": MANIFEST_VERSION, "meeting": meeting.id, "title": meeting.title,
+        "version": MANIFEST_VERSION, "meeting": getattr(meeting, "meeting_id", None) or meeting.id,
+        "title": meeting.title,
         "timezone": "Asia/Ho_Chi_Minh",
-        "started_at": meeting.started_at.astimezone(VIETNAM).isoformat() if meeting.started_at else None,
-        "ended_at": meeting.ended_at.astimezone(VIETNAM).isoformat() if meeting.ended_at else None,
+        "started_at": _vn_datetime(meeting.started_at),
+        "ended_at": _vn_datetime(meeting.ended_at),
         "stopped": [{"reason": s["reason"], "at": vn_time(s["at"])} for s in stops],
         "files": files,
     }
+
+
+def _vn_datetime(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(VIETNAM).isoformat()
 
 
 def manifest_bytes(manifest: dict[str, Any]) -> bytes:
     return json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=1).encode()
 
 
-def seal(session: Session, meeting_id: int, store: FileStore, retention_days: dict[str, int],
-         wait: float = CLOSE_WAIT_SECONDS) -> MeetingArchive | None:
-    """Seal the ended meeting's archive (idempotent: a sealed one is returned as it is)."""
+@dataclass(frozen=True)
+class SealJob:
+    """What sealing needs from the database, read first, so that copying and hashing the files
+    (minutes for a long meeting) holds no transaction (SQLite's write lock would stop every other
+    writer meanwhile)."""
+
+    meeting_id: int
+    title: str
+    kind: str
+    started_at: datetime | None
+    ended_at: datetime | None
+    directory: Path
+    names: dict[str, str]
+
+
+def prepare(session: Session, meeting_id: int) -> SealJob | None:
+    """The job for an archive still to be sealed; None if there is none (not recorded, or sealed)."""
     row = session.get(MeetingArchive, meeting_id)
     meeting = session.get(Meeting, meeting_id)
     if row is None or meeting is None or row.state != ArchiveState.recording.value:
-        return row
+        return None
     directory = Path(row.directory)
-    wait_until_closed(directory, wait)
     participants = {e["participant"] for e in index_entries(directory) if e.get("event") == "open"}
     names = {u.username: u.full_name for u in session.execute(
         select(User).where(User.username.in_(participants))).scalars()}
+    return SealJob(meeting.id, meeting.title, meeting.kind, meeting.started_at, meeting.ended_at, directory, names)
+
+
+def build(job: SealJob, store: FileStore) -> tuple[str | None, str]:
+    """Store the files and the manifest: (the manifest's SHA-256, why recording stopped early), or
+    (None, why sealing failed)."""
     try:
-        manifest = build_manifest(meeting, directory, store, names)
+        manifest = build_manifest(job, job.directory, store, job.names)
+        return store.put(manifest_bytes(manifest)), "; ".join(s["reason"] for s in manifest["stopped"])
     except OSError as exc:
-        row.state, row.reason = ArchiveState.failed.value, f"sealing failed: {exc}"
+        return None, f"sealing failed: {exc}"
+
+
+def finish(session: Session, job: SealJob, manifest_sha256: str | None, reason: str,
+           retention_days: dict[str, int]) -> MeetingArchive | None:
+    row = session.get(MeetingArchive, job.meeting_id)
+    if row is None or row.state != ArchiveState.recording.value:
         return row
-    row.manifest_sha256 = store.put(manifest_bytes(manifest))
+    if manifest_sha256 is None:
+        row.state, row.reason = ArchiveState.failed.value, reason
+        return row
+    row.manifest_sha256 = manifest_sha256
     row.state = ArchiveState.sealed.value
     row.sealed_at = datetime.now(UTC)
-    row.reason = "; ".join(s["reason"] for s in manifest["stopped"])
-    days = retention_days.get(meeting.kind)
+    row.reason = reason
+    days = retention_days.get(job.kind)
     if days is not None:
-        row.keep_until = (meeting.ended_at or row.sealed_at) + timedelta(days=days)
+        ended = job.ended_at or row.sealed_at
+        ended = ended if ended.tzinfo else ended.replace(tzinfo=UTC)
+        row.keep_until = ended + timedelta(days=days)
     session.flush()
-    shutil.rmtree(directory, ignore_errors=True)  # the store has every byte now
+    shutil.rmtree(job.directory, ignore_errors=True)  # the store has every byte now
     return row
+
+
+def seal(session: Session, meeting_id: int, store: FileStore, retention_days: dict[str, int],
+         wait: float = CLOSE_WAIT_SECONDS) -> MeetingArchive | None:
+    """Seal the ended meeting's archive in one session (the command line's way; the web process
+    runs the three steps apart). Idempotent: a sealed one is returned as it is."""
+    job = prepare(session, meeting_id)
+    if job is None:
+        return session.get(MeetingArchive, meeting_id)
+    wait_until_closed(job.directory, wait)
+    manifest_sha256, reason = build(job, store)
+    return finish(session, job, manifest_sha256, reason, retention_days)
 
 
 def load_manifest(store: FileStore, sha256: str) -> dict[str, Any]:

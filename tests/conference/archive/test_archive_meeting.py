@@ -10,6 +10,7 @@ import asyncio
 import time
 from io import BytesIO
 
+import av
 import pytest
 from pypdf import PdfReader
 
@@ -116,7 +117,21 @@ async def test_recorded_meeting_sealed_by_its_minutes(live_server: str, media_wo
     text = "".join(page.extract_text() for page in PdfReader(BytesIO(pdf.content)).pages)
     assert view["manifest_sha256"] in text.replace("\n", "").replace(" ", "")
 
-    # the files and manifest verify; one flipped byte is named, and so is a truncated file
+    # after sealing, at the lowest priority, the voices mixed beside the program video copied as it is
+    deadline = time.time() + 90
+    while not (view := chair.get(f"/api/meetings/{mid}/archive").json()).get("mixed_url"):
+        assert time.time() < deadline, "no mixed program"
+        await asyncio.sleep(1)
+    mixed = chair.get(view["mixed_url"])
+    assert mixed.status_code == 200 and mixed.headers["content-type"] == "video/webm"
+    with av.open(BytesIO(mixed.content)) as container:
+        kinds = {s.type: s.codec_context.name for s in container.streams}
+        video_packets = sum(1 for p in container.demux(container.streams.video[0]) if p.size)
+    assert kinds == {"video": "vp8", "audio": "opus"}
+    assert video_packets == probe(store.path_of(manifest["program-video.webm"]["sha256"])).packets
+
+    # the files and manifest verify (the mix changed none of them); one flipped byte is named, and so is
+    # a truncated file
     assert verify_archive(session, mid, store).ok
     victim = store.path_of(manifest["dc-vinh-audio.webm"]["sha256"])
     victim.chmod(0o644)
