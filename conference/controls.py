@@ -71,6 +71,21 @@ async def raise_hand(hub: Hub, live: LiveMeeting, conn: Connection, message: p.R
     conn.send(p.Ack(ref=message.ref, for_=message.type))
 
 
+async def self_media(hub: Hub, live: LiveMeeting, conn: Connection, message: p.SelfMedia) -> None:
+    """Its own microphone and camera: the participant stops sending them itself; everyone is told.
+    Not written to the record: the host's mute is the meeting's action, this is a person's own."""
+    if conn.role == "observer":
+        raise Refusal("role_not_allowed", "Người theo dõi không gửi âm thanh, hình ảnh / observers publish nothing")
+    told = p.SelfMediaChanged(participant=conn.participant, audio=message.audio, video=message.video)
+    try:
+        outcome = await hub.state.apply(live.id, [told], requires=[f"seat:{conn.participant}"])
+    except LiveStateUnavailable as exc:
+        raise Refusal(*UNAVAILABLE) from exc
+    if outcome == "missing":
+        raise Refusal("not_joined", "Kết nối không còn trong cuộc họp / this socket is no longer in the meeting")
+    conn.send(p.Ack(ref=message.ref, for_=message.type))
+
+
 async def _state(hub: Hub, live: LiveMeeting) -> MeetingState:
     try:
         return await hub.state.state(live.id)

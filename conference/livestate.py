@@ -145,7 +145,12 @@ class MeetingState:
         return p.ParticipantInfo(
             participant=participant, name=seat.name, role=seat.role, unit=seat.unit,  # type: ignore[arg-type]
             unit_name=seat.unit_name, hand_raised=self.hand_raised(participant),
-            muted=f"mute:{participant}" in self.fields, media=self.fields.get(f"media:{participant}", "new"))
+            muted=f"mute:{participant}" in self.fields, media=self.fields.get(f"media:{participant}", "new"),
+            mic_on=self.self_media(participant)["audio"], camera_on=self.self_media(participant)["video"])
+
+    def self_media(self, participant: str) -> dict[str, bool]:
+        """Its own microphone and camera, as it last said (`self_media`); both on until it does."""
+        return self.fields.get(f"self:{participant}") or {"audio": True, "video": True}
 
     def infos(self, *, skip: str | None = None) -> list[p.ParticipantInfo]:
         seats = sorted(self.seats().values(), key=lambda seat: seat.since)
@@ -157,7 +162,7 @@ def writes_of(message: BaseModel, now: float) -> dict[str, Any]:
     which orders the queue; a mute outlives a rejoin, as a host expects."""
     if isinstance(message, p.ParticipantLeft):
         pid = message.participant
-        return {f"{kind}:{pid}": None for kind in ("seat", "heard", "hand", "media", "stats")}
+        return {f"{kind}:{pid}": None for kind in ("seat", "heard", "hand", "media", "stats", "self")}
     if isinstance(message, p.HandRaised):
         return {f"hand:{message.participant}": now if message.raised else None}
     if isinstance(message, p.Muted):
@@ -168,6 +173,8 @@ def writes_of(message: BaseModel, now: float) -> dict[str, Any]:
         return {"spotlight": message.participant, "floor": message.participant}
     if isinstance(message, p.Speaker):
         return {"speaker": message.participant, "speaker_source": message.source}
+    if isinstance(message, p.SelfMediaChanged):
+        return {f"self:{message.participant}": {"audio": message.audio, "video": message.video}}
     if isinstance(message, p.MediaState):
         return {f"media:{message.participant}": message.state}
     if isinstance(message, p.LinkStats):

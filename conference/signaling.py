@@ -23,7 +23,7 @@ from core.people import Role, User
 from core.protocols import signaling as p
 
 from .archive import live as archive_live
-from .controls import UNAVAILABLE, host_control, raise_hand
+from .controls import UNAVAILABLE, host_control, raise_hand, self_media
 from .hub import RESUME_GRACE_SECONDS, Hub, hub_for
 from .journal import close_attendance, close_stale, from_epoch, open_attendance, stop_speaking
 from .live import Connection, LiveMeeting, PendingOffer, Person
@@ -151,6 +151,8 @@ async def dispatch(hub: Hub, conn: Connection, message: Any) -> str | None:
         await ice(hub, live, conn, message)
     elif isinstance(message, p.RaiseHand):
         await raise_hand(hub, live, conn, message)
+    elif isinstance(message, p.SelfMedia):
+        await self_media(hub, live, conn, message)
     elif isinstance(message, p.View):
         await view(hub, live, conn, message)
     elif message.type in p.HOST_CONTROLS:

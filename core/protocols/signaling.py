@@ -128,12 +128,23 @@ class View(_ClientMessage):
     participants: list[ParticipantId] = Field(max_length=100)
 
 
+class SelfMedia(_ClientMessage):
+    """(v2) A participant that publishes: its own microphone and camera are on or off (it stops
+    sending them itself); everyone is told (`self_media`) and sees it in `ParticipantInfo`. Not the
+    host's `mute`, which stops forwarding someone's audio whatever they send."""
+
+    since: ClassVar[int] = 2
+    type: Literal["self_media"] = "self_media"
+    audio: bool = True
+    video: bool = True
+
+
 ClientMessage = Annotated[Join | Offer | Ice | Leave | RaiseHand | Ping | Mute | Spotlight | GrantFloor | Remove
-                          | EndMeeting | View, Field(discriminator="type")]
+                          | EndMeeting | View | SelfMedia, Field(discriminator="type")]
 CLIENT_TYPES = frozenset({"join", "offer", "ice", "leave", "raise_hand", "ping", "mute", "spotlight",
-                          "grant_floor", "remove", "end_meeting", "view"})
+                          "grant_floor", "remove", "end_meeting", "view", "self_media"})
 # The version that brought each client message type.
-CLIENT_SINCE = {"view": 2}
+CLIENT_SINCE = {"view": 2, "self_media": 2}
 HOST_CONTROLS = frozenset({"mute", "spotlight", "grant_floor", "remove", "end_meeting"})
 client_adapter: TypeAdapter[Any] = TypeAdapter(ClientMessage)
 
@@ -150,6 +161,8 @@ class ParticipantInfo(BaseModel):
     hand_raised: bool = False
     muted: bool = False
     media: str = Field("new", description="media connection: new, connecting, connected, failed, closed")
+    mic_on: bool = Field(True, description="its own microphone is on (`self_media`; false: it muted itself)")
+    camera_on: bool = Field(True, description="its own camera is on (`self_media`)")
 
 
 class Slots(BaseModel):
@@ -311,6 +324,16 @@ class PublishHint(_ServerMessage):
     active: bool
 
 
+class SelfMediaChanged(_ServerMessage):
+    """(v2) A participant turned its own microphone or camera on or off."""
+
+    since: ClassVar[int] = 2
+    type: Literal["self_media"] = "self_media"
+    participant: str
+    audio: bool
+    video: bool
+
+
 class MeetingEnded(_ServerMessage):
     """The meeting is over; the server closes the socket with code 4001 after this."""
 
@@ -353,14 +376,14 @@ class Pong(_ServerMessage):
 
 ServerMessage = Annotated[
     Welcome | Answer | IceDone | ParticipantJoined | ParticipantLeft | Layout | Speaker | HandRaised | FloorGranted
-    | Muted | SpotlightChanged | Removed | LinkStats | MediaState | Renegotiate | PublishHint | MeetingEnded | Ack
-    | Error | Pong,
+    | Muted | SpotlightChanged | Removed | LinkStats | MediaState | Renegotiate | PublishHint | SelfMediaChanged
+    | MeetingEnded | Ack | Error | Pong,
     Field(discriminator="type")]
 server_adapter: TypeAdapter[Any] = TypeAdapter(ServerMessage)
 
 
 # The version that brought each server message type newer than version 1.
-SERVER_SINCE = {"publish_hint": 2}
+SERVER_SINCE = {"publish_hint": 2, "self_media": 2}
 
 
 def encode(message: BaseModel) -> str:

@@ -178,3 +178,30 @@ def test_version_1_clients_keep_working_and_version_2_adds_the_console_view(clie
         assert error_of(district)["code"] == "role_not_allowed"
         send(old, type="ping", ref="alive")
         assert receive_until(old, "pong") == {"v": 1, "type": "pong", "ref": "alive"}
+
+
+def test_own_microphone_and_camera_are_told_to_everyone_in_v2(client) -> None:  # type: ignore[no-untyped-def]
+    mid = schedule_meeting(client)["id"]
+    with socket(client, mid, "chutoa") as host, socket(client, mid, "dc-vinh") as vinh, \
+            socket(client, mid, "vanhanh") as ops:
+        host.send_text(json.dumps({"v": 2, "type": "join", "role": "host", "ref": "j"}))
+        assert host.receive_json()["type"] == "welcome"
+        join(vinh, mid, "district")  # a v1 district: it may not use self_media and never hears of it
+        vinh.send_text(json.dumps({"v": 1, "type": "self_media", "audio": False, "ref": "s"}))
+        assert error_of(vinh)["code"] == "unsupported_version"
+        host.send_text(json.dumps({"v": 2, "type": "self_media", "audio": False, "video": True, "ref": "s"}))
+        assert receive_until(host, "self_media") == {"v": 2, "type": "self_media", "participant": "chutoa",
+                                                     "audio": False, "video": True}
+        assert receive_until(host, "ack")["for"] == "self_media"
+        # Someone joining later sees it in the welcome.
+        ops.send_text(json.dumps({"v": 2, "type": "join", "role": "observer", "ref": "j"}))
+        welcome = ops.receive_json()
+        chair = next(p for p in welcome["participants"] if p["participant"] == "chutoa")
+        assert chair["mic_on"] is False and chair["camera_on"] is True
+        ops.send_text(json.dumps({"v": 2, "type": "self_media", "audio": False, "ref": "o"}))
+        assert error_of(ops)["code"] == "role_not_allowed"
+        send(vinh, type="ping", ref="alive")
+        seen = [vinh.receive_json()]
+        while seen[-1]["type"] != "pong":
+            seen.append(vinh.receive_json())
+        assert all(m["type"] != "self_media" and m["v"] == 1 for m in seen)

@@ -5,6 +5,7 @@
 // (`view`), so the media workers forward those low tracks alone and the other units pause theirs.
 import { MeetingClient, attach, labels, playAudio, showError } from './meeting-client.js';
 import { showEnded } from './ended.js';
+import { selfMediaText, wireSelfMedia } from './self-media.js';
 
 const root = document.getElementById('console');
 const L = labels();
@@ -83,6 +84,11 @@ function paintTile(pid) {
   t.querySelector('.hand').hidden = !state.hands.includes(pid);
   const muted = state.muted.has(pid);
   t.querySelector('.mic').hidden = !muted;
+  const own = client.selfMediaOf(pid);
+  t.querySelector('.selfmic').hidden = !present || own.audio;
+  t.querySelector('.selfcam').hidden = !present || own.video;
+  t.classList.toggle('cam-off', present && !own.video);  // no frozen last frame: a plain "camera off"
+  t.dataset.off = L.cam_is_off;
   const mb = t.querySelector('[data-do="mute"]');
   if (mb) mb.textContent = muted ? L.unmute : L.mute;
   const spot = state.spotlight === pid;
@@ -137,7 +143,8 @@ function renderList(list) {
     const present = state.present.has(pid);
     const cells = [
       String(units.indexOf(pid) + 1), names[pid], present ? L.present : L.absent, qualityText(pid),
-      state.hands.includes(pid) ? L.raised : '', state.muted.has(pid) ? L.muted : '',
+      state.hands.includes(pid) ? L.raised : '',
+      [state.muted.has(pid) ? L.muted : '', present ? selfMediaText(client.selfMediaOf(pid), L) : ''].filter(Boolean).join(' · '),
     ];
     for (const text of cells) { const td = document.createElement('td'); td.textContent = text; tr.append(td); }
     tr.children[2].className = present ? 'ok' : 'absent';
@@ -306,6 +313,7 @@ function spotlight(pid) {
   if (previous) paintTile(previous);
   if (pid) paintTile(pid);
 }
+client.addEventListener('self_media', ({ detail }) => { if (detail.participant) changed(detail.participant); });
 client.addEventListener('spotlight', ({ detail }) => spotlight(detail.participant));
 client.addEventListener('floor_granted', ({ detail }) => spotlight(detail.participant));
 client.addEventListener('link_stats', ({ detail }) => {
@@ -351,6 +359,7 @@ $('start-btn')?.addEventListener('click', async (e) => {
   const r = await fetch(`/api/meetings/${root.dataset.meeting}/start`, { method: 'POST' });
   if (r.ok) e.target.hidden = true; else showError(errorBox, (await r.json()).detail);
 });
+wireSelfMedia(client, L);
 window.addEventListener('beforeunload', () => client.leave());
 render();
 if (meeting.status === 'ended') ended(); else client.connect();

@@ -21,6 +21,25 @@ export class MeetingClient extends EventTarget {
     this.senders = {};  // by published layer
     this.paused = new Set();  // video layers the server says nobody receives
     this.view = null;  // the tiles a console shows, as last told to the server
+    this.self = { audio: true, video: true };  // this participant's own microphone and camera
+    this.others = new Map();  // everyone else's own microphone and camera, by participant
+  }
+
+  // Whether a participant's own microphone / camera is on (as it said with `self_media`).
+  selfMediaOf(pid) {
+    if (pid === this.welcome?.you.participant) return this.self;
+    return this.others.get(pid) || { audio: true, video: true };
+  }
+
+  // Turn this participant's own microphone or camera on or off: it stops sending them (a muted
+  // microphone sends silence, a camera that is off stops encoding) and tells everyone.
+  async setSelfMedia(change) {
+    this.self = { ...this.self, ...change };
+    this.local?.getAudioTracks().forEach((t) => { t.enabled = this.self.audio; });
+    this.local?.getVideoTracks().forEach((t) => { t.enabled = this.self.video; });
+    await Promise.all(['high', 'low'].map((layer) => this.applyPause(layer)));
+    if (this.welcome) this.send({ type: 'self_media', ...this.self });
+    this.emit('self_media', { participant: this.welcome?.you.participant, ...this.self });
   }
 
   emit(type, detail) { this.dispatchEvent(new CustomEvent(type, { detail })); }
@@ -59,7 +78,9 @@ export class MeetingClient extends EventTarget {
       case 'welcome':
         this.welcome = message;
         this.view = null;  // a new socket: the console says again what it shows
+        this.others = new Map(message.participants.map((p) => [p.participant, { audio: p.mic_on, video: p.camera_on }]));
         this.emit('welcome', message);
+        if (!this.self.audio || !this.self.video) this.send({ type: 'self_media', ...this.self });
         try { await this.startMedia(); } catch (err) { this.emit('problem', String(err)); }
         break;
       case 'answer':
@@ -72,6 +93,15 @@ export class MeetingClient extends EventTarget {
         break;
       case 'renegotiate':
         await this.startMedia();
+        break;
+      case 'self_media':
+        this.others.set(message.participant, { audio: message.audio, video: message.video });
+        this.emit('self_media', message);
+        break;
+      case 'participant_joined':
+        this.others.set(message.participant.participant,
+          { audio: message.participant.mic_on, video: message.participant.camera_on });
+        this.emit('participant_joined', message);
         break;
       case 'publish_hint':
         (message.active ? this.paused.delete(message.layer) : this.paused.add(message.layer));
@@ -97,6 +127,8 @@ export class MeetingClient extends EventTarget {
         audio: w.publish.includes('audio'),
         video: wantsVideo ? { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 25 } } : false,
       });
+      this.local.getAudioTracks().forEach((t) => { t.enabled = this.self.audio; });
+      this.local.getVideoTracks().forEach((t) => { t.enabled = this.self.video; });
       this.emit('local', this.local);
     }
     const pc = this.pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle', iceServers: [] });
@@ -108,11 +140,11 @@ export class MeetingClient extends EventTarget {
       if (layer === 'audio' && audio) this.senders.audio = pc.addTransceiver(audio, { direction: 'sendonly' }).sender;
       if (layer === 'high' && video) {
         this.senders.high = pc.addTransceiver(video, { direction: 'sendonly',
-          sendEncodings: [{ maxBitrate: VIDEO_BITRATE.high, active: !this.paused.has('high') }] }).sender;
+          sendEncodings: [{ maxBitrate: VIDEO_BITRATE.high, active: this.sends('high') }] }).sender;
       }
       if (layer === 'low' && video) {
         this.senders.low = pc.addTransceiver(video.clone(), { direction: 'sendonly',
-          sendEncodings: [{ maxBitrate: VIDEO_BITRATE.low, scaleResolutionDownBy: 2, active: !this.paused.has('low') }] }).sender;
+          sendEncodings: [{ maxBitrate: VIDEO_BITRATE.low, scaleResolutionDownBy: 2, active: this.sends('low') }] }).sender;
       }
     }
     for (let i = 0; i < w.slots.video; i++) pc.addTransceiver('video', { direction: 'recvonly' });
@@ -123,14 +155,16 @@ export class MeetingClient extends EventTarget {
     this.send({ type: 'offer', sdp: pc.localDescription.sdp });
   }
 
-  // A layer nobody receives is not encoded or sent (the server's `publish_hint`); it resumes, with
-  // a keyframe, as soon as someone shows it again.
+  // A layer nobody receives (the server's `publish_hint`), or any while the camera is off, is not
+  // encoded or sent; it resumes, with a keyframe, as soon as someone shows it again.
+  sends(layer) { return !this.paused.has(layer) && this.self.video; }
+
   async applyPause(layer) {
     const sender = this.senders[layer];
     if (!sender) return;
     const params = sender.getParameters();
     if (!params.encodings || !params.encodings.length) return;
-    const active = !this.paused.has(layer);
+    const active = this.sends(layer);
     if (params.encodings.every((e) => e.active === active)) return;
     params.encodings.forEach((e) => { e.active = active; });
     try { await sender.setParameters(params); } catch (err) { /* renegotiating: the new offer applies it */ }

@@ -2,6 +2,7 @@
 // as a high and a low track.
 import { MeetingClient, attach, labels, playAudio, showError } from './meeting-client.js';
 import { showEnded } from './ended.js';
+import { selfMediaText, wireSelfMedia } from './self-media.js';
 
 const root = document.getElementById('room');
 const L = labels();
@@ -42,13 +43,29 @@ client.addEventListener('welcome', ({ detail }) => {
   for (const p of detail.participants) if (p.role === 'host') hosts.add(p.participant);
 });
 client.addEventListener('participant_joined', ({ detail }) => { if (detail.participant.role === 'host') hosts.add(detail.participant.participant); });
+// Whose video each main view carries now, and whether that participant turned its microphone or camera off.
+const shown = { chair: null, speaker: null };
+function showDevices() {
+  for (const [key, pid] of Object.entries(shown)) {
+    const badge = document.getElementById(`${key}-devices`);
+    badge.textContent = pid ? selfMediaText(client.selfMediaOf(pid), L) : '';
+    badge.hidden = !badge.textContent;
+    const figure = document.getElementById(`${key}-video`).closest('figure');
+    figure.classList.toggle('cam-off', Boolean(pid) && !client.selfMediaOf(pid).video);
+    figure.dataset.off = L.cam_is_off;
+  }
+}
+client.addEventListener('self_media', showDevices);
 client.addEventListener('layout', ({ detail }) => {
   let chair = null; let speaker = null;
+  shown.chair = meeting.chair.username;
+  shown.speaker = null;
   for (const slot of detail) {
     if (slot.kind !== 'video' || !slot.source) continue;
-    if (hosts.has(slot.source) && !chair) chair = client.streamFor(slot.mid);
-    else speaker = client.streamFor(slot.mid);
+    if (hosts.has(slot.source) && !chair) { chair = client.streamFor(slot.mid); shown.chair = slot.source; }
+    else { speaker = client.streamFor(slot.mid); shown.speaker = slot.source; }
   }
+  showDevices();
   attach(document.getElementById('chair-video'), chair);
   slotSpeaker = speaker;
   showSpeakerVideo();
@@ -76,6 +93,7 @@ client.addEventListener('closed', ({ detail }) => {
   if (detail.code === 4001) ended();
   if (detail.code === 4000) say(L.removed);
 });
+wireSelfMedia(client, L);
 handBtn.addEventListener('click', () => client.send({ type: 'raise_hand', raised: !raised }));
 window.addEventListener('beforeunload', () => client.leave());
 if (meeting.status === 'ended') ended(); else client.connect();
