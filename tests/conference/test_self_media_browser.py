@@ -19,7 +19,8 @@ SENDING = """() => {
   const c = window.meetingClient;
   // The layers someone receives (the others are paused by the server's publish_hint whatever the camera does).
   const watched = ['high', 'low'].filter((l) => c.senders[l] && !c.paused.has(l));
-  const video = watched.length > 0 && watched.every((l) => c.senders[l].getParameters().encodings.every((e) => e.active));
+  const active = (l) => c.senders[l].getParameters().encodings.every((e) => e.active);
+  const video = watched.length > 0 && watched.every(active);
   const audio = c.local.getAudioTracks().every((t) => t.enabled);
   return { video, audio };
 }"""
