@@ -21,10 +21,20 @@ from fastapi import FastAPI
 
 from core.db import session_scope
 
+from .archive.live import seal_left_over
 from .hub import hub_of_app
 from .journal import close_stale
 
 log = logging.getLogger(__name__)
+
+
+def _report_left_over(task: asyncio.Future) -> None:
+    if task.cancelled():
+        return
+    if task.exception() is not None:
+        log.error("sealing archives left unsealed failed: %s", task.exception())
+    elif task.result():
+        log.warning("sealed the archives of meetings %s, left unsealed by the previous web process", task.result())
 
 
 @asynccontextmanager
@@ -41,6 +51,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         closed = await anyio.to_thread.run_sync(close_left_open)
         if closed:
             log.warning("closed %d attendance intervals left open by the previous web process", closed)
+    # Archives a previous process ended but did not seal, sealed in the background.
+    leftover = asyncio.ensure_future(anyio.to_thread.run_sync(
+        seal_left_over, app.state.sessionmaker, factory, app.state.settings))
+    leftover.add_done_callback(_report_left_over)
     yield
     hub = getattr(app.state, "conference_hub", None)
     if hub is not None and hub.loop is asyncio.get_running_loop():

@@ -114,3 +114,36 @@ async def wait_for_sealing() -> None:
     """For tests and shutdown: until every seal started here has finished."""
     while _sealing:
         await asyncio.wait(list(_sealing))
+
+
+def unsealed_ended(session: Session) -> list[int]:
+    """Ended meetings whose archive is still "recording": the web process that would have sealed
+    them stopped first (killed, or the machine restarted)."""
+    from sqlalchemy import select
+
+    from ..models import MeetingStatus
+    from .models import MeetingArchive
+
+    return list(session.execute(
+        select(MeetingArchive.meeting_id).join(Meeting, Meeting.id == MeetingArchive.meeting_id)
+        .where(MeetingArchive.state == "recording", Meeting.status == MeetingStatus.ended.value)).scalars())
+
+
+def seal_left_over(read: Any, write: Any, settings: Any) -> list[int]:
+    """Seal what a previous web process left unsealed (at start-up, in a thread); the meetings sealed."""
+    from core.db import session_scope
+
+    with read() as session:
+        meetings = unsealed_ended(session)
+    store = FileStore(settings.files_dir)
+    done = []
+    for meeting_id in meetings:
+        with read() as session:
+            job = prepare(session, meeting_id)
+        if job is None:
+            continue
+        manifest_sha256, reason = build(job, store)  # recorders are long gone: nothing to wait for
+        with session_scope(write) as session:
+            finish(session, job, manifest_sha256, reason, dict(settings.archive_retention_days))
+        done.append(meeting_id)
+    return done

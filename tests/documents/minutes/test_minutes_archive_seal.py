@@ -5,7 +5,6 @@ when it is cut short, and the minutes when they do not carry the hash."""
 
 from __future__ import annotations
 
-import socket
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,45 +12,12 @@ from typer.testing import CliRunner
 
 from conference.archive.models import MeetingArchive
 from conference.archive.seal import load_manifest, seal
-from conference.archive.writer import Recorder
 from core.db import session_scope
 from core.filestore import FileStore
 from core.settings import get_settings
-from tests.conference.archive.test_writer_faults import START, audio_frames, video_frames
+from tests.conference.archive.recorded_files import record_files
 from tests.documents.minutes.conftest import PIN, MinutesEnv, ended_meeting
 from web.cli import app as cli
-
-
-def record_files(directory: Path) -> None:
-    """What a worker's recorder writes for one participant: real VP8 and Opus packets muxed."""
-    from conference.media.record_wire import encode_message, encode_packet
-
-    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    recorder = Recorder(theirs)
-    for key, name, codec, kind, clock, frames, step in (
-            (1, "dc-vinh-high", "vp8", "video", 90000, video_frames_list(), 1 / 15),
-            (2, "dc-vinh-audio", "opus", "audio", 48000, audio_frames(150), 0.02)):
-        recorder.handle(encode_message({"op": "open", "key": key, "room": "meeting", "dir": str(directory),
-                                        "name": name, "participant": "dc-vinh", "track": "high" if kind == "video"
-                                        else "audio", "kind": kind, "codec": codec, "clock_rate": clock,
-                                        "sync": False}))
-        seq = 1
-        for n, (payloads, offset) in enumerate(frames):
-            batch = b"B"
-            for i, payload in enumerate(payloads):
-                batch += encode_packet(key, seq, 5000 + offset, int(i == len(payloads) - 1), False,
-                                       START + n * step, payload)
-                seq += 1
-            recorder.handle(batch)
-    recorder.close_room("meeting", "meeting ended")
-    ours.close()
-    theirs.close()
-
-
-def video_frames_list():  # type: ignore[no-untyped-def]
-    from tests.conference.archive.test_writer_faults import VP8
-
-    return video_frames(VP8, 45)
 
 
 def test_signed_minutes_seal_the_archive_and_verify_names_the_first_mismatch(minutes_env: MinutesEnv,
