@@ -1,6 +1,7 @@
-"""Own microphone and camera in headless Chromium: a district room and the chair's console turn theirs off
-and on; the browser stops sending (its sender's encodings are inactive, its audio track disabled) and the
-others see it on the tile, in the list and on the room's captions."""
+"""Own microphone and camera, and the participant list, in headless Chromium: a district room and the chair's
+console turn theirs off and on; the browser stops sending (its sender's encodings are inactive, its audio
+track disabled) and the others see it on the tile, in the unit list, in the participant list and on the room's
+captions; the participant list finds people by name without accents."""
 
 from __future__ import annotations
 
@@ -58,6 +59,20 @@ def test_own_microphone_and_camera_off_and_on(chromium, live_server: str, media_
         assert "Micro tắt" in host.inner_text(tile) and "Camera tắt" in host.inner_text(tile)
         host.screenshot(path=str(SHOTS / "console-self-media-off.png"))
         room.screenshot(path=str(SHOTS / "room-self-media-off.png"))
+        row = '#people-list li[data-participant="dc-vinh"]'
+        assert "Micro tắt" in host.inner_text(row) and "Camera tắt" in host.inner_text(row)
+
+        # The participant list: everyone present, searched without accents.
+        assert room.locator("#people-list li").count() == 2 and room.inner_text("#people-count") == "2"
+        assert "TP Vinh (bạn)" in room.inner_text('#people-list li[data-participant="dc-vinh"]')
+        room.fill("#people-search", "nguyen van an")
+        assert room.eval_on_selector_all("#people-list li", "ls => ls.map(l => l.dataset.participant)") == ["chutoa"]
+        assert "Chủ trì" in room.inner_text("#people-list")
+        room.fill("#people-search", "xa khong co")
+        assert room.is_visible("#people-none")
+        room.fill("#people-search", "")
+        host.fill("#people-search", "VINH")
+        assert host.eval_on_selector_all("#people-list li", "ls => ls.map(l => l.dataset.participant)") == ["dc-vinh"]
         host.click("#view-list")
         assert "Micro tắt · Camera tắt" in host.inner_text('#unit-rows tr[data-participant="dc-vinh"]')
         host.click("#view-grid")

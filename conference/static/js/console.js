@@ -6,6 +6,7 @@
 import { MeetingClient, attach, labels, playAudio, showError } from './meeting-client.js';
 import { showEnded } from './ended.js';
 import { selfMediaText, wireSelfMedia } from './self-media.js';
+import { wireParticipants } from './participants.js';
 
 const root = document.getElementById('console');
 const L = labels();
@@ -360,6 +361,7 @@ $('start-btn')?.addEventListener('click', async (e) => {
   if (r.ok) e.target.hidden = true; else showError(errorBox, (await r.json()).detail);
 });
 wireSelfMedia(client, L);
+wireParticipants(client, L);
 window.addEventListener('beforeunload', () => client.leave());
 render();
 if (meeting.status === 'ended') ended(); else client.connect();

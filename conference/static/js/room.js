@@ -3,6 +3,7 @@
 import { MeetingClient, attach, labels, playAudio, showError } from './meeting-client.js';
 import { showEnded } from './ended.js';
 import { selfMediaText, wireSelfMedia } from './self-media.js';
+import { wireParticipants } from './participants.js';
 
 const root = document.getElementById('room');
 const L = labels();
@@ -94,6 +95,7 @@ client.addEventListener('closed', ({ detail }) => {
   if (detail.code === 4000) say(L.removed);
 });
 wireSelfMedia(client, L);
+wireParticipants(client, L);
 handBtn.addEventListener('click', () => client.send({ type: 'raise_hand', raised: !raised }));
 window.addEventListener('beforeunload', () => client.leave());
 if (meeting.status === 'ended') ended(); else client.connect();
