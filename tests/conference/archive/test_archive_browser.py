@@ -52,6 +52,8 @@ def test_archive_plays_and_jumps_to_a_speaking_turn(chromium, live_server: str, 
         assert page.is_checked("#schedule-form input[name=record]")
         page.locator("#schedule-form").screenshot(path=str(SHOTS / "schedule-form-record.png"))
         page.goto(f"/meetings/{mid}")
+        page.wait_for_selector("#open-archive")
+        page.screenshot(path=str(SHOTS / "meeting-page-archive-link.png"))
         page.click("#open-archive")
         page.wait_for_selector("#program")
         assert len(page.inner_text("#manifest-sha").strip()) == 64
