@@ -176,6 +176,9 @@ def archive_file(meeting_id: RowId, name: str, request: Request, user: User = De
     if row is None or row.state != ArchiveState.sealed.value or not row.manifest_sha256:
         raise HTTPException(404, "Bản ghi chưa được niêm phong / the archive is not sealed (or was pruned)")
     store = FileStore(get_settings().files_dir)
+    range_header = request.headers.get("range", "")
+    if not range_header or range_header.replace(" ", "").startswith("bytes=0-"):
+        _audit(request, user, "archive.play", meeting_id, {"file": name})
     if name == MIXED and row.mix_sha256:  # derived after sealing: the voices mixed beside the program video
         path = store.path_of(row.mix_sha256)
         if not path.exists():
@@ -187,9 +190,6 @@ def archive_file(meeting_id: RowId, name: str, request: Request, user: User = De
     path: Path = store.path_of(entry["sha256"])
     if not path.exists():
         raise HTTPException(410, f"Tệp {name!r} không còn trong kho / the file is gone from the store")
-    range_header = request.headers.get("range", "")
-    if not range_header or range_header.replace(" ", "").startswith("bytes=0-"):
-        _audit(request, user, "archive.play", meeting_id, {"file": name})
     ext = name.rsplit(".", 1)[-1]
     return FileResponse(path, media_type=MEDIA_TYPES.get((entry["kind"], ext), "application/octet-stream"),
                         headers={"Cache-Control": "private, max-age=3600"})

@@ -130,6 +130,16 @@ async def test_recorded_meeting_sealed_by_its_minutes(live_server: str, media_wo
     assert kinds == {"video": "vp8", "audio": "opus"}
     assert video_packets == probe(store.path_of(manifest["program-video.webm"]["sha256"])).packets
 
+    # reading the archive and starting a file are in the audit log, and someone outside the circle is refused
+    from sqlalchemy import select
+
+    from core.audit import AuditEntry
+
+    audited = session.execute(select(AuditEntry.action).where(AuditEntry.actor == "chutoa",
+                                                              AuditEntry.target == f"meeting:{mid}")).scalars().all()
+    assert {"archive.view", "archive.play"} <= set(audited)
+    assert api(live_server, "dc-vinh").get(f"/api/meetings/{mid}/archive").status_code == 403
+
     # the files and manifest verify (the mix changed none of them); one flipped byte is named, and so is
     # a truncated file
     assert verify_archive(session, mid, store).ok
