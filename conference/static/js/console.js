@@ -7,6 +7,7 @@ import { MeetingClient, attach, labels, playAudio, showError } from './meeting-c
 import { showEnded } from './ended.js';
 import { selfMediaText, wireSelfMedia } from './self-media.js';
 import { wireParticipants } from './participants.js';
+import { wireDevices } from './devices.js';
 
 const root = document.getElementById('console');
 const L = labels();
@@ -364,4 +365,9 @@ wireSelfMedia(client, L);
 wireParticipants(client, L);
 window.addEventListener('beforeunload', () => client.leave());
 render();
-if (meeting.status === 'ended') ended(); else client.connect();
+if (meeting.status === 'ended') ended();
+else {
+  wireDevices(client, L, { publishes: root.dataset.role === 'host' })
+    .catch((err) => showError(document.querySelector('[role=alert]'), String(err)))
+    .finally(() => client.connect());
+}

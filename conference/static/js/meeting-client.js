@@ -123,10 +123,17 @@ export class MeetingClient extends EventTarget {
     this.stopPeer();
     if (w.publish.length && !this.local) {
       const wantsVideo = w.publish.includes('high');
-      this.local = await navigator.mediaDevices.getUserMedia({
-        audio: w.publish.includes('audio'),
-        video: wantsVideo ? { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 25 } } : false,
-      });
+      const chosen = this.constraints || {};  // the devices picked in this browser before (devices.js)
+      try {
+        this.local = await navigator.mediaDevices.getUserMedia({
+          audio: w.publish.includes('audio') && (chosen.audio || true),
+          video: wantsVideo ? (chosen.video || { width: { ideal: 640 }, height: { ideal: 360 }, frameRate: { ideal: 25 } }) : false,
+        });
+      } catch (err) {  // a device picked before is gone: the browser's default ones
+        if (!this.constraints) throw err;
+        this.constraints = null;
+        this.local = await navigator.mediaDevices.getUserMedia({ audio: w.publish.includes('audio'), video: wantsVideo });
+      }
       this.local.getAudioTracks().forEach((t) => { t.enabled = this.self.audio; });
       this.local.getVideoTracks().forEach((t) => { t.enabled = this.self.video; });
       this.emit('local', this.local);
@@ -157,6 +164,19 @@ export class MeetingClient extends EventTarget {
 
   // A layer nobody receives (the server's `publish_hint`), or any while the camera is off, is not
   // encoded or sent; it resumes, with a keyframe, as soon as someone shows it again.
+  // Other devices during the meeting: the new tracks replace the old ones on the same senders (no new offer).
+  async useDevices(stream) {
+    const old = this.local;
+    this.local = stream;
+    const audio = stream.getAudioTracks()[0];
+    const video = stream.getVideoTracks()[0];
+    if (this.senders.audio && audio) await this.senders.audio.replaceTrack(audio);
+    if (this.senders.high && video) await this.senders.high.replaceTrack(video);
+    if (this.senders.low && video) await this.senders.low.replaceTrack(video.clone());
+    old?.getTracks().forEach((t) => { if (!stream.getTracks().includes(t)) t.stop(); });
+    this.emit('local', stream);
+  }
+
   sends(layer) { return !this.paused.has(layer) && this.self.video; }
 
   async applyPause(layer) {
@@ -252,6 +272,14 @@ export function attach(video, stream) {
   }
 }
 
+let audioOutput = null;
+
+// The speaker chosen for the meeting's voices (devices.js); the browser's default without one.
+export function setAudioOutput(id) {
+  audioOutput = id || null;
+  document.querySelectorAll('#audio-sink audio').forEach((el) => { if (audioOutput && el.setSinkId) el.setSinkId(audioOutput).catch(() => {}); });
+}
+
 export function playAudio(sink, streams, layout) {
   for (const slot of layout) {
     if (slot.kind !== 'audio') continue;
@@ -260,6 +288,7 @@ export function playAudio(sink, streams, layout) {
       el = document.createElement('audio');
       el.autoplay = true;
       el.dataset.mid = slot.mid;
+      if (audioOutput && el.setSinkId) el.setSinkId(audioOutput).catch(() => {});
       sink.appendChild(el);
     }
     const stream = streams.get(slot.mid);

@@ -4,6 +4,7 @@ import { MeetingClient, attach, labels, playAudio, showError } from './meeting-c
 import { showEnded } from './ended.js';
 import { selfMediaText, wireSelfMedia } from './self-media.js';
 import { wireParticipants } from './participants.js';
+import { wireDevices } from './devices.js';
 
 const root = document.getElementById('room');
 const L = labels();
@@ -98,4 +99,9 @@ wireSelfMedia(client, L);
 wireParticipants(client, L);
 handBtn.addEventListener('click', () => client.send({ type: 'raise_hand', raised: !raised }));
 window.addEventListener('beforeunload', () => client.leave());
-if (meeting.status === 'ended') ended(); else client.connect();
+if (meeting.status === 'ended') ended();
+else {
+  wireDevices(client, L, { publishes: true })
+    .catch((err) => showError(document.querySelector('[role=alert]'), String(err)))
+    .finally(() => client.connect());
+}
