@@ -45,6 +45,7 @@ def camera_json(camera: Camera, now: float) -> dict[str, Any]:
         "people_fps": camera.people_fps, "enabled": camera.enabled,
         "health": health_json(camera, now),
         "live_url": f"/api/ops/cameras/{camera.id}/live.mjpg",
+        "picture_url": f"/api/ops/cameras/{camera.id}/latest.jpg",
     }
 
 

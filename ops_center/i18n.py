@@ -27,6 +27,7 @@ register({
     "ops.q.unknown": ("Chưa có số liệu", "No figures yet"),
     "ops.unit.connected": ("đang kết nối", "connected"),
     "ops.unit.missing": ("chưa kết nối", "not connected"),
+    "ops.no_picture": ("Chưa có hình từ camera", "No picture from the camera"),
     "ops.no_snapshot": ("Không có ảnh", "No snapshot"),
     "ops.no_meeting": ("Không có cuộc họp nào đang diễn ra", "No meeting in progress"),
     "ops.documents": ("Văn bản", "Documents"),

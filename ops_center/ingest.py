@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ops_center.analytics.events import MotionEvent
 from ops_center.clips import ClipWriter, EventMedia
+from ops_center.latest_picture import LatestPictures
 from ops_center.worker import CameraConfig, CameraWorker, Emit
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,7 @@ class IngestSupervisor:
         self.people = people
         self.workers: dict[str, CameraWorker] = {}
         self.clip_writer = ClipWriter(media_dir, clip_fps, on_written=self._media_written, clips=clips)
+        self.pictures = LatestPictures(media_dir)
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._monitor = threading.Thread(target=self._watch, name="camera-monitor", daemon=True)
@@ -53,7 +55,7 @@ class IngestSupervisor:
                                  daemon=True).start()
             for cid, config in wanted.items():
                 if cid not in self.workers:
-                    self.workers[cid] = CameraWorker(config, self.emit, self.clip_writer,
+                    self.workers[cid] = CameraWorker(config, self.emit, self.clip_writer, pictures=self.pictures,
                                                      offline_after_s=self.offline_after_s,
                                                      people=self.people).start()
 

@@ -20,6 +20,7 @@ from ops_center.analytics.pipeline import Analysis, CameraAnalytics
 from ops_center.capture import BadStreamURL, Frame, StreamReader, check_stream_url, jpeg_size, redact
 from ops_center.clips import ClipWriter
 from ops_center.health import CameraHealth, Transition
+from ops_center.latest_picture import LatestPictures
 from ops_center.rtsp_capture import RtspReader, StreamFault
 
 log = logging.getLogger(__name__)
@@ -48,12 +49,14 @@ class CameraConfig:
 
 class CameraWorker:
     def __init__(self, config: CameraConfig, emit: Emit, clips: ClipWriter | None = None, *,
-                 offline_after_s: float = 5.0, open_timeout_s: float = 5.0, read_timeout_s: float = 4.0,
+                 pictures: LatestPictures | None = None, offline_after_s: float = 5.0,
+                 open_timeout_s: float = 5.0, read_timeout_s: float = 4.0,
                  backoff_max_s: float = 5.0, people: bool = True,
                  motion: MotionSettings | None = None) -> None:
         self.config = config
         self.emit = emit
         self.clips = clips
+        self.pictures = pictures
         self.health = CameraHealth(offline_after_s)
         self.open_timeout_s = open_timeout_s
         self.read_timeout_s = read_timeout_s
@@ -162,9 +165,10 @@ class CameraWorker:
             if clock < next_analysis - 0.25 * period:
                 continue
             next_analysis = max(next_analysis + period, clock + period * 0.5)
-            result = self.analytics.process(Frame.from_video(now, picture.video))
+            frame = Frame.from_video(now, picture.video)
+            result = self.analytics.process(frame)
             if result is not None:
-                self._report(result, now)
+                self._report(result, now, frame)
 
     def _read(self, reader: StreamReader) -> None:
         period = 1.0 / self.config.analysis_fps
@@ -218,7 +222,7 @@ class CameraWorker:
                 if garbage >= GARBAGE_LIMIT:
                     return
                 continue
-            self._report(result, now)
+            self._report(result, now, frame)
 
     def _frame_arrived(self, now: float, size: tuple[int, int]) -> None:
         previous = self.health.resolution
@@ -233,8 +237,10 @@ class CameraWorker:
         self.health.resolution = size
         self.announce(self.health.frame(now))
 
-    def _report(self, result: Analysis, now: float) -> None:
+    def _report(self, result: Analysis, now: float, frame: Frame) -> None:
         self.health.analysed_frame(now)
+        if self.pictures is not None:
+            self.pictures.offer(self.config.id, frame, now)
         if result.started is not None:
             self.send("motion.start", {**result.started.as_dict(), "at": now})
         count = self.analytics.people_now(now)

@@ -52,7 +52,7 @@ def test_dashboard_shows_cameras_events_and_alerts_live(browser_page, settings, 
         assert page.inner_text("h1") == "Trung tâm điều hành"
         page.wait_for_function("document.getElementById('k-cams').textContent === '1/1'", timeout=15000)
         assert "Hoạt động" in page.inner_text("#cams")
-        # The thumbnail is the camera's own substream relayed through the app.
+        # The thumbnail is the camera's latest analysed substream picture, as the ingest wrote it.
         page.wait_for_function("document.querySelector('#cams img').naturalWidth === 640", timeout=10000)
         # The schematic map places the province's 21 district-level units.
         assert page.locator("#unitmap circle").count() == 21

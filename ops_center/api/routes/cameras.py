@@ -26,6 +26,7 @@ from ops_center.analytics.geometry import check_polygon
 from ops_center.camera_json import camera_json, event_json
 from ops_center.capture import BadStreamURL, check_stream_url, keep_credentials, redact
 from ops_center.config import media_dir
+from ops_center.latest_picture import fresh_picture
 from ops_center.models import Camera, CameraEvent
 
 log = logging.getLogger(__name__)
@@ -176,6 +177,27 @@ def event_snapshot(event_id: str, request: Request, session: Session = Depends(d
 def event_clip(event_id: str, request: Request, session: Session = Depends(db),
                user: User = Depends(viewers)) -> FileResponse:
     return FileResponse(_media(request, session, event_id, "clip_path"), media_type="video/mp4")
+
+
+@router.get("/api/ops/cameras/{camera_id}/latest.jpg", response_class=Response,
+            responses=file_answer("image/jpeg") | {404: {"description": "no such camera, or no picture of the "
+                                                                        "last 15 s (the camera is not delivering)"}})
+def latest_picture(camera_id: RowId, request: Request, session: Session = Depends(db),
+                   user: User = Depends(viewers)) -> Response:
+    """The camera's latest analysed picture (written by its ingest process about once a second), whatever
+    the camera sends: the dashboard's thumbnails and the wall's fallback for a main stream no browser plays."""
+    _camera(session, camera_id)
+    path = fresh_picture(media_dir(request.app.state.settings), camera_id)
+    try:
+        # Read whole (a few tens of kB): the ingest replaces the file every second, and a streamed
+        # file could change between the length sent and the bytes.
+        data = path.read_bytes() if path is not None else None
+    except OSError:
+        data = None
+    if not data:
+        raise HTTPException(404, "camera chưa có hình mới (không nhận được hình trong 15 giây) / no recent picture "
+                                 "of this camera (nothing received in the last 15 s)")
+    return Response(data, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
 
 
 @router.get("/api/ops/cameras/{camera_id}/live.mjpg", response_class=Response,

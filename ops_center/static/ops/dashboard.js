@@ -22,22 +22,46 @@
   const pct = (x) => (x == null ? "–" : (100 * x).toFixed(1).replace(".", ",") + "%");
   const num = (x) => (x == null ? "–" : Number(x).toLocaleString("vi-VN"));
 
+  // Every camera's thumbnail is its latest analysed picture (/latest.jpg, written by the ingest about once a
+  // second, whatever the camera sends), fetched every PICTURE_EVERY_MS for the tiles on screen; a camera
+  // without a recent picture shows its state instead of a broken image.
+  const PICTURE_EVERY_MS = 2000;
+  const onScreen = new Set();
+  const watcher = new IntersectionObserver((entries) => {
+    for (const e of entries) (e.isIntersecting ? onScreen.add(e.target) : onScreen.delete(e.target));
+  });
+
+  function loadPicture(tile) {
+    const picture = new Image();
+    picture.alt = tile.dataset.name;
+    picture.onload = () => { tile.querySelector("img").replaceWith(picture); tile.classList.remove("no-pic"); };
+    picture.onerror = () => tile.classList.add("no-pic");
+    picture.src = tile.dataset.picture + "?t=" + Date.now();
+  }
+  setInterval(() => { if (!document.hidden) onScreen.forEach(loadPicture); }, PICTURE_EVERY_MS);
+
   function renderCameras(cams) {
     const box = $("cams");
-    // Rebuild the <img> streams only when the camera list changes, not on every update.
+    // Rebuild the tiles only when the camera list changes, not on every update.
     const key = cams.map((c) => c.id).join(",");
     if (key !== camsKey) {
-      box.replaceChildren(...cams.map((c) => el("div", { class: "cam-thumb", id: "cam-" + c.id },
-        el("img", { src: c.live_url + "?sub=1", alt: c.name, loading: "lazy" }),
+      watcher.disconnect();
+      onScreen.clear();
+      box.replaceChildren(...cams.map((c) => el("div", { class: "cam-thumb no-pic", id: "cam-" + c.id,
+        "data-picture": c.picture_url, "data-name": c.name },
+        el("img", { alt: c.name }),
+        el("div", { class: "no-picture" }, el("b"), el("span", { text: labels.no_picture })),
         el("div", { class: "label" }, el("span", { class: "name", text: c.name }),
           el("span", { class: "people" }), el("span", { class: "state" })))));
       camsKey = key;
+      box.querySelectorAll(".cam-thumb").forEach((t) => { watcher.observe(t); loadPicture(t); });
     }
     for (const c of cams) {
       const tile = $("cam-" + c.id);
       const st = tile.querySelector(".state");
       st.className = "state " + c.health.state;
       st.textContent = labels[c.health.state] || c.health.state;
+      tile.querySelector(".no-picture b").textContent = st.textContent;
       tile.querySelector(".people").textContent = c.health.people ? c.health.people + " người" : "";
       tile.classList.toggle("down", c.health.state !== "online");
       tile.title = c.health.last_error || "";
