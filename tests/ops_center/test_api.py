@@ -181,3 +181,46 @@ def test_event_media_is_served_only_from_the_media_folder(client, auth_headers, 
     # An RTSP camera has no MJPEG to relay: a clear refusal, not a hang or a 500.
     live = client.get(f"/api/ops/cameras/{cam_id}/live.mjpg", headers=op)
     assert live.status_code == 409 and "WebRTC" in live.json()["detail"]
+
+
+def test_latest_picture_is_served_only_while_fresh(client, auth_headers, settings):
+    import os
+    import time
+
+    import cv2
+    import numpy as np
+
+    from ops_center.capture import Frame
+    from ops_center.config import media_dir
+    from ops_center.latest_picture import FRESH_S, LatestPictures, picture_path
+
+    op = auth_headers(client, "vanhanh")
+    cam = client.post("/api/ops/cameras", json={**CAM, "stream_url": "rtsp://10.0.0.5/main",
+                                                "substream_url": None}, headers=op).json()
+    url = f"/api/ops/cameras/{cam['id']}/latest.jpg"
+    assert client.get(url).status_code == 401
+    none_yet = client.get(url, headers=op)
+    assert none_yet.status_code == 404 and "15" in none_yet.json()["detail"]
+    assert client.get("/api/ops/cameras/999999/latest.jpg", headers=op).status_code == 404
+
+    # A decoded substream picture (planar YUV, as the RTSP reader hands it over) becomes a JPEG of its size.
+    pictures = LatestPictures(media_dir(settings), every_s=1.0)
+    i420 = np.full((360 * 3 // 2, 640), 128, np.uint8)
+    i420[:360, 100:200] = 235
+    now = time.time()
+    pictures.offer(str(cam["id"]), Frame(at=now, i420=i420), now)
+    got = client.get(url, headers=op)
+    assert got.status_code == 200 and got.headers["content-type"] == "image/jpeg"
+    assert got.headers["cache-control"] == "no-store"
+    image = cv2.imdecode(np.frombuffer(got.content, np.uint8), cv2.IMREAD_GRAYSCALE)
+    assert image.shape == (360, 640) and image[180, 150] > 200 > image[180, 400]
+
+    # Offered again within a second: not rewritten (the rate the ingest keeps).
+    written = picture_path(media_dir(settings), cam["id"]).stat().st_mtime_ns
+    pictures.offer(str(cam["id"]), Frame(at=now + 0.5, i420=i420), now + 0.5)
+    assert picture_path(media_dir(settings), cam["id"]).stat().st_mtime_ns == written
+
+    # A camera that stopped sending: its last picture is not passed off as live.
+    old = time.time() - FRESH_S - 5
+    os.utime(picture_path(media_dir(settings), cam["id"]), (old, old))
+    assert client.get(url, headers=op).status_code == 404
