@@ -32,9 +32,11 @@ RAW = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d|[+-]\d\d:\d\d\b|\b(?:chutoa|thuky|v
                  r"NO_CHANGES|in_meeting|waiting)\b")
 
 
-def raw_values(page) -> list[str]:  # type: ignore[no-untyped-def]
-    """The machine values found in the page's visible text (the menus' and headers' too)."""
-    return sorted({m.group(0) for m in RAW.finditer(page.inner_text("body"))})
+def raw_values(page, where: str = "body") -> list[str]:  # type: ignore[no-untyped-def]
+    """The machine values found in the page's visible text (the menus' and headers' too), each with
+    the words around it so that a failure says where it is."""
+    text = page.inner_text(where)
+    return sorted({f"{m.group(0)!r} in …{text[max(0, m.start() - 40):m.end() + 40]}…" for m in RAW.finditer(text)})
 
 
 def released(page) -> bool:  # type: ignore[no-untyped-def]

@@ -18,7 +18,8 @@
     return node;
   }
   const TZ = "Asia/Ho_Chi_Minh";  // the province's clock, whatever the viewing machine's zone
-  const fmtTime = (iso) => (iso ? new Date(iso).toLocaleTimeString("vi-VN", { timeZone: TZ }) : "");
+  // Through the one formatter (web/static/js/moments.js): 24-hour Vietnam time.
+  const fmtTime = (iso) => (iso && window.Moments ? window.Moments.formatTime(iso, true) : "");
   const pct = (x) => (x == null ? "–" : (100 * x).toFixed(1).replace(".", ",") + "%");
   const num = (x) => (x == null ? "–" : Number(x).toLocaleString("vi-VN"));
 
@@ -155,7 +156,7 @@
       [num(block.urgent_undirected), "Khẩn chưa chỉ đạo"]]),
       block.overdue_by_unit && block.overdue_by_unit.length ? bars(block.overdue_by_unit, "unit", "count", true) : "",
       block.source === "bus" ? el("p", { class: "muted", text: "Theo luồng sự kiện từ " +
-        new Date(block.since * 1000).toLocaleTimeString("vi-VN", { timeZone: TZ }) }) : "");
+        fmtTime(block.since) }) : "");
     return num(block.received_today);
   }
 
