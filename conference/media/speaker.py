@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections import deque
+from bisect import bisect_left
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
@@ -29,7 +29,9 @@ _INACTIVE_WEIGHT = math.log((1 - P_SPEECH) / (1 - P_NOISE))
 
 @dataclass
 class _Speaker:
-    frames: deque[tuple[float, bool]] = field(default_factory=deque)
+    # Times of the voice-active packets within the longest window, oldest first: the scores
+    # count only those, by bisection (inactive packets count as the window's rest).
+    active: list[float] = field(default_factory=list)
     loudness: float = 0.0
     last_active: float = -1e9
 
@@ -56,6 +58,10 @@ class DominantSpeakerDetector:
         self._clock = clock
         self._speakers: dict[Hashable, _Speaker] = {}
         self.dominant: Hashable | None = None
+        self._expected = [max(1, round(window / FRAME_SECONDS)) for window in windows]
+        # The scores of a participant with no voice-active packet in the longest window: most
+        # of a meeting at every tick, so made once.
+        self._silent = SpeakerScores(*(expected * _INACTIVE_WEIGHT for expected in self._expected))
 
     def add_level(self, speaker: Hashable, level: int, now: float | None = None) -> None:
         """Record one audio packet's level (0 = loudest, 127 = silence)."""
@@ -64,11 +70,11 @@ class DominantSpeakerDetector:
         if state is None:
             state = self._speakers[speaker] = _Speaker()
         active = level <= self._active_level
-        state.frames.append((now, active))
-        horizon = now - self._windows[2]
-        frames = state.frames
-        while frames and frames[0][0] < horizon:
-            frames.popleft()
+        times = state.active
+        if active:
+            times.append(now)
+        if times and times[0] < now - self._windows[2]:
+            del times[: bisect_left(times, now - self._windows[2])]
         # Loudness for choosing which audio tracks to forward: smoothed, in dB above silence.
         state.loudness += 0.1 * ((SILENT_LEVEL - level) - state.loudness)
         if active:
@@ -82,14 +88,12 @@ class DominantSpeakerDetector:
     def scores(self, speaker: Hashable, now: float | None = None) -> SpeakerScores:
         now = self._clock() if now is None else now
         state = self._speakers.get(speaker)
+        if state is None or not state.active:
+            return self._silent
+        times = state.active
         values = []
-        for window in self._windows:
-            expected = max(1, round(window / FRAME_SECONDS))
-            active = 0
-            if state is not None:
-                since = now - window
-                active = sum(1 for t, is_active in state.frames if t >= since and is_active)
-            active = min(active, expected)
+        for window, expected in zip(self._windows, self._expected, strict=True):
+            active = min(len(times) - bisect_left(times, now - window), expected)
             values.append(active * _ACTIVE_WEIGHT + (expected - active) * _INACTIVE_WEIGHT)
         return SpeakerScores(*values)
 

@@ -70,3 +70,19 @@ def test_loudest_lists_recent_speakers_loudest_first_with_the_dominant_included(
     assert d.loudest(3, now=2.6) == ["b", "a", "c"]
     assert "e" not in d.loudest(5, now=2.6)  # never voice-active
     assert d.loudest(1, now=2.6) == ["a"]  # the floor holder is always heard
+
+
+def test_each_time_scale_counts_the_voice_active_packets_within_its_window() -> None:
+    """0.5 s of speech then 1 s of silence: the speech has left the immediate (0.3 s) and the
+    medium (1 s) windows but is all in the long (2 s) one; a participant never heard scores as
+    silent on all three."""
+    detector = DominantSpeakerDetector()
+    _run(detector, 0.0, 0.5, {"a": LOUD, "b": QUIET})
+    _run(detector, 0.5, 1.0, {"a": QUIET, "b": QUIET})
+    now = 1.49
+    speech, silent, unknown = (detector.scores(p, now=now) for p in ("a", "b", "nobody"))
+    assert speech.immediate == silent.immediate == unknown.immediate
+    assert speech.medium == silent.medium
+    assert speech.long > silent.long == unknown.long
+    # 25 active packets in the long window of 100: 25 * log(10) + 75 * log(0.5 / 0.95)
+    assert round(speech.long, 3) == round(25 * 2.302585 + 75 * -0.641854, 3)
