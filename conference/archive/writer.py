@@ -260,6 +260,13 @@ class Recorder:
         if segment.anchor is None:
             if segment.sr is not None:
                 segment.anchor = segment.sr
+                if segment.pending:
+                    # A frame is never captured after it arrived: a sender report saying so came
+                    # from a sender running late (its RTP clock behind its wall clock) - then arrival
+                    # is the better anchor.
+                    first = segment.pending[0]
+                    if segment.wall(segment.unwrap(first.timestamp)) > first.arrival:
+                        segment.anchor = (first.arrival, segment.unwrap(first.timestamp))
             elif segment.pending:
                 first = segment.pending[0]
                 segment.anchor = (first.arrival, segment.unwrap(first.timestamp))

@@ -41,6 +41,7 @@ logger = logging.getLogger(__name__)
 
 MAX_QUEUED_PACKETS = 5000  # about a second of a 26-district meeting's recorded tracks
 FLUSH_SECONDS = 0.02
+SOCKET_BYTES = 4 << 20  # about 2 s of a 26-district meeting's recorded tracks
 PROGRAM_AUDIO_TRACKS = AUDIO_DOWNTRACKS_PER_SUBSCRIBER
 
 
@@ -78,11 +79,13 @@ class RecorderLink:
 
     def start(self) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        # Big buffers: the recorder may pause (disk, scheduling) for a moment without a drop.
+        # Big buffers: the recorder may pause (disk, scheduling) for a moment without a drop. The
+        # size can be set (GIAOBAN_RECORDER_SOCKET_BYTES) so that a test fills it in seconds.
+        size = int(os.environ.get("GIAOBAN_RECORDER_SOCKET_BYTES") or SOCKET_BYTES)
         for s in (ours, theirs):
             with contextlib.suppress(OSError):
-                s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
-                s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, size)
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, size)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "conference.archive.writer", str(theirs.fileno()), str(self.min_free_bytes)],
             pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL)

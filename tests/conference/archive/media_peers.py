@@ -14,18 +14,63 @@ from conference.media.client import MediaClient
 from tests.conference.rtc_peer import Picture, Voice
 
 
+class Sent:
+    """When a track's first and last frames were handed to the sender: the span its publisher really
+    sent (on a loaded machine the test's own senders can fall behind the meeting's clock)."""
+
+    first: float | None = None
+    last: float | None = None
+
+    def mark(self) -> None:
+        now = time.time()
+        if self.first is None:
+            self.first = now
+        self.last = now
+
+
+class SentVoice(Voice, Sent):
+    async def recv(self):  # type: ignore[no-untyped-def]
+        frame = await super().recv()
+        self.mark()
+        return frame
+
+
+class SentPicture(Picture, Sent):
+    async def recv(self):  # type: ignore[no-untyped-def]
+        frame = await super().recv()
+        self.mark()
+        return frame
+
+
 class Peer:
     def __init__(self, shade: int, video_slots: int = 2, low: bool = False) -> None:
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[], bundlePolicy=RTCBundlePolicy.MAX_BUNDLE))
-        self.voice = Voice()
+        self.voice = SentVoice()
         self.pc.addTransceiver(self.voice, direction="sendonly")
-        self.pc.addTransceiver(Picture(shade), direction="sendonly")
+        self.picture = SentPicture(shade)
+        self.pc.addTransceiver(self.picture, direction="sendonly")
         if low:
             self.pc.addTransceiver(Picture(shade), direction="sendonly")
         for _ in range(video_slots):
             self.pc.addTransceiver("video", direction="recvonly")
         self.pc.addTransceiver("audio", direction="recvonly")
         self.connected_at: float | None = None
+        self.frames = 0  # video frames this peer decoded from the relay
+
+        @self.pc.on("track")
+        def _track(track) -> None:  # type: ignore[no-untyped-def]
+            if track.kind != "video":
+                return
+
+            async def count() -> None:
+                while True:
+                    try:
+                        await track.recv()
+                    except Exception:
+                        return
+                    self.frames += 1
+
+            asyncio.ensure_future(count())
 
         @self.pc.on("connectionstatechange")
         def _state() -> None:

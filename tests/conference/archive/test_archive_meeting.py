@@ -59,7 +59,7 @@ async def test_recorded_meeting_sealed_by_its_minutes(live_server: str, media_wo
         cualo, _ = await joined(live_server, mid, "dc-cualo", "district", 120)
         people.append(cualo)
         cualo.voice.talking = True
-        await asyncio.sleep(8)
+        await asyncio.sleep(16)  # about 30 s in all: 2 % is 0.6 s
 
         async with MediaClient(media_run_dir(settings.var_dir), settings.media_workers) as media:
             stats = await media.worker_stats()

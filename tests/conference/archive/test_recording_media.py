@@ -57,6 +57,7 @@ async def test_three_party_recording_with_speaker_changes_and_a_reconnect(tmp_pa
         await wait_until(lambda: all(p.connected_at for p in peers), what="connections")
         started = min(p.connected_at for p in peers)  # type: ignore[type-var]
         connected = {host_id: host.connected_at, d1: one.connected_at, d2: two.connected_at}
+        sent = {host_id: [host], d1: [one], d2: [two]}
 
         one.voice.talking = True
         await asyncio.sleep(4)
@@ -72,10 +73,11 @@ async def test_three_party_recording_with_speaker_changes_and_a_reconnect(tmp_pa
         await asyncio.sleep(2.5)
         two = Peer(200, low=True)
         peers.append(two)
+        sent[d2].append(two)
         two.voice.talking = True
         await two.join(media, "r1", d2, "district")
         await wait_until(lambda: two.connected_at is not None, what="reconnect")
-        await asyncio.sleep(6)
+        await asyncio.sleep(16)  # a meeting of about 30 s: 2 % is 0.6 s, more than a loaded machine's connection set-up
         stats = await media.worker_stats()
         await media.close_room("r1")
         ended = time.time()
@@ -103,9 +105,13 @@ async def test_three_party_recording_with_speaker_changes_and_a_reconnect(tmp_pa
         entry = closed[name]
         assert abs(info.duration - (entry["end"] - entry["start"])) < 0.1 + 0.01 * info.duration, (name, info)
         if not name.startswith("program"):
-            # each participant was there from its connection to the end: its file spans that within 2 %
+            # each participant was there from its connection to the end: its file spans the time its
+            # publisher sent (what the relay could receive) within 2 %, and the meeting within 5 %
+            tracks = [p.voice if entry["kind"] == "audio" else p.picture for p in sent[entry["participant"]]]
+            span = max(t.last for t in tracks) - min(t.first for t in tracks)  # type: ignore[type-var, operator]
+            assert abs(info.duration - span) <= 0.02 * span, (name, info.duration, span, table[name], entry)
             meeting = ended - connected[entry["participant"]]  # type: ignore[operator]
-            assert abs(info.duration - meeting) <= 0.02 * meeting, (name, info.duration, meeting, table[name])
+            assert abs(info.duration - meeting) <= 0.05 * meeting, (name, info.duration, meeting, table[name])
         assert info.codec == ("vp8" if entry["kind"] == "video" else "opus")
     # the reconnect is a gap of the time d2 was away (at least the 2.5 s it waited, at most until its new
     # connection was up, and a second for the first keyframe), in both of its files
@@ -176,6 +182,48 @@ async def test_killed_recorder_leaves_a_playable_file_cut_short(tmp_path: Path, 
     info = probe(archive / f"{host_id}-high.webm")
     assert info.duration > 2.0 and info.packets > 10
     assert decode_check(archive / f"{host_id}-high.webm").frames > 10
+
+
+async def test_a_stalled_recorder_costs_recording_data_not_live_packets(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The recorder stops reading (SIGSTOP): the worker's queue and socket fill, recording packets
+    are dropped and counted, and the subscriber goes on decoding as before."""
+    monkeypatch.setenv("GIAOBAN_RECORDER_SOCKET_BYTES", "65536")  # full in a second or two
+    monkeypatch.setattr(aioice.ice, "get_host_addresses", lambda use_ipv4, use_ipv6: ["127.0.0.1"])
+    pool = WorkerPool(tmp_path / "media", 2, ["127.0.0.1"])
+    pool.start()
+    archive = tmp_path / "archive"
+    media = MediaClient(tmp_path / "media", 2)
+    await media.connect()
+    host_id, d1, _ = _ids()
+    host, one = Peer(60), Peer(120, low=True)
+    stopped: list[int] = []
+    try:
+        await media.record("r5", str(archive))
+        await host.join(media, "r5", host_id, "host")
+        await one.join(media, "r5", d1, "district")
+        await wait_until(lambda: one.frames > 20, what="the district decoding the host")
+        stopped = _recorder_pids(pool.processes[place(host_id, 2)].pid)
+        assert stopped
+        for pid in stopped:
+            os.kill(pid, signal.SIGSTOP)
+        before = one.frames
+
+        async def dropped() -> int:
+            return sum(s.record_dropped for s in await media.worker_stats())
+
+        deadline = time.time() + 30
+        while await dropped() == 0:
+            assert time.time() < deadline, "no recording packet dropped"
+            await asyncio.sleep(0.5)
+        await asyncio.sleep(2)
+        assert one.frames > before + 30  # the live picture went on the whole time (15 frames/s)
+    finally:
+        for pid in stopped:
+            os.kill(pid, signal.SIGCONT)
+        await host.close()
+        await one.close()
+        await media.close()
+        pool.stop()
 
 
 async def test_low_disk_stops_recording_not_the_meeting(tmp_path: Path, pool) -> None:  # type: ignore[no-untyped-def]
