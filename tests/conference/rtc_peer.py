@@ -45,6 +45,8 @@ class Voice(AudioStreamTrack):
         frame.sample_rate = AUDIO_RATE
         frame.pts = self._n * AUDIO_SAMPLES
         frame.time_base = fractions.Fraction(1, AUDIO_RATE)
+        self.sent_last = time.time()  # when frames were really handed to the sender
+        self.sent_first = getattr(self, "sent_first", None) or self.sent_last
         return frame
 
 
@@ -73,6 +75,8 @@ class Picture(MediaStreamTrack):
         frame = av.VideoFrame.from_ndarray(img, format="rgb24")
         frame.pts = self._n * 6000
         frame.time_base = fractions.Fraction(1, 90000)
+        self.sent_last = time.time()  # when frames were really handed to the sender
+        self.sent_first = getattr(self, "sent_first", None) or self.sent_last
         return frame
 
 
@@ -102,6 +106,7 @@ class Participant:
         self.ws: Any = None
         self.pc: RTCPeerConnection | None = None
         self.voice = Voice()
+        self.pictures: dict[str, Picture] = {}  # the published pictures of the current session, by layer
         self.frames: dict[str, int] = {}
         self.closed_code: int | None = None
         self._reader: asyncio.Task[None] | None = None
@@ -163,7 +168,9 @@ class Participant:
                 pc.addTransceiver(self.voice, direction="sendonly")
             else:
                 size = (160, 120) if layer == "high" else (96, 72)
-                pc.addTransceiver(Picture(self.shade, size), direction="sendonly")
+                picture = Picture(self.shade, size)
+                self.pictures[layer] = picture
+                pc.addTransceiver(picture, direction="sendonly")
         for _ in range(welcome["slots"]["video"]):
             pc.addTransceiver("video", direction="recvonly")
         for _ in range(welcome["slots"]["audio"]):
