@@ -3,9 +3,10 @@
 Keys, under the installation's namespace (``GIAOBAN_LEASES_NAMESPACE``, ``giaoban:`` by default):
 ``live:<meeting>`` one hash per meeting (each field a JSON value), ``live:meetings`` the set of
 meetings with a state, ``live:action:<id>`` an applied action id (kept 10 minutes), ``live:proc:<id>``
-a web process that is alive (it renews the key every second; it expires 5 s after the process
-stops), ``live:epoch`` the state's generation (gone after Redis restarts empty). Changes are
-published on the channel ``live``.
+a web process that is alive (it renews the key every second; it expires 3 s after the process
+stops), ``live:epoch`` the state's generation (gone after Redis restarts empty), ``live:changes``
+the stream of changes (the last 10,000), which every web process reads from where it left off: a
+process whose connection broke for a moment gets what it missed, in order, unlike pub/sub.
 
 Every change is one Lua script: it checks the action id, the fields it requires and the seat
 token it is guarded by, writes, and publishes, or does nothing. A web process whose key has
@@ -45,13 +46,14 @@ from .livestate import (
 
 log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 1.0
-PROCESS_TTL_SECONDS = 5.0
+PROCESS_TTL_SECONDS = 3.0
 RESUBSCRIBE_SECONDS = 1.0
+READ_BLOCK_MS = 1000  # below the connection's 3 s timeout
 UNAVAILABLE_ERRORS = (redis_errors.ConnectionError, redis_errors.TimeoutError, OSError)
 
 # KEYS: meeting hash, action key, meetings set. ARGV: action id, its memory in ms, required fields
 # (JSON list), guard (JSON [participant, token] or ""), fields to set (JSON object of JSON texts),
-# fields to clear (JSON list), message to publish ("" for none), channel, meeting id, fields that
+# fields to clear (JSON list), change to tell ("" for none), stream of changes, meeting id, fields that
 # must still have a value (JSON object of JSON texts, "" for absent).
 _APPLY = """
 if ARGV[1] ~= '' and redis.call('EXISTS', KEYS[2]) == 1 then return 'duplicate' end
@@ -76,7 +78,7 @@ if #sets > 0 then redis.call('HSET', KEYS[1], unpack(sets)) end
 local clears = cjson.decode(ARGV[6])
 if #clears > 0 then redis.call('HDEL', KEYS[1], unpack(clears)) end
 redis.call('SADD', KEYS[3], ARGV[9])
-if ARGV[7] ~= '' then redis.call('PUBLISH', ARGV[8], ARGV[7]) end
+if ARGV[7] ~= '' then redis.call('XADD', ARGV[8], 'MAXLEN', '~', '10000', '*', 'c', ARGV[7]) end
 return 'applied'
 """
 # KEYS: meeting hash, meetings set. ARGV: participant, seat (JSON), now, silence that frees a seat,
@@ -155,7 +157,7 @@ class RedisLiveState:
         self.process = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.url = url
         self.ns = f"{namespace}live:"
-        self.channel = f"{self.ns}changes"
+        self.stream = f"{self.ns}changes"
         self._redis = redis.from_url(url, socket_timeout=3, socket_connect_timeout=3)
         self._apply = self._redis.register_script(_APPLY)
         self._claim = self._redis.register_script(_CLAIM)
@@ -164,6 +166,7 @@ class RedisLiveState:
         self._forget = self._redis.register_script(_FORGET)
         self._deliver: Deliver | None = None
         self._listener: asyncio.Task[None] | None = None
+        self._stopping = False
         self.epoch = ""
         self.subscribed = asyncio.Event()
         self.available = True
@@ -182,22 +185,26 @@ class RedisLiveState:
             await asyncio.wait_for(self.subscribed.wait(), timeout=5)
 
     async def _listen(self) -> None:
-        while True:
-            pubsub = self._redis.pubsub()
+        last: str | None = None
+        while not self._stopping:
             try:
-                await pubsub.subscribe(self.channel)
+                if last is None:  # from now on: what came before, the joins read from the hash
+                    newest = await self._redis.xrevrange(self.stream, count=1)
+                    last = newest[0][0].decode() if newest else "0-0"
                 self.subscribed.set()
-                async for message in pubsub.listen():
-                    if message["type"] == "message":
-                        self._dispatch(message["data"])
+                while not self._stopping:
+                    answer = await self._redis.xread({self.stream: last}, block=READ_BLOCK_MS, count=500)
+                    for _, entries in answer:
+                        for entry_id, values in entries:
+                            last = entry_id.decode()
+                            self._dispatch(values[b"c"])
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # Redis restarted or unreachable: keep trying
+            except Exception as exc:  # Redis restarted or unreachable: read on from where we were
                 self.subscribed.clear()
-                log.error("live state: lost the change channel (%s); retrying in %.0f s", exc, RESUBSCRIBE_SECONDS)
-            finally:
-                with contextlib.suppress(Exception):
-                    await pubsub.aclose()
+                if self._stopping:
+                    return
+                log.error("live state: lost the change stream (%s); retrying in %.0f s", exc, RESUBSCRIBE_SECONDS)
             await asyncio.sleep(RESUBSCRIBE_SECONDS)
 
     def _dispatch(self, data: bytes) -> None:
@@ -244,7 +251,7 @@ class RedisLiveState:
                                                 f"{self.ns}meetings"],
                                   [action or "", ACTION_MEMORY_SECONDS * 1000, dumps(list(requires)),
                                    dumps(list(guard)) if guard else "", dumps(sets) if sets else "{}",
-                                   dumps(clears), change, self.channel, meeting_id,
+                                   dumps(clears), change, self.stream, meeting_id,
                                    dumps({name: "" if value is None else dumps(value)
                                           for name, value in (expect or {}).items()}) if expect else "{}"])
         return answer.decode()  # type: ignore[no-any-return]
@@ -294,10 +301,13 @@ class RedisLiveState:
             await self._redis.delete(f"{self.ns}proc:{self.process}")
 
     async def close(self) -> None:
+        self._stopping = True
         if self._listener is not None:
-            self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._listener
+            # Let its blocking read end by itself: cancelled in the middle of one, redis-py's
+            # connection can leave the task hanging.
+            await asyncio.wait({self._listener}, timeout=READ_BLOCK_MS / 1000 + 2)
+            if not self._listener.done():
+                self._listener.cancel()
             self._listener = None
         with contextlib.suppress(Exception):
             await self._redis.aclose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import inspect
 import os
+import socket
 import sys
 import time
 import urllib.request
@@ -22,7 +23,7 @@ from core.units import Unit
 from web import areas
 from web.archive_cli import app as archive_app
 from web.demo import demo_accounts, demo_password, seed
-from web.supervisor import Child, Supervisor, giaoban_argv
+from web.supervisor import CANNOT_START, Child, Supervisor, giaoban_argv
 
 # Open sockets get this long to close before their handlers are cancelled; live meetings then
 # close everyone's attendance in the lifespan's shutdown. A supervisor waits longer than this.
@@ -142,13 +143,33 @@ def audit_verify() -> None:
 
 
 @app.command()
-def serve(host: str | None = None, port: int | None = None) -> None:
+def serve(host: str | None = None, port: int | None = None,
+          reuse_port: bool = typer.Option(False, help="Share the port with other web processes (SO_REUSEPORT): "
+                                                      "the kernel spreads new connections over them")) -> None:
     """The web/API process only."""
     import uvicorn
 
     settings = get_settings()
-    uvicorn.run("web.app:factory", factory=True, host=host or settings.host, port=port or settings.port,
-                log_level="info", timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS, **proxy_options(settings))
+    host, port = host or settings.host, port or settings.port
+    if reuse_port and not settings.live_state_url:
+        typer.echo("giaoban serve --reuse-port: several web processes need a shared live state; set "
+                   "GIAOBAN_LIVE_STATE_URL=redis://HOST:6379/0", err=True)
+        raise typer.Exit(CANNOT_START)
+    config = uvicorn.Config("web.app:factory", factory=True, host=host, port=port, log_level="info",
+                            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS, **proxy_options(settings))
+    uvicorn.Server(config).run(sockets=[shared_port(host, port)] if reuse_port else None)
+
+
+def shared_port(host: str, port: int) -> socket.socket:
+    """A listening socket that other processes bind to as well (SO_REUSEPORT): each accepts the
+    connections the kernel hands it; when one process dies, new connections go to the others."""
+    info = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(info[0], socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind(info[4])
+    sock.listen(2048)
+    return sock
 
 
 def proxy_options(settings: Settings) -> dict[str, object]:
@@ -184,20 +205,31 @@ def _wait_healthy(url: str, seconds: float) -> bool:
 
 
 @app.command()
-def up(seed_demo: bool = typer.Option(True, help="Seed demo data on first start")) -> None:
+def up(seed_demo: bool = typer.Option(True, help="Seed demo data on first start"),
+       web_workers: int = typer.Option(0, help="Web processes on the one port (default GIAOBAN_WEB_WORKERS, 1); "
+                                              "more than one needs GIAOBAN_LIVE_STATE_URL")) -> None:
     """Start everything: web/API, media workers, signing service, camera workers (Ctrl-C stops all)."""
     settings = get_settings()
+    workers = web_workers or settings.web_workers
+    if workers > 1 and not settings.live_state_url:
+        typer.echo(f"giaoban up: {workers} web processes need a shared live state (who is in, hands, floor); "
+                   "set GIAOBAN_LIVE_STATE_URL=redis://HOST:6379/0, or run one web process", err=True)
+        raise typer.Exit(2)
     migrate()
     with session_scope(session_factory(engine_for(settings.database_url), write=True)) as session:
         first_start = session.execute(select(User.id).limit(1)).first() is None
     if seed_demo and first_start:
         for line in seed(settings):
             typer.echo(line)
-    children = [Child("web", giaoban_argv("serve"))]
+    if workers == 1:
+        children = [Child("web", giaoban_argv("serve"))]
+    else:
+        children = [Child(f"web-{n}", giaoban_argv("serve", "--reuse-port")) for n in range(1, workers + 1)]
     for area, _module in areas.area_modules("service"):
         children.append(Child(area, giaoban_argv("service", area)))
     supervisor = Supervisor(children)
-    typer.echo(f"giaoban: http://{settings.host}:{settings.port}/ (Ctrl-C để dừng / to stop)")
+    typer.echo(f"giaoban: http://{settings.host}:{settings.port}/ (Ctrl-C để dừng / to stop)"
+               + (f", {workers} web processes" if workers > 1 else ""))
     if seed_demo:
         print_accounts()
     code = supervisor.run()

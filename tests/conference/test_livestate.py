@@ -7,30 +7,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
 import time
-import uuid
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-import redis as sync_redis
 
 from conference.livestate import InProcessLiveState, LiveStateUnavailable, Seat, new_token
 from conference.livestate_redis import PROCESS_TTL_SECONDS, RedisLiveState
 from core.protocols import signaling as p
+from tests.conference.conftest import REDIS
+from tests.conference.conftest import redis_up as _redis_up
 from tests.conftest import free_port
-
-REDIS = "redis://127.0.0.1:6379/0"
-
-
-def _redis_up() -> bool:
-    try:
-        return bool(sync_redis.Redis.from_url(REDIS, socket_connect_timeout=1).ping())
-    except sync_redis.exceptions.ConnectionError:
-        return False
-
 
 needs_redis = pytest.mark.skipif(not _redis_up(), reason="needs Redis at 127.0.0.1:6379")
 
@@ -56,17 +44,6 @@ class Heard:
         deadline = time.monotonic() + seconds
         while len(self.changes) < count and time.monotonic() < deadline:
             await asyncio.sleep(0.02)
-
-
-@pytest.fixture
-def namespace() -> Iterator[str]:
-    prefix = f"giaoban-test-{uuid.uuid4().hex[:10]}:"
-    yield prefix
-    if _redis_up():
-        r = sync_redis.Redis.from_url(REDIS)
-        keys = list(r.scan_iter(match=f"{prefix}*", count=500))
-        if keys:
-            r.delete(*keys)
 
 
 async def _redis_pair(namespace: str) -> AsyncIterator[tuple[RedisLiveState, RedisLiveState, Heard, Heard]]:
@@ -178,36 +155,6 @@ async def test_an_unreachable_redis_is_reported_not_crashed() -> None:
             await state.claim(1, seat("x", state.process), silent_after=8)
     finally:
         await state.close()
-
-
-@pytest.fixture
-def own_redis(tmp_path: Path) -> Iterator[tuple[int, Any]]:
-    """A Redis server of the test's own (no persistence), and a way to restart it."""
-    port = free_port()
-    procs: list[subprocess.Popen[bytes]] = []
-
-    def start() -> None:
-        procs.append(subprocess.Popen(["redis-server", "--port", str(port), "--save", "", "--appendonly", "no",
-                                       "--dir", str(tmp_path)], stdout=subprocess.DEVNULL))
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                if sync_redis.Redis(port=port, socket_connect_timeout=0.5).ping():
-                    return
-            except sync_redis.exceptions.ConnectionError:
-                time.sleep(0.05)
-        raise AssertionError("redis-server did not start")
-
-    def stop() -> None:
-        procs[-1].kill()
-        procs[-1].wait()
-
-    start()
-    yield port, (start, stop)
-    for proc in procs:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
 
 
 async def test_redis_restarted_empty_gets_the_seats_of_connected_sockets_back(own_redis: tuple[int, Any]) -> None:

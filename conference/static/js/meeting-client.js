@@ -4,6 +4,10 @@
 
 const VIDEO_BITRATE = { high: 500000, low: 150000 };
 const PROTOCOL_VERSION = 2;
+// Closes after which coming back would be wrong: removed (4000), meeting ended (4001), the identity
+// taken over by a newer join (4002), refused (4403). 4401 (login expired) goes to the login page.
+const FINAL_CLOSES = new Set([4000, 4001, 4002, 4403]);
+const RECONNECT_DELAYS_MS = [300, 700, 1500, 3000, 5000];
 
 export class MeetingClient extends EventTarget {
   constructor(meetingId, role) {
@@ -17,7 +21,12 @@ export class MeetingClient extends EventTarget {
     this.streamsByMid = new Map();
     this.layout = [];
     this.seq = 0;
+    // A host control's ref is its action id (the server applies one ref once): unique per page load,
+    // so a control sent again after a reconnect is not applied twice, and a new page's are new.
+    this.refPrefix = Math.random().toString(36).slice(2, 10);
     this.closed = false;
+    this.attempt = 0;
+    this.joinRef = null;
     this.senders = {};  // by published layer
     this.paused = new Set();  // video layers the server says nobody receives
     this.view = null;  // the tiles a console shows, as last told to the server
@@ -45,7 +54,7 @@ export class MeetingClient extends EventTarget {
   emit(type, detail) { this.dispatchEvent(new CustomEvent(type, { detail })); }
 
   send(message) {
-    const ref = `c${++this.seq}`;
+    const ref = `${this.refPrefix}-${++this.seq}`;
     if (this.ws && this.ws.readyState === WebSocket.OPEN) {
       this.ws.send(JSON.stringify({ v: PROTOCOL_VERSION, ref, ...message }));
     }
@@ -57,7 +66,7 @@ export class MeetingClient extends EventTarget {
     this.ws = new WebSocket(`${scheme}://${location.host}/ws/meetings/${this.meetingId}`);
     this.ws.addEventListener('open', () => {
       this.emit('state', 'signaling');
-      this.send({ type: 'join', meeting: this.meetingId, role: this.role });
+      this.joinRef = this.send({ type: 'join', meeting: this.meetingId, role: this.role });
       // Keepalive: a socket silent for 8 s may be taken over by a new join of the same account.
       this.keepalive = setInterval(() => this.send({ type: 'ping' }), 3000);
     });
@@ -68,6 +77,16 @@ export class MeetingClient extends EventTarget {
         location.href = `/login?next=${encodeURIComponent(location.pathname)}`;
         return;
       }
+      // The web process went away (restarted, killed): another one takes the socket, the meeting
+      // state is kept there; the camera stays on meanwhile.
+      if (!this.closed && !FINAL_CLOSES.has(event.code)) {
+        this.stopPeer();
+        const delay = RECONNECT_DELAYS_MS[Math.min(this.attempt, RECONNECT_DELAYS_MS.length - 1)];
+        this.attempt += 1;
+        this.emit('state', 'reconnecting');
+        setTimeout(() => { if (!this.closed) this.connect(); }, delay);
+        return;
+      }
       this.emit('closed', { code: event.code, reason: event.reason });
       this.stopMedia();
     });
@@ -76,6 +95,7 @@ export class MeetingClient extends EventTarget {
   async onMessage(message) {
     switch (message.type) {
       case 'welcome':
+        this.attempt = 0;
         this.welcome = message;
         this.view = null;  // a new socket: the console says again what it shows
         this.others = new Map(message.participants.map((p) => [p.participant, { audio: p.mic_on, video: p.camera_on }]));
@@ -111,6 +131,13 @@ export class MeetingClient extends EventTarget {
       case 'pong':
         break;
       case 'error':
+        // Back too early: the seat is still held for the socket of the web process that went away
+        // (for up to 3 s), or the live state is briefly unavailable: close and try again.
+        if (message.ref === this.joinRef && ['duplicate_identity', 'live_state_unavailable'].includes(message.code)
+            && this.attempt > 0) {
+          this.ws.close(1000);
+          break;
+        }
         this.emit('problem', `${message.code}: ${message.message}`);
         break;
       default:
