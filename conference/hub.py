@@ -571,6 +571,8 @@ class Hub:
             # Read, decide, change and record one at a time: a later change never loses to an older read.
             async with self._settling:
                 state = await self.state.state(meeting_id)
+                if state.status == "ended":  # everyone is being let go: nobody starts speaking now
+                    return
                 seats = state.seats()
                 now = who_speaks(floor=state.floor, spotlight=state.spotlight, voice=state.voice,
                                  present=set(seats))

@@ -72,3 +72,25 @@ def test_every_participant_is_told_the_floor_holder_not_the_loudest(client, sess
     vinh_turn = speaking["dc-vinh"].turns[0]
     assert speaking["dc-cualo"].turns[0].ended_at == vinh_turn.started_at
     assert speaking["dc-cualo"].turns[1].started_at == vinh_turn.ended_at
+
+
+def test_the_end_leaves_no_turn_open(client, session, auth_headers) -> None:  # type: ignore[no-untyped-def]
+    """Ending while one district holds the floor and another was loudest: as each leaves, nobody takes
+    over the speaking record after the end."""
+    mid = schedule_meeting(client)["id"]
+    with socket(client, mid, "chutoa") as host, socket(client, mid, "dc-vinh") as vinh, \
+            socket(client, mid, "dc-cualo") as cualo:
+        join(host, mid, "host")
+        join(vinh, mid, "district")
+        join(cualo, mid, "district")
+        _voice(client, mid, "dc-cualo")
+        send(host, type="grant_floor", participant="dc-vinh")
+        assert receive_until(cualo, "speaker")["participant"] == "dc-cualo"
+        assert receive_until(cualo, "speaker")["participant"] == "dc-vinh"
+        send(host, type="end_meeting")
+        assert receive_until(vinh, "meeting_ended")["type"] == "meeting_ended"
+    session.rollback()
+    record = meeting_record(session, mid)
+    turns = [t for s in record.speaking for t in s.turns]
+    assert turns and all(t.ended_at is not None and t.ended_at <= record.ended_at for t in turns)
+    assert all(t.started_at <= record.ended_at for t in turns)
