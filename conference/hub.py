@@ -433,7 +433,7 @@ class Hub:
         """The control channel to the media workers, connected on first use (raises MediaError)."""
         async with self._router_lock:
             if self._router is None:
-                router = MediaClient(media_run_dir(self.settings.var_dir), self.settings.media_workers)
+                router = self._new_router()
                 try:
                     await router.connect(timeout=MEDIA_CONNECT_SECONDS)
                 except MediaError:
@@ -442,6 +442,16 @@ class Hub:
                 self._router = router
                 self._pump = asyncio.ensure_future(self._pump_events(router))
             return self._router
+
+    def _new_router(self) -> MediaClient:
+        """This host's media workers, or the media nodes in the registry (GIAOBAN_MEDIA_NODES)."""
+        if getattr(self.settings, "media_nodes", False):
+            from .media.nodeclient import NodeMediaClient
+            from .media.registry import NodeRegistry
+
+            return NodeMediaClient(NodeRegistry(self.settings.leases_url, self.settings.leases_namespace),
+                                   self.settings.secret_key)
+        return MediaClient(media_run_dir(self.settings.var_dir), self.settings.media_workers)
 
     async def media_failed(self, router: MediaClient) -> None:
         """A call found `router` closed: connect afresh next time. Only that router is dropped: a

@@ -258,19 +258,34 @@ class Trunk:
             self.dropped += 1
 
     async def _connect(self, worker: int) -> None:
+        """Connect to a peer and send what waited for it; keep trying while it is registered (it
+        may have registered a moment before it listens), so no room message to it is lost."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + 5.0
-        link = None
-        while worker in self.peers and loop.time() < deadline:
+        link, attempts = None, 0
+        # A node may name a peer (the room's home, from its lease) before its own registry view has it.
+        unknown_until = loop.time() + 10.0
+        while worker in self._pending:
+            if worker not in self.peers:
+                if loop.time() > unknown_until:
+                    break
+                await asyncio.sleep(0.1)
+                continue
             address, port = self.peers[worker]
             try:
                 _, link = await asyncio.wait_for(loop.create_connection(lambda: _Link(self), address, port), 2.0)
                 break
             except (OSError, TimeoutError):
+                attempts += 1
+                if attempts == 25:
+                    logger.warning("media node %d unreachable on the trunk (%s:%d); still trying", worker,
+                                   address, port)
                 await asyncio.sleep(0.2)
         frames = self._pending.pop(worker, [])
         if link is None:
-            logger.warning("media node %d unreachable on the trunk", worker)
+            self.dropped += len(frames)
+            return
+        if worker not in self.peers:
+            link.transport.close()
             self.dropped += len(frames)
             return
         self._links[worker] = link
