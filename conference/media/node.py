@@ -200,8 +200,13 @@ class NodeWorker(MediaWorker):
             for number in others:
                 self.trunk.send_control(number, Hello(worker=self.index))
             self._greeted = True
-        self.unreachable = {n for n in others
-                            if now - max(self._appeared[n], self.trunk.heard.get(n, 0.0)) > CUT_SECONDS}
+        unreachable = {n for n in others if now - max(self._appeared[n], self.trunk.heard.get(n, 0.0)) > CUT_SECONDS}
+        if unreachable != self.unreachable:
+            self.unreachable = unreachable
+            # Said in the registry before anyone is asked to renegotiate, so that the new offers
+            # are not placed here again.
+            await self.registry.renew(sum(len(r.participants) for r in self.rooms.values()), 0.0,
+                                      tuple(sorted(unreachable)))
         for room_id, room in list(self.rooms.items()):
             home = homes.get(room_id)
             if home is None or (home != self.index and home not in others):

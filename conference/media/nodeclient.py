@@ -21,7 +21,7 @@ from pathlib import Path
 
 from .client import MediaClient
 from .errors import MediaError, MediaErrorCode
-from .messages import AddParticipant, Answer, RemoveParticipant
+from .messages import AddParticipant, Answer, Event, RemoveParticipant, WorkerLostEvent
 from .payloads import VP8
 from .registry import NodeRecord, NodeRegistry, control_proof
 
@@ -37,6 +37,9 @@ class NodeMediaClient(MediaClient):
         self.nodes: dict[int, NodeRecord] = {}
         self.homes: dict[str, int] = {}
         self.placed: dict[str, int] = {}  # participant -> node number
+        # Nodes whose control connection ended, by the boot they had: not chosen again until the
+        # registry shows them gone or restarted (a killed node stays registered up to its ttl).
+        self.lost: dict[int, str] = {}
         self._refresher: asyncio.Task | None = None
         self._open_flag = False
 
@@ -70,6 +73,12 @@ class NodeMediaClient(MediaClient):
             if known is not None and known.boot != record.boot:
                 self._drop_node(number, "it restarted")
         self.nodes = nodes
+        self.lost = {n: boot for n, boot in self.lost.items() if n in nodes and nodes[n].boot == boot}
+
+    def _push(self, event: Event) -> None:
+        if isinstance(event, WorkerLostEvent) and event.worker in self.nodes:
+            self.lost[event.worker] = self.nodes[event.worker].boot
+        super()._push(event)
 
     def _drop_node(self, number: int, why: str) -> None:
         """Close our control connection to a node that is gone: our reader then reports a
@@ -138,11 +147,11 @@ class NodeMediaClient(MediaClient):
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
-            if worker in self.nodes:
+            if worker in self.nodes and worker not in self.lost:
                 with contextlib.suppress(MediaError):
                     await self._ensure_worker(worker, max(0.1, deadline - loop.time()))
                     return
-            elif self.nodes:
+            elif set(self.nodes) - set(self.lost):
                 return
             if loop.time() > deadline:
                 raise MediaError(MediaErrorCode.WORKER_UNAVAILABLE, "no media node is back")
@@ -162,11 +171,11 @@ class NodeMediaClient(MediaClient):
     def choose_node(self, room_id: str) -> int:
         """The least-loaded live node that can reach the room's home (and the home can reach)."""
         home = self.homes.get(room_id)
-        if home not in self.nodes:
+        if home not in self.nodes or home in self.lost:
             home = None
-        candidates = [n for n, r in self.nodes.items()
-                      if home is None or n == home
-                      or (home not in r.unreachable and n not in self.nodes[home].unreachable)]
+        candidates = [n for n, r in self.nodes.items() if n not in self.lost
+                      and (home is None or n == home
+                           or (home not in r.unreachable and n not in self.nodes[home].unreachable))]
         if not candidates:
             raise MediaError(MediaErrorCode.WORKER_UNAVAILABLE, "no media node is registered")
         mine: dict[int, int] = {}
@@ -177,15 +186,23 @@ class NodeMediaClient(MediaClient):
 
     async def add_participant(self, room_id: str, participant_id: str, role: str, sdp_offer: str,
                               *, video_codec: str = VP8) -> str:
-        node = self.choose_node(room_id)
-        self.placed[participant_id] = node
-        try:
-            answer: Answer = await self._call(node, AddParticipant(
-                room=room_id, participant=participant_id, role=role, sdp=sdp_offer, video_codec=video_codec))
-        except BaseException:
-            if self.placed.get(participant_id) == node:
-                del self.placed[participant_id]
-            raise
+        with contextlib.suppress(Exception):  # the freshest view: a node may have just said it is cut off
+            await self.refresh()
+        for attempt in (1, 2):
+            node = self.choose_node(room_id)
+            self.placed[participant_id] = node
+            try:
+                answer: Answer = await self._call(node, AddParticipant(
+                    room=room_id, participant=participant_id, role=role, sdp=sdp_offer, video_codec=video_codec))
+                break
+            except BaseException as exc:
+                if self.placed.get(participant_id) == node:
+                    del self.placed[participant_id]
+                if attempt == 1 and isinstance(exc, MediaError) and exc.code == MediaErrorCode.WORKER_UNAVAILABLE \
+                        and node in self.nodes:
+                    self.lost[node] = self.nodes[node].boot  # died just now: the offer goes elsewhere
+                    continue
+                raise
         if room_id not in self.homes:
             with contextlib.suppress(Exception):
                 self.homes = await self.registry.room_homes()
