@@ -86,6 +86,7 @@ register({
     "conf.st.disconnected": ("Mất kết nối, đang thử lại…", "Connection lost, retrying…"),
     "conf.st.failed": ("Kết nối hình và tiếng bị lỗi", "Audio and video connection failed"),
     "conf.st.closed": ("Đã ngắt kết nối", "Disconnected"),
+    "conf.st.reconnecting": ("Máy chủ vừa gián đoạn, đang kết nối lại…", "The server was interrupted, reconnecting…"),
     "conf.minutes_pending": ("Dự thảo biên bản đang được lập…", "The minutes draft is being made…"),
     "conf.minutes_ready": ("Mở dự thảo biên bản", "Open the minutes draft"),
     "conf.back_to_meeting": ("Trang cuộc họp", "The meeting's page"),
