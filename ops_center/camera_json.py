@@ -15,7 +15,7 @@ def health_json(camera: Camera, now: float) -> dict[str, Any]:
     if h is None:
         return {"state": "unknown", "fps": 0.0, "people": 0, "last_frame_at": None, "errors": 0,
                 "last_error": None, "resolution": None, "fault": None, "zone_people": None, "owner": None,
-                "owner_since": None, "takeover_gap_s": None}
+                "owner_since": None, "takeover_gap_s": None, "main_codec": None}
     reported = as_utc(h.reported_at)
     state = h.state
     if reported is not None and now - reported.timestamp() > STALE_AFTER_S and state != "misconfigured":
@@ -28,7 +28,8 @@ def health_json(camera: Camera, now: float) -> dict[str, Any]:
             "offline_since": since.isoformat() if since else None, "errors": h.errors,
             "last_error": redact(h.last_error) if h.last_error else None, "resolution": h.resolution,
             "fault": h.fault if state != "online" else None, "owner": h.owner,
-            "owner_since": owned.isoformat() if owned else None, "takeover_gap_s": h.takeover_gap_s}
+            "owner_since": owned.isoformat() if owned else None, "takeover_gap_s": h.takeover_gap_s,
+            "main_codec": h.main_codec}
 
 
 def camera_json(camera: Camera, now: float) -> dict[str, Any]:

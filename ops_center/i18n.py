@@ -46,6 +46,10 @@ register({
     "ops.wall_waiting": ("Đang chờ khung hình đầy đủ từ camera…", "Waiting for the camera's next full picture…"),
     "ops.wall_unavailable": ("Chưa xem trực tiếp được: máy chủ media chưa sẵn sàng, đang thử lại",
                              "Live view unavailable: the media server is not ready, retrying"),
+    "ops.wall_fallback": ("Camera gửi {codec}, không xem trực tiếp qua WebRTC được; đang hiện ảnh luồng phụ, "
+                          "mỗi giây một hình", "The camera sends {codec}, which cannot be shown live over WebRTC; "
+                          "showing its substream pictures, one a second"),
+    "ops.wall_via_pictures": ("ảnh luồng phụ", "substream pictures"),
     "ops.add_camera": ("Thêm camera", "Add camera"),
     "ops.save": ("Lưu", "Save"),
     "ops.delete": ("Xóa", "Delete"),

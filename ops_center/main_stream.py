@@ -5,8 +5,9 @@ hands each access unit, made ready by :class:`~ops_center.h264_units.AccessUnits
 before every IDR, nothing before the first IDR), to ``on_unit`` with its presentation time on
 the 90 kHz RTP clock. Timestamps stay continuous across reconnections (a new RTSP session starts
 its clock afresh), so a browser's jitter buffer sees one stream. It reconnects with back-off;
-a main stream that is not H.264 stops it for good (state ``not_h264``: the wall shows the
-camera's MJPEG instead, if it has one).
+a main stream that is not H.264 stops it for good (state ``not_h264``). The codec found at each
+opening is told to ``on_codec`` (the ingest records it on the camera's health and raises an alert; the
+wall then shows the camera's latest substream pictures instead).
 """
 
 from __future__ import annotations
@@ -25,14 +26,18 @@ from ops_center.h264_units import AccessUnits, Profile
 log = logging.getLogger(__name__)
 CLOCK = 90000
 OnUnit = Callable[[bytes, int, bool], None]  # (Annex B access unit, RTP-clock time, starts with an IDR)
+OnCodec = Callable[[str], None]  # FFmpeg's name of the codec the main stream carries: h264, hevc, mjpeg...
 
 
 class MainStreamReader:
     def __init__(self, camera_id: str, url: str, on_unit: OnUnit, *, transport: str = "tcp",
-                 open_timeout_s: float = 5.0, read_timeout_s: float = 4.0, backoff_max_s: float = 5.0) -> None:
+                 open_timeout_s: float = 5.0, read_timeout_s: float = 4.0, backoff_max_s: float = 5.0,
+                 on_codec: OnCodec | None = None) -> None:
         self.camera_id = camera_id
         self.url = url
         self.on_unit = on_unit
+        self.on_codec = on_codec
+        self.codec: str | None = None
         self.transport = transport
         self.open_timeout_s = open_timeout_s
         self.read_timeout_s = read_timeout_s
@@ -103,10 +108,16 @@ class MainStreamReader:
             self.error = "no video"
             return 0
         stream = container.streams.video[0]
-        if stream.codec_context.name != "h264":
+        self.codec = stream.codec_context.name
+        if self.on_codec is not None:
+            try:
+                self.on_codec(self.codec)
+            except Exception:  # whoever records it must not stop the stream
+                log.exception("camera %s: reporting the main stream's codec failed", self.camera_id)
+        if self.codec != "h264":
             self.state = "not_h264"
-            self.error = f"main stream is {stream.codec_context.name}, not H.264"
-            log.warning("camera %s: %s; the wall uses MJPEG for it", self.camera_id, self.error)
+            self.error = f"main stream is {self.codec}, not H.264"
+            log.warning("camera %s: %s; the wall shows its substream pictures", self.camera_id, self.error)
             return 0
         units = AccessUnits(stream.codec_context.extradata)
         self.profile = units.profile

@@ -74,6 +74,8 @@ class CameraHealthRow(Base):
     owner_since: Mapped[datetime | None] = mapped_column(TZ, default=None)
     takeover_gap_s: Mapped[float | None] = mapped_column(Float, default=None)  # silence at the last hand-over
     handover_dark_since: Mapped[datetime | None] = mapped_column(TZ, default=None)  # taken over, no picture yet
+    # The codec the main stream carried when last opened for the wall (h264, hevc, mjpeg...); None: not read yet.
+    main_codec: Mapped[str | None] = mapped_column(String(20), default=None)
 
 
 class CameraEvent(Base):

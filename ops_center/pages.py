@@ -14,6 +14,7 @@ from core.request_db import db
 from core.units import Unit
 from ops_center import i18n  # noqa: F401  (registers the phrases)
 from ops_center.access import viewers
+from ops_center.alerts.rules import CODEC_NAMES
 from ops_center.models import Camera
 
 router = APIRouter(include_in_schema=False)
@@ -34,9 +35,10 @@ def wall_page(request: Request, session: Session = Depends(db), user: User = Dep
     rows = session.execute(select(Camera).where(Camera.enabled.is_(True)).order_by(Camera.id)).unique().scalars()
     # RTSP cameras are shown over WebRTC (their H.264 main stream, forwarded); HTTP ones from their MJPEG.
     # The page never gets a stream address: those may hold credentials.
-    cameras = [{"id": c.id, "name": c.name, "webrtc": c.stream_url.lower().startswith(("rtsp://", "rtsps://"))}
-               for c in rows]
-    return render(request, "ops_center/wall.html", {"cameras": cameras})
+    # A main stream found not to be H.264 shows the camera's substream pictures instead (the page keeps asking).
+    cameras = [{"id": c.id, "name": c.name, "webrtc": c.stream_url.lower().startswith(("rtsp://", "rtsps://")),
+                "main_codec": c.health.main_codec if c.health else None} for c in rows]
+    return render(request, "ops_center/wall.html", {"cameras": cameras, "codec_names": CODEC_NAMES})
 
 
 @router.get("/ops/cameras", response_class=HTMLResponse)

@@ -13,7 +13,9 @@ Mount kinds (each client gets its own pipeline from the start, like a camera's s
 - ``live:WxH@FPS`` a live H.264 test pattern. Commands on standard input act on a mount's running
   and future pipelines: ``stall NAME`` / ``resume NAME`` stop and restart the packets without closing
   anything (a camera that hangs); ``size NAME WxH`` changes the resolution midway (an operator
-  changing the camera's settings: new SPS, same session).
+  changing the camera's settings: new SPS, same session);
+- ``h265:WxH@FPS`` / ``mjpeg:WxH@FPS`` the same test pattern as H.265 or as MJPEG over RTSP (RFC 2435):
+  main streams that cannot be forwarded to a browser over WebRTC as they are.
 
 Prints ``ready PORT`` on standard output once listening. Loopback only.
 """
@@ -50,7 +52,14 @@ def launch_line(kind: str, arg: str) -> str:
                 f"! capsfilter name=size caps=video/x-raw,width={width},height={height} ! videoconvert "
                 f"! x264enc tune=zerolatency speed-preset=ultrafast key-int-max={int(fps) * 2} "
                 f"! valve name=gate drop=false ! {H264_PAY} )")
-    raise SystemExit(f"unknown mount kind {kind!r}: file or live")
+    if kind in ("h265", "mjpeg"):
+        # Main streams a browser cannot be sent over WebRTC as they are (common camera settings).
+        encode = (f"x265enc tune=zerolatency speed-preset=ultrafast key-int-max={int(fps) * 2} ! h265parse "
+                  "config-interval=-1 ! rtph265pay name=pay0 pt=96 config-interval=1" if kind == "h265"
+                  else "jpegenc quality=70 ! rtpjpegpay name=pay0 pt=26")
+        return (f"( videotestsrc is-live=true pattern=ball ! video/x-raw,framerate={fps}/1,width={width},"
+                f"height={height} ! videoconvert ! video/x-raw,format=I420 ! {encode} )")
+    raise SystemExit(f"unknown mount kind {kind!r}: file, live, timecode, h265 or mjpeg")
 
 
 # The layout of ops_center/timecode.py (this script runs under Debian's Python, without numpy or av).

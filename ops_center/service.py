@@ -84,6 +84,9 @@ class IngestService:
                 payload = {**payload, "owner": self.node, "lease_token": token}
             loop.call_soon_threadsafe(_offer, inbox, (kind, payload))
 
+        if self.wall is not None:
+            self.wall.on_codec = lambda camera_id, codec: emit(
+                "camera.main_codec", {"camera_id": camera_id, "codec": codec, "at": time.time()})
         self.supervisor = IngestSupervisor(emit, media_dir(self.settings),
                                            offline_after_s=self.ops.offline_after_s).start()
         tasks = [asyncio.create_task(coro) for coro in

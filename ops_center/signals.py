@@ -81,6 +81,17 @@ def record_signal(session: Session, kind: str, payload: dict[str, Any], rules: d
             row.offline_since = _ts(payload.get("last_frame_at")) or _ts(payload.get("at"))
             row.last_error = payload.get("error") or row.last_error
             row.fault = payload.get("fault") or row.fault
+    elif kind == "camera.main_codec":
+        # Told at every opening of the main stream for the wall: news only when it changed.
+        row = _health(session, camera_id)
+        codec = str(payload.get("codec") or "")[:20] or None
+        if codec == row.main_codec:
+            return out
+        row.main_codec = codec
+        payload = {**payload, "codec": codec, "live": codec == "h264"}
+        out.append(("ops.camera.codec", payload))
+        out.extend(apply_drafts(session, evaluate("ops.camera.codec", payload, rules, names)))
+        return out
     elif kind == "people.count":
         row = _health(session, camera_id)
         row.people = int(payload.get("count") or 0)

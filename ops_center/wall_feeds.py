@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ops_center.main_stream import MainStreamReader
@@ -46,6 +47,9 @@ class WallFeeds:
         self._events: asyncio.Task | None = None
         self._media: WallMedia | None = None
         self._warned = False
+        # Told (camera id, codec) each time a main stream is opened: the ingest records it and
+        # raises an alert for a codec the wall cannot forward. Called from the reader's thread.
+        self.on_codec: Callable[[str, str], None] | None = None
 
     async def apply(self, configs: list[CameraConfig]) -> None:
         """Publish exactly the RTSP cameras in `configs` (those this node holds); called every ownership round."""
@@ -110,8 +114,10 @@ class WallFeeds:
         feed.watched = watched
         if watched and feed.reader is None and feed.publisher is not None:
             config = feed.config
-            feed.reader = MainStreamReader(config.id, config.url, feed.publisher.push,
-                                           transport=config.transport).start()
+            report = self.on_codec
+            feed.reader = MainStreamReader(config.id, config.url, feed.publisher.push, transport=config.transport,
+                                           on_codec=(lambda codec, cid=config.id: report(cid, codec))
+                                           if report else None).start()
             log.info("camera %s: on a wall, reading its main stream", config.id)
         elif not watched and feed.reader is not None:
             reader, feed.reader = feed.reader, None
@@ -140,6 +146,7 @@ class WallFeeds:
             reader = feed.reader
             out[cid] = {"watched": feed.watched, "session": feed.publisher.connection_state if feed.publisher else None,
                         "stream": reader.state if reader else "idle",
+                        "codec": reader.codec if reader else None,
                         "profile": reader.profile.profile_level_id if reader and reader.profile else None,
                         "units": feed.publisher.units if feed.publisher else 0}
         return out

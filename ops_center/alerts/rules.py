@@ -23,6 +23,7 @@ class AlertKind(StrEnum):
     URGENT_DOCUMENT = "urgent_document"
     LOGIN_ATTACK = "login_attack"
     RECORDING_STOPPED = "recording_stopped"
+    CAMERA_CODEC = "camera_codec"
 
 
 class Severity(StrEnum):
@@ -40,7 +41,16 @@ KIND_TITLES = {
     AlertKind.URGENT_DOCUMENT: "Văn bản hỏa tốc chưa được chỉ đạo",
     AlertKind.LOGIN_ATTACK: "Đăng nhập sai nhiều lần",
     AlertKind.RECORDING_STOPPED: "Dừng ghi hình cuộc họp (cuộc họp vẫn tiếp tục)",
+    AlertKind.CAMERA_CODEC: "Camera không xem trực tiếp được (luồng chính không phải H.264)",
 }
+
+# FFmpeg's codec names as people know them.
+CODEC_NAMES = {"h264": "H.264", "hevc": "H.265", "mjpeg": "MJPEG", "mpeg4": "MPEG-4", "vp8": "VP8", "vp9": "VP9",
+               "av1": "AV1", "theora": "Theora", "h263": "H.263"}
+
+
+def codec_name(codec: str | None) -> str:
+    return CODEC_NAMES.get(codec or "", (codec or "?").upper())
 
 
 # Incoming documents' states before and from the leader's direction (documents.transitions).
@@ -73,6 +83,8 @@ DEFAULT_RULES: dict[AlertKind, RuleConfig] = {
                                           params={"urgencies": list(URGENT)}),
     AlertKind.LOGIN_ATTACK: RuleConfig(AlertKind.LOGIN_ATTACK, severity=Severity.CRITICAL),
     AlertKind.RECORDING_STOPPED: RuleConfig(AlertKind.RECORDING_STOPPED, severity=Severity.CRITICAL),
+    # The camera is still analysed and recorded from its substream; only live viewing is degraded.
+    AlertKind.CAMERA_CODEC: RuleConfig(AlertKind.CAMERA_CODEC, severity=Severity.WARNING),
 }
 
 
@@ -118,6 +130,12 @@ def evaluate(topic: str, payload: dict[str, Any], rules: dict[AlertKind, RuleCon
                              {k: payload.get(k) for k in ("at", "error", "last_frame_at", "downtime_s")
                               if payload.get(k) is not None},
                              resolve=topic == "ops.camera.online"))
+    elif topic == "ops.camera.codec":
+        # The wall forwards H.264 only: another codec on the main stream leaves the tile on substream pictures.
+        if (r := rule(AlertKind.CAMERA_CODEC)) and r.applies_to(cam):
+            codec = str(payload.get("codec") or "")
+            out.append(draft(r, f"camera_codec:{cam}", f"camera:{cam}", f"{cam_name} gửi {codec_name(codec)}",
+                             {"codec": codec, "at": payload.get("at")}, resolve=codec == "h264"))
     elif topic == "ops.motion.start":
         r = rule(AlertKind.MOTION_NIGHT)
         if r and r.applies_to(cam) and is_night(float(payload["at"]), int(r.params.get("night_start_hour", 22)),

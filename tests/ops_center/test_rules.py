@@ -79,3 +79,29 @@ def test_a_stopped_recording_raises_one_alert_per_meeting():
     assert d.kind == AlertKind.RECORDING_STOPPED and d.key == "recording_stopped:7" and not d.resolve
     assert "low disk" in d.title and d.severity == "critical"
     assert evaluate("conference.recording", {**payload, "status": "started"}, DEFAULT_RULES) == []
+
+
+def test_a_main_stream_the_wall_cannot_forward_is_recorded_once_and_cleared_by_h264(settings):
+    """The ingest tells the codec at every opening of the main stream: the health row keeps it, the
+    alert is raised the first time it is not H.264 (not at every wall that opens it) and resolved
+    when the camera sends H.264 again."""
+    from core.db import engine_for, session_factory, session_scope
+    from ops_center.models import Alert, Camera, CameraHealthRow
+    from tests.ops_center.dashboard_helpers import store_signal
+
+    with session_scope(session_factory(engine_for(settings.database_url), write=True)) as s:
+        cam = Camera(name="Cầu Bến Thủy", stream_url="rtsp://10.0.0.5/main", zones=[], masks=[])
+        s.add(cam)
+        s.flush()
+        cid = str(cam.id)
+    first = store_signal(settings, "camera.main_codec", {"camera_id": cid, "codec": "hevc", "at": 1.0})
+    assert [t for t, _ in first] == ["ops.camera.codec", "ops.alert.raised"]
+    raised = first[1][1]
+    assert raised["kind"] == "camera_codec" and raised["severity"] == "warning" and "H.265" in raised["title"]
+    assert store_signal(settings, "camera.main_codec", {"camera_id": cid, "codec": "hevc", "at": 2.0}) == []
+    cleared = store_signal(settings, "camera.main_codec", {"camera_id": cid, "codec": "h264", "at": 3.0})
+    assert [t for t, _ in cleared] == ["ops.camera.codec", "ops.alert.resolved"]
+    with session_factory(engine_for(settings.database_url))() as s:
+        assert s.get(CameraHealthRow, int(cid)).main_codec == "h264"
+        [alert] = s.query(Alert).filter(Alert.kind == "camera_codec").all()
+        assert alert.status == "resolved" and alert.count == 1

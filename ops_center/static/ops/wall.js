@@ -2,6 +2,8 @@
 // enlarges (click; Esc or click closes). RTSP cameras come over WebRTC: one session carries the
 // tiles on screen (their H.264 main streams, forwarded by the media workers), renegotiated when the
 // set of visible tiles changes; HTTP cameras show their MJPEG substream (the main stream when enlarged).
+// An RTSP camera whose main stream turned out not to be H.264 (the ingest found it when it opened it
+// for this wall) shows its latest substream picture once a second, and says why.
 (function () {
   "use strict";
   const wall = document.getElementById("wall");
@@ -53,7 +55,11 @@
     const rtc = tile.dataset.kind === "webrtc";
     bigImg.hidden = rtc;
     bigVideo.hidden = !rtc;
-    if (rtc) bigVideo.srcObject = tile.querySelector("video").srcObject;  // already the main stream
+    if (tile.classList.contains("fallback")) {
+      bigImg.hidden = false;
+      bigVideo.hidden = true;
+      bigImg.src = tile.dataset.picture + "?t=" + Date.now();
+    } else if (rtc) bigVideo.srcObject = tile.querySelector("video").srcObject;  // already the main stream
     else bigImg.src = tile.dataset.main;
     big.querySelector(".name").textContent = tile.dataset.name;
     big.hidden = false;
@@ -146,6 +152,39 @@
       schedule(5000);
     }
   }
+
+  // -- Main streams the wall cannot forward ----------------------------------------------------
+  const codecName = (c) => texts.codecs[c] || c.toUpperCase();
+  function showCodec(tile, codec) {
+    const fallback = Boolean(codec) && codec !== "h264";
+    tile.dataset.codec = codec || "";
+    tile.classList.toggle("fallback", fallback);
+    tile.querySelector(".via").textContent = fallback ? `${codecName(codec)} · ${texts.pictures}` : "WebRTC · H.264";
+    tile.querySelector(".note").textContent = fallback ? texts.fallback.replace("{codec}", codecName(codec)) : "";
+  }
+  function refreshPictures() {
+    for (const tile of wall.querySelectorAll(".cam-tile.fallback")) {
+      if (!visible.has(tile.dataset.id)) continue;
+      const picture = new Image();
+      picture.className = "fallback";
+      picture.alt = tile.dataset.name;
+      picture.onload = () => tile.querySelector("img.fallback").replaceWith(picture);
+      picture.src = tile.dataset.picture + "?t=" + Date.now();
+    }
+  }
+  async function checkCodecs() {
+    try {
+      const r = await fetch("/api/ops/cameras");
+      if (!r.ok) return;
+      for (const c of await r.json()) {
+        const tile = tileOf(String(c.id));
+        if (tile && (c.health.main_codec || "") !== tile.dataset.codec) showCodec(tile, c.health.main_codec);
+      }
+    } catch (err) { /* the next round tries again */ }
+  }
+  wall.querySelectorAll('.cam-tile[data-kind="webrtc"]').forEach((t) => showCodec(t, t.dataset.codec));
+  setInterval(() => { if (!document.hidden) refreshPictures(); }, 1000);
+  setInterval(() => { if (!document.hidden) checkCodecs(); }, 4000);
 
   const observer = new IntersectionObserver((entries) => {
     for (const e of entries) (e.isIntersecting ? visible.add(e.target.dataset.id) : visible.delete(e.target.dataset.id));
