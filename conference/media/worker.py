@@ -184,7 +184,8 @@ class MediaWorker:
                 raise MediaError(MediaErrorCode.NOT_CONNECTED,
                                  f"participant {call.participant!r} has no media session on worker {self.index}")
             await room.remove(call.participant)
-            if room.idle:
+            # Two removals may both await the last participants away; the room is released once.
+            if room.idle and self.rooms.get(room.room_id) is room:
                 room.release()
                 del self.rooms[room.room_id]
             return None

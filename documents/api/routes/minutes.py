@@ -111,8 +111,10 @@ def minutes_pdf(minutes_id: RowId, user: User = Depends(staff), session: Session
     minutes = drafts.get(session, minutes_id)
     readers.check_reader(session, minutes, user)
     name = f"bien-ban-{minutes.number}.pdf" if minutes.number else f"bien-ban-du-thao-{minutes.id}.pdf"
+    # The minutes page shows this PDF in a frame: this answer (only) may be framed by the site's own pages.
     return Response(drafts.current_pdf(session, minutes), media_type="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="{name}"', "Cache-Control": "no-store"})
+                    headers={"Content-Disposition": f'inline; filename="{name}"', "Cache-Control": "no-store",
+                             "Content-Security-Policy": "frame-ancestors 'self'", "X-Frame-Options": "SAMEORIGIN"})
 
 
 def _refused(request: Request, user: User, action: str, target: str, exc: DomainError, **detail: Any) -> None:
