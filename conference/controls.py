@@ -86,6 +86,27 @@ async def self_media(hub: Hub, live: LiveMeeting, conn: Connection, message: p.S
     conn.send(p.Ack(ref=message.ref, for_=message.type))
 
 
+async def share(hub: Hub, live: LiveMeeting, conn: Connection, message: p.Share) -> None:
+    """A host, or whoever holds the floor (the presenter of an agenda item), shares a screen; one at a time."""
+    pid = conn.participant
+    state = await _state(hub, live)
+    if message.on:
+        if conn.role != "host" and state.floor != pid:
+            raise Refusal("forbidden", "Chỉ chủ trì hoặc người đang được mời phát biểu mới trình chiếu / only a "
+                                       "host or the participant holding the floor may share a screen")
+        if state.screen not in (None, pid):
+            raise Refusal("forbidden", f"{state.screen} đang trình chiếu; chờ dừng rồi thử lại / {state.screen} "
+                                       "is sharing a screen now: wait until it stops")
+    conn.sharing = message.on
+    if (state.screen == pid) != message.on:
+        try:
+            await hub.state.apply(live.id, [p.ScreenShare(participant=pid if message.on else None)],
+                                  requires=[f"seat:{pid}"])
+        except LiveStateUnavailable as exc:
+            raise Refusal(*UNAVAILABLE) from exc
+    conn.send(p.Ack(ref=message.ref, for_=message.type))
+
+
 async def _state(hub: Hub, live: LiveMeeting) -> MeetingState:
     try:
         return await hub.state.state(live.id)

@@ -29,6 +29,7 @@ from core.protocols.signaling import (
     ParticipantLeft,
     PublishHint,
     Renegotiate,
+    ScreenShare,
     Speaker,
 )
 
@@ -319,9 +320,10 @@ class Hub:
             state = await self.state.state(meeting_id)
             left = ParticipantLeft(participant=pid, reason=reason)  # type: ignore[arg-type]
             writes = writes_of(left, time.time())
-            held = [name for name in ("floor", "spotlight", "voice") if state.fields.get(name) == pid]
+            held = [name for name in ("floor", "spotlight", "voice", "screen") if state.fields.get(name) == pid]
             writes.update({name: None for name in held})
-            if await self.state.apply(meeting_id, [left], writes=writes, guard=(pid, token)) != "applied":
+            told: list[Any] = [left] + ([ScreenShare(participant=None)] if "screen" in held else [])
+            if await self.state.apply(meeting_id, told, writes=writes, guard=(pid, token)) != "applied":
                 return False
             if held or state.speaker == pid:
                 await self.settle_speaker(meeting_id)

@@ -53,6 +53,9 @@ class Connection:
         self.role: str | None = None
         self.version = 1  # of the signaling protocol this socket speaks (set by its messages until it joins)
         self.view: list[str] | None = None  # a console's visible tiles (`view`), applied to each media session
+        self.sharing = False  # its offers carry a shared screen (`share`)
+        self.video_slots = 0  # receiving video m-lines its role gets (`welcome.slots.video`)
+        self.screen_slots = 0  # receiving video m-lines its last offer has beyond those: the shared screen
         self.attendance_id: int | None = None
         self.in_media = False
         self.media_state = "new"

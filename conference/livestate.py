@@ -110,6 +110,11 @@ class MeetingState:
         return self.fields.get("floor") or None
 
     @property
+    def screen(self) -> str | None:
+        """Who shares a screen now."""
+        return self.fields.get("screen") or None
+
+    @property
     def voice(self) -> str | None:
         """The media path's latest dominant speaker (what decides only while nobody holds the floor)."""
         return self.fields.get("voice") or None
@@ -173,6 +178,8 @@ def writes_of(message: BaseModel, now: float) -> dict[str, Any]:
         return {"spotlight": message.participant, "floor": message.participant}
     if isinstance(message, p.Speaker):
         return {"speaker": message.participant, "speaker_source": message.source}
+    if isinstance(message, p.ScreenShare):
+        return {"screen": message.participant}
     if isinstance(message, p.SelfMediaChanged):
         return {f"self:{message.participant}": {"audio": message.audio, "video": message.video}}
     if isinstance(message, p.MediaState):

@@ -25,8 +25,9 @@ class OfferSummary:
     received: dict[str, int]  # recvonly m-lines per kind
 
 
-def check_offer(sdp: str, video_codec: str) -> OfferSummary:
-    """Raise `OfferProblem` with code `bad_sdp` or `no_supported_codec`; return what the offer carries."""
+def check_offer(sdp: str, video_codec: str, *, sharing: bool = False) -> OfferSummary:
+    """Raise `OfferProblem` with code `bad_sdp` or `no_supported_codec`; return what the offer carries.
+    `sharing`: the participant shares a screen (`share`), a third published video."""
     lines = [line for line in sdp.replace("\r\n", "\n").split("\n") if line]
     if not lines or lines[0] != "v=0":
         raise OfferProblem("bad_sdp", "SDP phải bắt đầu bằng 'v=0' / an SDP offer starts with 'v=0'")
@@ -61,9 +62,9 @@ def check_offer(sdp: str, video_codec: str) -> OfferSummary:
             published.append(media.kind)
         elif media.direction == "recvonly":
             received[media.kind] += 1
-    if published.count("video") > 2 or published.count("audio") > 1:
-        raise OfferProblem("bad_sdp", "tối đa 1 audio và 2 video gửi đi / publish at most one audio and two video "
-                                      "tracks (high, low)")
+    if published.count("video") > 2 + sharing or published.count("audio") > 1:
+        raise OfferProblem("bad_sdp", "tối đa 1 audio và 2 video gửi đi (3 khi trình chiếu) / publish at most one "
+                                      "audio and two video tracks (high, low), and a screen while sharing")
     return OfferSummary(published, received)
 
 

@@ -23,7 +23,7 @@ from core.people import Role, User
 from core.protocols import signaling as p
 
 from .archive import live as archive_live
-from .controls import UNAVAILABLE, host_control, raise_hand, self_media
+from .controls import UNAVAILABLE, host_control, raise_hand, self_media, share
 from .hub import RESUME_GRACE_SECONDS, Hub, hub_for
 from .journal import close_attendance, close_stale, from_epoch, open_attendance, stop_speaking
 from .live import Connection, LiveMeeting, PendingOffer, Person
@@ -51,6 +51,18 @@ TILES_PER_PAGE = 25
 
 # No close handshake (1006), or the server's keepalive ping went unanswered (1011).
 ABNORMAL_CLOSE_CODES = {1006, 1011}
+
+
+# A v2 client receives a shared screen on one more video m-line (`welcome.slots.screen`).
+SCREEN_SLOTS = 1
+
+
+def _layers(conn: Connection) -> dict[str, Any]:
+    """What the media worker must know of this socket's offer: its published video layers in order (a
+    third, the screen, while it shares) and how many of its receiving video m-lines show a screen."""
+    publish = {"host": ["high"], "district": ["high", "low"]}.get(conn.role or "", [])
+    return {"layers": publish + (["screen"] if conn.sharing else []),
+            "screen_slots": conn.screen_slots}
 
 
 def tile_slots(invited: int) -> int:
@@ -151,6 +163,8 @@ async def dispatch(hub: Hub, conn: Connection, message: Any) -> str | None:
         await ice(hub, live, conn, message)
     elif isinstance(message, p.RaiseHand):
         await raise_hand(hub, live, conn, message)
+    elif isinstance(message, p.Share):
+        await share(hub, live, conn, message)
     elif isinstance(message, p.SelfMedia):
         await self_media(hub, live, conn, message)
     elif isinstance(message, p.View):
@@ -265,14 +279,15 @@ async def join(hub: Hub, conn: Connection, message: p.Join) -> None:
         if isinstance(exc, LiveStateUnavailable):
             raise Refusal(*UNAVAILABLE) from exc
         raise
-    slots = p.Slots(video=2 if message.role == "district" else 1 + tile_slots(len(live.invited)),
-                    audio=AUDIO_DOWNTRACKS_PER_SUBSCRIBER)
+    conn.video_slots = 2 if message.role == "district" else 1 + tile_slots(len(live.invited))
+    slots = p.Slots(video=conn.video_slots,
+                    audio=AUDIO_DOWNTRACKS_PER_SUBSCRIBER, screen=SCREEN_SLOTS if conn.version >= 2 else 0)
     publish = {"host": ["audio", "high"], "district": ["audio", "high", "low"], "observer": []}[message.role]
     conn.send(p.Welcome(
         ref=message.ref, you=you, meeting=live.info(), publish=publish, slots=slots,  # type: ignore[arg-type]
         participants=state.infos(skip=pid), speaker=state.speaker,
         speaker_source=state.speaker_source, floor=state.floor, spotlight=state.spotlight,  # type: ignore[arg-type]
-        raised_hands=state.raised_order()))
+        raised_hands=state.raised_order(), screen=state.screen))
     await hub.publish("conference.joined", {"meeting": meeting.id, "participant": pid, "role": message.role,
                                             "unit": conn.person.unit, "unit_name": conn.person.unit_name,
                                             "at": at.isoformat(), **({"resumed": True} if resumed else {})})
@@ -303,7 +318,7 @@ async def view(hub: Hub, live: LiveMeeting, conn: Connection, message: p.View) -
 
 async def offer(hub: Hub, live: LiveMeeting, conn: Connection, message: p.Offer) -> None:
     try:
-        summary = check_offer(message.sdp, live.video_codec)
+        summary = check_offer(message.sdp, live.video_codec, sharing=conn.sharing)
     except OfferProblem as problem:
         raise Refusal(problem.code, problem.message) from problem
     if conn.role == "observer" and summary.published:
@@ -311,6 +326,8 @@ async def offer(hub: Hub, live: LiveMeeting, conn: Connection, message: p.Offer)
                                           "recvonly m-lines")
     if conn.pending_offer is not None and conn.pending_offer.timer is not None:
         conn.pending_offer.timer.cancel()
+    # Receiving video m-lines beyond the slots of its role (only a v2 client offers them): the shared screen.
+    conn.screen_slots = max(0, min(SCREEN_SLOTS, summary.received.get("video", 0) - conn.video_slots))
     if not message.trickle:
         conn.pending_offer = None
         await negotiate(hub, live, conn, message.sdp, message.ref)
@@ -391,7 +408,8 @@ async def negotiate(hub: Hub, live: LiveMeeting, conn: Connection, sdp: str, ref
                 await archive_live.record_room(hub, live.id, live.room_id, media)
             try:
                 answer = await media.add_participant(live.room_id, pid, conn.role or "observer", sdp,
-                                                     video_codec=live.video_codec, view=conn.view)
+                                                     video_codec=live.video_codec, view=conn.view,
+                                                     **_layers(conn))
             except MediaError as exc:
                 if exc.code is not MediaErrorCode.ALREADY_CONNECTED:
                     raise
@@ -399,7 +417,8 @@ async def negotiate(hub: Hub, live: LiveMeeting, conn: Connection, sdp: str, ref
                 # has not reached the worker yet: this socket owns the identity now.
                 await _drop_leftover_session(media, live, pid)
                 answer = await media.add_participant(live.room_id, pid, conn.role or "observer", sdp,
-                                                     video_codec=live.video_codec, view=conn.view)
+                                                     video_codec=live.video_codec, view=conn.view,
+                                                     **_layers(conn))
         except MediaError as exc:
             if exc.code is MediaErrorCode.CLIENT_CLOSED:
                 await hub.media_failed(media)

@@ -180,7 +180,8 @@ class MediaClient:
 
     async def add_participant(self, room_id: str, participant_id: str, role: str, sdp_offer: str,
                               *, video_codec: str = VP8, shows: list[str] | None = None,
-                              view: list[str] | None = None) -> str:
+                              view: list[str] | None = None, layers: list[str] | None = None,
+                              screen_slots: int = 0) -> str:
         """Negotiate `participant_id`'s session; returns the SDP answer (ICE candidates included).
         `shows`: for role "wall", the cameras (their participant ids) its video m-lines show, in order.
 
@@ -188,7 +189,7 @@ class MediaClient:
         ALREADY_CONNECTED, and the channel's own codes."""
         answer: Answer = await self._call(self.worker_for_participant(participant_id), AddParticipant(
             room=room_id, participant=participant_id, role=role, sdp=sdp_offer, video_codec=video_codec,
-            shows=list(shows or []), view=view))
+            shows=list(shows or []), view=view, layers=layers, screen_slots=screen_slots))
         return answer.sdp
 
     async def remove_participant(self, room_id: str, participant_id: str) -> None:

@@ -92,6 +92,8 @@ class AddParticipant(_Call):
     video_codec: str = "vp8"
     shows: list[str] = []  # role "wall": the cameras (participant ids) its video m-lines show, in order
     view: list[str] | None = None  # a host's or observer's visible tiles (see `SetView`)
+    layers: list[str] | None = None  # its published video layers in offer order (None: high, low)
+    screen_slots: int = 0  # its last receiving video m-lines show a shared screen
 
 
 class RemoveParticipant(_Call):

@@ -40,7 +40,8 @@ WALL_H264_PROFILE = "42e01f"
 # A chair's console has one tile per district plus the speaker; more m-lines than this is abuse.
 MAX_VIDEO_DOWNTRACKS = 100
 MAX_AUDIO_DOWNTRACKS = 8
-LAYER_BITRATE = {"high": 800_000, "low": 200_000, "audio": 0}
+LAYER_BITRATE = {"high": 800_000, "low": 200_000, "screen": 1_200_000, "audio": 0}
+VIDEO_LAYERS = ("high", "low", "screen")
 
 
 class ParticipantListener(Protocol):
@@ -55,12 +56,17 @@ class ParticipantListener(Protocol):
 
 class Participant:
     def __init__(self, participant_id: str, role: str, video_codec: str, listener: ParticipantListener,
-                 *, shows: list[str] | None = None) -> None:
+                 *, shows: list[str] | None = None, layers: list[str] | None = None,
+                 screen_slots: int = 0) -> None:
         if role not in ROLES:
             raise MediaError(MediaErrorCode.UNKNOWN_ROLE, f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
         self.participant_id = participant_id
         self.role = role
         self.shows = list(shows or [])  # role "wall": the cameras its video DownTracks show
+        # The published video layers, in the order of the offer's sendonly video m-lines (the signaling
+        # layer says, as a third one, "screen", is there only while sharing); without it high, then low.
+        self.video_layers = [layer for layer in (layers or ["high", "low"]) if layer in VIDEO_LAYERS]
+        self.screen_slots = screen_slots  # the last receiving video m-lines: a shared screen
         self.video_codec = video_codec
         self._listener = listener
         self.pc: RTCPeerConnection | None = None  # made by `negotiate`
@@ -80,7 +86,7 @@ class Participant:
             await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
         except Exception as exc:  # aiortc raises ValueError, OperationError, AssertionError ...
             raise MediaError(MediaErrorCode.BAD_SDP, f"SDP offer rejected: {exc or type(exc).__name__}") from exc
-        video_layers = iter(("high", "low"))
+        video_layers = iter(self.video_layers)
         transceivers = pc.getTransceivers()
         if not transceivers:
             raise MediaError(MediaErrorCode.BAD_SDP, "SDP offer has no audio or video m-line")
@@ -97,7 +103,8 @@ class Participant:
                 layer = "audio" if transceiver.kind == "audio" else next(video_layers, None)
                 if layer is None:
                     raise MediaError(MediaErrorCode.TOO_MANY_TRACKS,
-                                     "at most two published video tracks (high, low) per participant")
+                                     f"at most {len(self.video_layers)} published video tracks "
+                                     f"({', '.join(self.video_layers)}) for this participant")
                 transceiver.direction = "recvonly"
                 transceiver.receiver.receive = self._receive_hook(transceiver, layer)
             else:

@@ -342,7 +342,9 @@ class Room:
         """Bind every local DownTrack to the source the state says it shows."""
         for pid, participant in self.participants.items():
             downtracks = participant.video_downtracks
-            sources = self.state.video_sources(pid, len(downtracks), self.views.get(pid))
+            screens = min(participant.screen_slots, len(downtracks))
+            sources = self.state.video_sources(pid, len(downtracks) - screens, self.views.get(pid))
+            sources += [self.state.screen_source(pid)] * screens
             for downtrack, source in zip(downtracks, sources, strict=True):
                 downtrack.bind(self.uptracks.get(f"{source[0]}/{source[1]}") if source else None)
         self.select_audio()

@@ -70,6 +70,11 @@ class RoomState:
                 return pid
         return None
 
+    def screen_source(self, viewer: str) -> tuple[str, str] | None:
+        """The screen someone shares now (a published "screen" layer), for everyone but its sharer."""
+        return next(((pid, "screen") for pid in self.order
+                     if pid != viewer and pid in self.members and "screen" in self.members[pid].tracks), None)
+
     def video_sources(self, viewer: str, count: int, view: list[str] | None = None) -> list[tuple[str, str] | None]:
         """(participant, layer) for each of `viewer`'s `count` video DownTracks, None for an idle one.
         `view`: the tiles a host or observer shows (absent ones leave their DownTrack idle)."""

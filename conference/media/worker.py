@@ -175,7 +175,8 @@ class MediaWorker:
     async def call(self, call: Call) -> Any:
         if isinstance(call, AddParticipant):
             room = self._room(call.room, call.video_codec)
-            participant = Participant(call.participant, call.role, room.video_codec, room, shows=call.shows)
+            participant = Participant(call.participant, call.role, room.video_codec, room, shows=call.shows,
+                                      layers=call.layers, screen_slots=call.screen_slots)
             room.views[call.participant] = call.view
             return Answer(sdp=await room.admit(participant, call.sdp), worker=self.index)
         if isinstance(call, RemoveParticipant):

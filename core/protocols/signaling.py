@@ -139,12 +139,22 @@ class SelfMedia(_ClientMessage):
     video: bool = True
 
 
+class Share(_ClientMessage):
+    """(v2) Start (or stop) sharing a screen: a host, or the participant holding the floor (the presenter
+    of an agenda item), one at a time. After `screen_share` names it, its next offer has a third sendonly
+    video m-line after its other published tracks: the screen; stopping, an offer without it."""
+
+    since: ClassVar[int] = 2
+    type: Literal["share"] = "share"
+    on: bool = True
+
+
 ClientMessage = Annotated[Join | Offer | Ice | Leave | RaiseHand | Ping | Mute | Spotlight | GrantFloor | Remove
-                          | EndMeeting | View | SelfMedia, Field(discriminator="type")]
+                          | EndMeeting | View | SelfMedia | Share, Field(discriminator="type")]
 CLIENT_TYPES = frozenset({"join", "offer", "ice", "leave", "raise_hand", "ping", "mute", "spotlight",
-                          "grant_floor", "remove", "end_meeting", "view", "self_media"})
+                          "grant_floor", "remove", "end_meeting", "view", "self_media", "share"})
 # The version that brought each client message type.
-CLIENT_SINCE = {"view": 2, "self_media": 2}
+CLIENT_SINCE = {"view": 2, "self_media": 2, "share": 2}
 HOST_CONTROLS = frozenset({"mute", "spotlight", "grant_floor", "remove", "end_meeting"})
 client_adapter: TypeAdapter[Any] = TypeAdapter(ClientMessage)
 
@@ -168,6 +178,8 @@ class ParticipantInfo(BaseModel):
 class Slots(BaseModel):
     video: int = Field(description="recvonly video m-lines to offer")
     audio: int = Field(description="recvonly audio m-lines to offer")
+    screen: int = Field(0, description="(v2) recvonly video m-lines to offer last of all, after the audio ones: "
+                                       "the shared screen")
 
 
 class MeetingInfo(BaseModel):
@@ -197,6 +209,7 @@ class Welcome(_ServerMessage):
     floor: str | None = Field(default=None, description="who holds the floor given by the chair, if anyone")
     spotlight: str | None
     raised_hands: list[str] = Field(description="participants with a raised hand, earliest first")
+    screen: str | None = Field(None, description="(v2) who shares a screen now")
 
 
 class Answer(_ServerMessage):
@@ -334,6 +347,14 @@ class SelfMediaChanged(_ServerMessage):
     video: bool
 
 
+class ScreenShare(_ServerMessage):
+    """(v2) Who shares a screen now (null: nobody); the screen slots carry it, shown as the main view."""
+
+    since: ClassVar[int] = 2
+    type: Literal["screen_share"] = "screen_share"
+    participant: str | None
+
+
 class MeetingEnded(_ServerMessage):
     """The meeting is over; the server closes the socket with code 4001 after this."""
 
@@ -377,13 +398,13 @@ class Pong(_ServerMessage):
 ServerMessage = Annotated[
     Welcome | Answer | IceDone | ParticipantJoined | ParticipantLeft | Layout | Speaker | HandRaised | FloorGranted
     | Muted | SpotlightChanged | Removed | LinkStats | MediaState | Renegotiate | PublishHint | SelfMediaChanged
-    | MeetingEnded | Ack | Error | Pong,
+    | ScreenShare | MeetingEnded | Ack | Error | Pong,
     Field(discriminator="type")]
 server_adapter: TypeAdapter[Any] = TypeAdapter(ServerMessage)
 
 
 # The version that brought each server message type newer than version 1.
-SERVER_SINCE = {"publish_hint": 2, "self_media": 2}
+SERVER_SINCE = {"publish_hint": 2, "self_media": 2, "screen_share": 2}
 
 
 def encode(message: BaseModel) -> str:

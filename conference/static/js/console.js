@@ -8,6 +8,7 @@ import { showEnded } from './ended.js';
 import { selfMediaText, wireSelfMedia } from './self-media.js';
 import { wireParticipants } from './participants.js';
 import { wireDevices } from './devices.js';
+import { wireScreen } from './screen.js';
 
 const root = document.getElementById('console');
 const L = labels();
@@ -130,6 +131,7 @@ function render() {
   $('view-list').setAttribute('aria-pressed', String(!grid));
   const onPage = grid ? list.slice(state.page * state.pageSize, (state.page + 1) * state.pageSize) : [];
   $('tiles').replaceChildren(...onPage.map(tile));
+  $('tiles').classList.toggle('paged', units.length > state.pageSize);  // 5 x 5 pages; a small meeting's tiles stay large
   for (const [pid, t] of tiles) if (!onPage.includes(pid)) attach(t.querySelector('video'), null);
   if (!grid) renderList(list);
   counts();
@@ -249,7 +251,7 @@ function onLayout(slots) {
   let speakerStream = null;
   const fed = new Set();
   for (const slot of slots) {
-    if (slot.kind !== 'video' || !slot.source) continue;
+    if (slot.kind !== 'video' || !slot.source || slot.layer === 'screen') continue;
     const stream = client.streamFor(slot.mid);
     if (slot.layer === 'high') speakerStream = stream;
     else if (tiles.has(slot.source) && tiles.get(slot.source).isConnected) {
@@ -363,6 +365,7 @@ $('start-btn')?.addEventListener('click', async (e) => {
 });
 wireSelfMedia(client, L);
 wireParticipants(client, L);
+wireScreen(client, L, { names, canShare: () => root.dataset.role === 'host' });
 window.addEventListener('beforeunload', () => client.leave());
 render();
 if (meeting.status === 'ended') ended();

@@ -2,7 +2,7 @@
 // publish what `welcome.publish` asks, receive on `welcome.slots` recvonly m-lines, and map each m-line
 // to the participant it currently carries from `layout` messages.
 
-const VIDEO_BITRATE = { high: 500000, low: 150000 };
+const VIDEO_BITRATE = { high: 500000, low: 150000, screen: 1200000 };
 const PROTOCOL_VERSION = 2;
 // Closes after which coming back would be wrong: removed (4000), meeting ended (4001), the identity
 // taken over by a newer join (4002), refused (4403). 4401 (login expired) goes to the login page.
@@ -32,6 +32,38 @@ export class MeetingClient extends EventTarget {
     this.view = null;  // the tiles a console shows, as last told to the server
     this.self = { audio: true, video: true };  // this participant's own microphone and camera
     this.others = new Map();  // everyone else's own microphone and camera, by participant
+    this.screen = null;  // the screen this participant shares (getDisplayMedia), while it does
+    this.requests = new Map();  // refs of sent messages waiting for their ack or error
+  }
+
+  // Send a message and wait for its `ack` (resolves) or `error` (rejects with the server's words).
+  request(message) {
+    const ref = this.send(message);
+    return new Promise((resolve, reject) => { this.requests.set(ref, { resolve, reject }); });
+  }
+
+  // Share a screen (a third published video) or stop: the server must agree first (a host, or whoever
+  // holds the floor), then a new offer carries it; every page shows it as the main view.
+  async share(on) {
+    if (on && !this.screen) {
+      const stream = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: { ideal: 15 } }, audio: false });
+      try {
+        await this.request({ type: 'share', on: true });
+      } catch (err) {
+        stream.getTracks().forEach((t) => t.stop());
+        throw err;
+      }
+      this.screen = stream;
+      stream.getVideoTracks()[0].addEventListener('ended', () => { this.share(false); });
+    } else if (!on && this.screen) {
+      this.screen.getTracks().forEach((t) => t.stop());
+      this.screen = null;
+      await this.request({ type: 'share', on: false });
+    } else {
+      return;
+    }
+    this.emit('sharing', Boolean(this.screen));
+    await this.startMedia();
   }
 
   // Whether a participant's own microphone / camera is on (as it said with `self_media`).
@@ -138,7 +170,17 @@ export class MeetingClient extends EventTarget {
           this.ws.close(1000);
           break;
         }
-        this.emit('problem', `${message.code}: ${message.message}`);
+        if (this.requests.has(message.ref)) {
+          this.requests.get(message.ref).reject(new Error(message.message));
+          this.requests.delete(message.ref);
+        } else {
+          this.emit('problem', `${message.code}: ${message.message}`);
+        }
+        break;
+      case 'ack':
+        this.requests.get(message.ref)?.resolve(message);
+        this.requests.delete(message.ref);
+        this.emit('ack', message);
         break;
       default:
         this.emit(message.type, message);
@@ -181,8 +223,13 @@ export class MeetingClient extends EventTarget {
           sendEncodings: [{ maxBitrate: VIDEO_BITRATE.low, scaleResolutionDownBy: 2, active: this.sends('low') }] }).sender;
       }
     }
+    if (this.screen) {  // the shared screen: the last sendonly m-line
+      this.senders.screen = pc.addTransceiver(this.screen.getVideoTracks()[0],
+        { direction: 'sendonly', sendEncodings: [{ maxBitrate: VIDEO_BITRATE.screen }] }).sender;
+    }
     for (let i = 0; i < w.slots.video; i++) pc.addTransceiver('video', { direction: 'recvonly' });
     for (let i = 0; i < w.slots.audio; i++) pc.addTransceiver('audio', { direction: 'recvonly' });
+    for (let i = 0; i < (w.slots.screen || 0); i++) pc.addTransceiver('video', { direction: 'recvonly' });
     this.preferCodec(pc, w.meeting.video_codec);
     await pc.setLocalDescription(await pc.createOffer());
     await this.gathered(pc);

@@ -5,6 +5,7 @@ import { showEnded } from './ended.js';
 import { selfMediaText, wireSelfMedia } from './self-media.js';
 import { wireParticipants } from './participants.js';
 import { wireDevices } from './devices.js';
+import { wireScreen } from './screen.js';
 
 const root = document.getElementById('room');
 const L = labels();
@@ -63,7 +64,7 @@ client.addEventListener('layout', ({ detail }) => {
   shown.chair = meeting.chair.username;
   shown.speaker = null;
   for (const slot of detail) {
-    if (slot.kind !== 'video' || !slot.source) continue;
+    if (slot.kind !== 'video' || !slot.source || slot.layer === 'screen') continue;
     if (hosts.has(slot.source) && !chair) { chair = client.streamFor(slot.mid); shown.chair = slot.source; }
     else { speaker = client.streamFor(slot.mid); shown.speaker = slot.source; }
   }
@@ -97,6 +98,12 @@ client.addEventListener('closed', ({ detail }) => {
 });
 wireSelfMedia(client, L);
 wireParticipants(client, L);
+// Who holds the floor: the presenter of an agenda item, who may share a screen.
+let floor = null;
+const screen = wireScreen(client, L, { names, canShare: () => floor !== null && floor === me });
+client.addEventListener('welcome', ({ detail }) => { floor = detail.floor; screen.show(); });
+client.addEventListener('floor_granted', ({ detail }) => { floor = detail.participant; screen.show(); });
+client.addEventListener('spotlight', () => { floor = null; screen.show(); });
 handBtn.addEventListener('click', () => client.send({ type: 'raise_hand', raised: !raised }));
 window.addEventListener('beforeunload', () => client.leave());
 if (meeting.status === 'ended') ended();
