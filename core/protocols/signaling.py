@@ -418,6 +418,9 @@ def for_version(text: str, version: int) -> str | None:
     if SERVER_SINCE.get(data.get("type"), 1) > version:
         return None
     data["v"] = version
+    if version < 2 and data.get("type") == "welcome":  # what v2 added to the welcome
+        data.pop("screen", None)
+        data.get("slots", {}).pop("screen", None)
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
