@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 import psutil
 
+from ops_center.latest_picture import FOLDER as LATEST_FOLDER
 from ops_center.mjpeg_server import MAIN_SIZE, SUB_SIZE, Feed, SyntheticCameraServer
 from ops_center.scene import Scene, make_schedule, read_stamp
 from ops_center.synthetic import BANNER_MASK
@@ -294,7 +295,7 @@ def _score(scenes: list[Scene], names: list[str], log: list[tuple[float, str, di
         "wall_frames_measured": len(lags),
         "wall_latency_method": "render time stamped in the 1280x720 main stream, read back after HTTP "
                                "MJPEG delivery and JPEG decode on loopback (no browser, no display)",
-        "snapshots_written": len(list(Path(media).rglob("*.jpg"))),
+        "snapshots_written": sum(1 for p in Path(media).rglob("*.jpg") if p.parent.name != LATEST_FOLDER),
         "clips_written": len(list(Path(media).rglob("*.mp4"))),
         "load_average_1m": round(os.getloadavg()[0], 2),
         "cpu_count": os.cpu_count(),

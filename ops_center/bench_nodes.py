@@ -12,6 +12,7 @@ import asyncio
 import multiprocessing as mp
 import os
 import queue
+import shutil
 import signal
 import socket
 import statistics
@@ -53,7 +54,7 @@ def street_clip(dest: Path, size: tuple[int, int] = (640, 360), fps: int = 10) -
 
 
 def _node(name: str, feeds: list[tuple[str, str]], namespace: str, ttl_s: float, events: mp.Queue,
-          stop: Any, analysis_fps: float, people_fps: float) -> None:
+          stop: Any, analysis_fps: float, people_fps: float, media: str) -> None:
     """One ingest process: ownership rounds and the workers for the cameras it holds."""
     import cv2
 
@@ -73,7 +74,7 @@ def _node(name: str, feeds: list[tuple[str, str]], namespace: str, ttl_s: float,
             events.put((kind, {"camera_id": payload["camera_id"], "node": name, "state": payload["state"],
                                "analysis_fps": payload["analysis_fps"]}))
 
-    supervisor = IngestSupervisor(emit, Path(tempfile.mkdtemp(prefix=f"bench-{name}-")), clips=False).start()
+    supervisor = IngestSupervisor(emit, Path(media) / name, clips=False).start()
 
     async def run() -> None:
         ownership = CameraOwnership(RedisLeases(REDIS, namespace), name, ttl_s=ttl_s)
@@ -115,8 +116,10 @@ def run_nodes_bench(feeds: int = 100, nodes: int = 2, seconds: int = 30, ttl_s: 
     events: mp.Queue = ctx.Queue()
     stop = ctx.Event()
     names = [f"ingest-{chr(97 + i)}" for i in range(nodes)]
+    # The nodes' latest pictures, removed at the end by this process (the killed node cannot).
+    media = tempfile.mkdtemp(prefix="giaoban-bench-nodes-")
     procs = {n: ctx.Process(target=_node, args=(n, urls, namespace, ttl_s, events, stop, analysis_fps,
-                                                people_fps), daemon=True) for n in names}
+                                                people_fps, media), daemon=True) for n in names}
     for p in procs.values():
         p.start()
     pids: dict[str, int] = {}
@@ -181,6 +184,7 @@ def run_nodes_bench(feeds: int = 100, nodes: int = 2, seconds: int = 30, ttl_s: 
                 p.kill()
         server.terminate()
         server.wait(10)
+        shutil.rmtree(media, ignore_errors=True)
     takeovers = list(takeover.values())
     total_cpu = sum(per_node.values())
     return {
