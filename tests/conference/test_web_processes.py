@@ -101,7 +101,6 @@ def test_killing_a_web_process_keeps_the_meeting_and_the_attendance_honest(
     assert others["dc-cualo"]["muted"] is True and others["dc-vinh"]["hand_raised"] is True
     cualo2, back = rejoin(b.base, meeting_id, bearer["dc-cualo"], "district")
     assert back["you"]["muted"] is True
-    assert time.time() - killed < 10
 
     # Thái Hòa does not come back: after the grace period the others are told it left.
     vinh.until("participant_left", seconds=RESUME_GRACE_SECONDS + 20, participant="dc-thaihoa")
