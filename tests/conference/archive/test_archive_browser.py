@@ -20,9 +20,19 @@ SHOTS = Path(__file__).resolve().parents[3] / "var" / "screenshots"
 def _in_thread(coroutine):  # type: ignore[no-untyped-def]
     """Playwright's sync API owns this thread's event loop: the meeting runs on its own."""
     result: list = []
-    thread = threading.Thread(target=lambda: result.append(asyncio.run(coroutine)))
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            result.append(asyncio.run(coroutine))
+        except BaseException as exc:  # raised again here, where pytest sees it
+            failure.append(exc)
+
+    thread = threading.Thread(target=run)
     thread.start()
     thread.join()
+    if failure:
+        raise failure[0]
     return result[0]
 
 
