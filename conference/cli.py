@@ -45,7 +45,11 @@ def media_node(
 
 @app.command("bench-sfu")
 def bench_sfu(
-    districts: int = typer.Option(26, min=1, max=64, help="Publishing districts besides the host"),
+    districts: int = typer.Option(26, min=1, max=130, help="Publishing districts (or communes) besides the host; "
+                                  "beyond 26 the chair receives one console page of tiles"),
+    nodes: int = typer.Option(0, min=0, max=8, help="Media nodes as separate processes with their own addresses, "
+                              "registered in Redis (GIAOBAN_LEASES_URL, default the local one); 0 = this host's "
+                              "media workers"),
     seconds: int = typer.Option(30, min=5, max=600, help="Length of the measured window"),
     json: Path = typer.Option(Path("var/bench/sfu.json"), help="Where to write the figures as JSON"),
     workers: int = typer.Option(0, min=0, max=64, help="Media worker processes (0 = settings.media_workers)"),
@@ -67,7 +71,8 @@ def bench_sfu(
     settings = get_settings()
     result = run_bench(districts, seconds, settings.var_dir, workers or settings.media_workers,
                        pause_unwatched=pause_unwatched, nice=nice, observers=observers, record=record,
-                       baseline_seconds=baseline_seconds)
+                       baseline_seconds=baseline_seconds, nodes=nodes, leases_url=settings.leases_url,
+                       secret=settings.secret_key)
     typer.echo(write_json(result, json))
 
 

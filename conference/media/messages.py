@@ -76,6 +76,9 @@ class WorkerStats(_Message):
     recorded_packets: int = 0  # copied to the recorder
     record_dropped: int = 0  # recording data dropped (queue or recorder full), never live data
     recorder_cpu_seconds: float = 0.0  # the recorder process's
+    # Media nodes: packets received over the trunk that a DownTrack here needed (the rest is audio
+    # every node takes for speaker detection, or a layer a subscriber just dropped).
+    relay_used: int = 0
 
 
 class _Call(_Message):

@@ -38,7 +38,8 @@ from pathlib import Path
 from typing import Any
 
 from .control import ControlServer
-from .messages import AddParticipant, Call, ConnectionEvent, Hello, RoomMessage
+from .mesh import unpack_media
+from .messages import AddParticipant, Call, ConnectionEvent, Hello, RoomMessage, WorkerStats
 from .registry import RENEW_SECONDS, NodeRecord, NodeRegistry, RegistryError, control_proof
 from .room import Room
 from .trunk import HEARTBEAT_SECONDS, RelayFeed, Trunk
@@ -95,6 +96,18 @@ class NodeWorker(MediaWorker):
         self._greeted = False
         self._cpu_mark = (time.monotonic(), _cpu_seconds())
         self.lapsed = asyncio.Event()
+        self.relay_used = 0
+
+    def _on_mesh_media(self, data: bytes) -> None:
+        sender, number, packet = unpack_media(data)
+        track = self._remote_tracks.get((sender, number))
+        if track is not None:
+            if track.sinks:
+                self.relay_used += 1
+            track.dispatch(packet)
+
+    def worker_stats(self) -> WorkerStats:
+        return super().worker_stats().model_copy(update={"relay_used": self.relay_used})
 
     # -- placement of rooms --------------------------------------------------------------------------
 

@@ -17,9 +17,20 @@ from .loadclient import LoadPeer, decode_samples
 ROOM = "bench"
 
 
+def media_client(spec: dict) -> MediaClient:
+    """The bench's control channel: this host's workers, or the media nodes of `spec["nodes"]`."""
+    nodes = spec.get("nodes")
+    if not nodes:
+        return MediaClient(Path(spec["run_dir"]), spec["workers"])
+    from ..nodeclient import NodeMediaClient
+    from ..registry import NodeRegistry
+
+    return NodeMediaClient(NodeRegistry(nodes["url"], nodes["namespace"]), nodes["secret"])
+
+
 async def _run(spec: dict, conn) -> dict:
     clip = load_clip(Path(spec["var_dir"]))
-    media = MediaClient(Path(spec["run_dir"]), spec["workers"])
+    media = media_client(spec)
     await media.connect()
     peers = []
     for pid, role in spec["peers"]:
@@ -27,7 +38,7 @@ async def _run(spec: dict, conn) -> dict:
         # the chair and the speaker. Observers publish nothing.
         wide = role in ("host", "observer")
         peers.append(LoadPeer(pid, role, clip, publish_low=role == "district",
-                              video_slots=1 + spec["districts"] if wide else 2, audio_slots=3,
+                              video_slots=1 + spec.get("page", spec["districts"]) if wide else 2, audio_slots=3,
                               sample=pid in spec["sample"], publish=role != "observer"))
 
     async def negotiate(pid: str, role: str, sdp: str) -> str:

@@ -10,20 +10,23 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import multiprocessing
 import os
 import shutil
+import socket
 import statistics
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 from core.socket_dir import make_socket_dir, socket_dir
 
-from ..client import MediaClient
 from ..messages import SpeakerEvent
 from ..service import WorkerPool
 from .baseline import BaselineClient, run_baseline_server
-from .clients import run_client_process
+from .clients import media_client, run_client_process
 from .clip import clip_bitrates, load_clip
 from .loadclient import LoadPeer
 
@@ -42,10 +45,15 @@ def percentile(values: list[float], q: float) -> float | None:
 
 
 def run_bench(districts: int, seconds: int, var_dir: Path, workers: int, baseline_seconds: int = 10,
-              pause_unwatched: bool = False, nice: int = 0, observers: int = 0, record: bool = False) -> dict:
+              pause_unwatched: bool = False, nice: int = 0, observers: int = 0, record: bool = False,
+              nodes: int = 0, leases_url: str = "", secret: str = "bench") -> dict:
     clip = load_clip(var_dir)
     run_dir = socket_dir(var_dir, f"bench-{os.getpid()}")  # its Unix sockets: a short path
-    result = _run_meeting(districts, seconds, var_dir, run_dir, workers, pause_unwatched, nice, observers, None)
+    if nodes:
+        result = _run_on_nodes(districts, seconds, var_dir, run_dir, nodes, pause_unwatched, nice, observers,
+                               leases_url or "redis://127.0.0.1:6379/0", secret)
+    else:
+        result = _run_meeting(districts, seconds, var_dir, run_dir, workers, pause_unwatched, nice, observers, None)
     if record:
         # The same meeting again with the archive recorded, on fresh workers, in the same run: the
         # figures side by side, and what the recorder costs per recorded packet.
@@ -79,6 +87,102 @@ def _run_meeting(districts: int, seconds: int, var_dir: Path, run_dir: Path, wor
         pool.stop()
 
 
+# The chair's console shows one page of tiles at a time (5x5); beyond the 26 districts the bench's
+# chair receives one page, as the console asks for.
+CONSOLE_PAGE = 25
+_NODE = ("import sys; from conference.media.node import run_node; "
+         "run_node(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], sys.argv[6], "
+         "sys.argv[7], int(sys.argv[8]))")
+
+
+def _free_port(address: str, kind: int) -> int:
+    with socket.socket(socket.AF_INET, kind) as probe:
+        probe.bind((address, 0))
+        return probe.getsockname()[1]
+
+
+def _run_on_nodes(districts: int, seconds: int, var_dir: Path, run_dir: Path, count: int, pause_unwatched: bool,
+                  nice: int, observers: int, leases_url: str, secret: str) -> dict:
+    """The meeting on `count` media nodes, each its own process with its own address (127.0.0.2,
+    .3, ...: every 127/8 address is this host's), registered in Redis under a namespace of this run."""
+    from ..registry import NodeRegistry
+
+    namespace = f"bench-{os.getpid()}-{int(time.time())}:"
+    processes = []
+    log = var_dir / "bench" / "nodes.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with open(log, "ab") as out:
+            for i in range(count):
+                address = f"127.0.0.{2 + i}"
+                processes.append(subprocess.Popen(
+                    [sys.executable, "-c", _NODE, f"bench-node-{i + 1}", address,
+                     str(_free_port(address, socket.SOCK_STREAM)), str(_free_port(address, socket.SOCK_DGRAM)),
+                     leases_url, namespace, secret, str(nice)], stdout=out, stderr=out))
+
+        async def registered() -> None:
+            registry = NodeRegistry(leases_url, namespace)
+            try:
+                deadline = time.time() + 120
+                while len(await registry.nodes()) < count:
+                    if time.time() > deadline or any(p.poll() is not None for p in processes):
+                        raise RuntimeError(f"the media nodes did not register (see {log})")
+                    await asyncio.sleep(0.3)
+            finally:
+                await registry.close()
+
+        asyncio.run(registered())
+        spec = {"url": leases_url, "namespace": namespace, "secret": secret}
+        result = asyncio.run(_main_run(districts, seconds, var_dir, run_dir, 0, pause_unwatched, nice, observers,
+                                       None, spec))
+    finally:
+        for proc in processes:
+            proc.terminate()
+        for proc in processes:
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    result["media_nodes"] = count
+    return result
+
+
+def _node_figures(before: list[dict], after: list[dict], duration: float, parties: int) -> dict:
+    """Per node: CPU per forwarded packet; between nodes: packets per second and their ratio to
+    the minimum (one copy per stream per remote node that has a DownTrack bound to it)."""
+    per_node = []
+    for b, a in zip(before, after, strict=True):
+        cpu = a["cpu_seconds"] - b["cpu_seconds"]
+        forwarded = a["forwarded_packets"] - b["forwarded_packets"]
+        per_node.append({"node": a["worker"], "participants": a["participants"], "cpu_cores": round(cpu / duration, 3),
+                         "forwarded_packets_per_s": round(forwarded / duration, 1),
+                         "cpu_us_per_forwarded_packet": round(cpu * 1e6 / forwarded, 2) if forwarded else None,
+                         "relay_sent_per_s": round((a["mesh_sent"] - b["mesh_sent"]) / duration, 1),
+                         "relay_received_per_s": round((a["mesh_received"] - b["mesh_received"]) / duration, 1)})
+    sent = sum(a["mesh_sent"] - b["mesh_sent"] for a, b in zip(after, before, strict=True))
+    used = sum(a.get("relay_used", 0) - b.get("relay_used", 0) for a, b in zip(after, before, strict=True))
+    cpu = sum(a["cpu_seconds"] - b["cpu_seconds"] for a, b in zip(after, before, strict=True))
+    forwarded = sum(a["forwarded_packets"] - b["forwarded_packets"] for a, b in zip(after, before, strict=True))
+    us = cpu * 1e6 / forwarded if forwarded else None
+    cores = cpu / duration
+    per_core = parties / cores if cores else None
+    return {
+        "nodes": per_node,
+        "inter_node_packets_per_s": round(sent / duration, 1),
+        "inter_node_minimum_packets_per_s": round(used / duration, 1),
+        "inter_node_ratio_to_minimum": round(sent / used, 3) if used else None,
+        "parties_per_core": round(per_core, 1) if per_core else None,
+        "capacity": (f"{us:.1f} us CPU per forwarded packet; {cores:.2f} cores carried {parties} parties: "
+                     f"{per_core:.0f} parties per core, so 131 parties need {131 / per_core:.1f} cores "
+                     f"({max(1, math.ceil(131 / per_core / 2 * 1.5))} two-core hosts at two-thirds load)"
+                     if us and per_core else None),
+        "inter_node_method": "relay sent = datagrams the nodes sent to each other on the trunk in the window; "
+                             "minimum = those a receiving node bound to at least one DownTrack (one copy per stream per remote "
+                             "node that shows it); the rest is audio every node takes for speaker detection and "
+                             "packets of a layer in its last moments after a subscriber left it.",
+    }
+
+
 COMPARED = ("loss_pct", "latency_ms_p50", "latency_ms_p99", "speaker_switch_ms_p50", "speaker_switch_ms_p99",
             "speaker_switch_missed", "min_received_fps", "sfu_cpu_us_per_forwarded_packet", "sfu_loop_lag_ms_max",
             "sfu_decoded_frames", "sfu_encoded_frames")
@@ -100,8 +204,10 @@ def _compare(plain: dict, recorded: dict) -> dict:
 
 
 async def _main_run(districts: int, seconds: int, var_dir: Path, run_dir: Path, workers: int,
-                    pause_unwatched: bool, nice: int, observers: int, archive: Path | None = None) -> dict:
-    media = MediaClient(run_dir, workers)
+                    pause_unwatched: bool, nice: int, observers: int, archive: Path | None = None,
+                    nodes: dict | None = None) -> dict:
+    page = districts if districts <= 26 else CONSOLE_PAGE
+    media = media_client({"run_dir": str(run_dir), "workers": workers, "nodes": nodes})
     await media.connect()
     if archive is not None:
         await media.record("bench", str(archive))
@@ -121,7 +227,7 @@ async def _main_run(districts: int, seconds: int, var_dir: Path, run_dir: Path, 
         mine = participants[c::CLIENT_PROCESSES]
         spec = {"var_dir": str(var_dir), "run_dir": str(run_dir), "workers": workers, "districts": districts,
                 "peers": mine, "sample": {mine[0][0], mine[-1][0]}, "pause_unwatched": pause_unwatched,
-                "nice": nice}
+                "nice": nice, "nodes": nodes, "page": page}
         parent, child = ctx.Pipe()
         proc = ctx.Process(target=run_client_process, args=(spec, child), daemon=True)
         proc.start()
@@ -177,6 +283,10 @@ async def _main_run(districts: int, seconds: int, var_dir: Path, run_dir: Path, 
         result["record_dropped"] = sum(a["record_dropped"] for a in after)
         result["recorded_files"] = len(list(archive.glob("*.webm"))) + len(list(archive.glob("*.mkv")))
     result["observers"] = observers
+    result["console_page_size"] = page
+    if nodes:
+        result.update(_node_figures(before, after, window_end - window_start,
+                                    1 + districts + observers))
     result["publishers_pause_unwatched_video"] = pause_unwatched
     if pause_unwatched:
         result["min_sent_fps"] = None  # paused layers send nothing by design
