@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 from core.leases import Lease, LeaseStore, make_leases
 
-TTL_SECONDS = 3.0
+TTL_SECONDS = 4.0
 RENEW_SECONDS = 1.0
 MAX_NODES = 250
 _NAME = "media-node:"

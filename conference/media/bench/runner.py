@@ -150,6 +150,11 @@ def _run_on_nodes(districts: int, seconds: int, var_dir: Path, run_dir: Path, co
 def _node_figures(before: list[dict], after: list[dict], duration: float, parties: int) -> dict:
     """Per node: CPU per forwarded packet; between nodes: packets per second and their ratio to
     the minimum (one copy per stream per remote node that has a DownTrack bound to it)."""
+    # By node number, and only nodes present at both ends of the window (a node that re-registered
+    # under load may come back under another number).
+    earlier = {b["worker"]: b for b in before}
+    after = [a for a in after if a["worker"] in earlier and a["pid"] == earlier[a["worker"]]["pid"]]
+    before = [earlier[a["worker"]] for a in after]
     per_node = []
     for b, a in zip(before, after, strict=True):
         cpu = a["cpu_seconds"] - b["cpu_seconds"]
@@ -177,9 +182,9 @@ def _node_figures(before: list[dict], after: list[dict], duration: float, partie
                      f"({max(1, math.ceil(131 / per_core / 2 * 1.5))} two-core hosts at two-thirds load)"
                      if us and per_core else None),
         "inter_node_method": "relay sent = datagrams the nodes sent to each other on the trunk in the window; "
-                             "minimum = those a receiving node bound to at least one DownTrack (one copy per stream per remote "
-                             "node that shows it); the rest is audio every node takes for speaker detection and "
-                             "packets of a layer in its last moments after a subscriber left it.",
+                             "minimum = those a receiving node bound to at least one DownTrack (one copy per stream "
+                             "per remote node that shows it); the rest is audio every node takes for speaker "
+                             "detection and packets of a layer in its last moments after a subscriber left it.",
     }
 
 
