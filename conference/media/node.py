@@ -262,6 +262,7 @@ async def serve_node(name: str, address: str, control_port: int, relay_port: int
     registry = NodeRegistry(leases_url, namespace)
     try:
         record = await registry.register(name, address, control_port, relay_port)
+        registry.keep_alive()
         node = NodeWorker(record, registry, secret)
         try:
             await node.start()

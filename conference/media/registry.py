@@ -26,7 +26,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-from core.leases import Lease, LeaseStore, make_leases
+from core.leases import _RENEW_MANY, Lease, LeaseStore, make_leases
 
 TTL_SECONDS = 4.0
 RENEW_SECONDS = 1.0
@@ -76,6 +76,7 @@ class NodeRegistry:
         self._leases: LeaseStore = make_leases(leases_url, namespace)
         self._ttl = ttl
         self._namespace = namespace
+        self._url = leases_url
         self._redis = None
         if leases_url:
             import redis.asyncio as redis
@@ -142,6 +143,35 @@ class NodeRegistry:
                                     "cpu_cores": round(cpu_cores, 3), "unreachable": tuple(unreachable)})
         await self._write_load(self.record)
         return True
+
+    def keep_alive(self) -> None:
+        """Also renew this node's leases from a thread of their own, so that a media loop busy for
+        seconds (dozens of DTLS handshakes at once on a loaded machine) does not let a live node's
+        registration lapse. A frozen or killed process renews nothing: its entry still expires."""
+        if self._redis is None or getattr(self, "_keeper", None) is not None:
+            return
+        import redis as sync_redis
+
+        client = sync_redis.Redis.from_url(self._url)
+        script = client.register_script(_RENEW_MANY)
+        self._keeper = threading.Thread(target=self._keep, args=(client, script), daemon=True,
+                                        name="media-node-registration")
+        self._keeper.start()
+
+    def _keep(self, client, script) -> None:  # type: ignore[no-untyped-def]
+        while True:
+            time.sleep(RENEW_SECONDS / 2)
+            leases = [lease for lease in (self._name_lease, self._number_lease, *list(self._homes.values()))
+                      if lease is not None]
+            if not leases:
+                continue
+            args: list[object] = [int(self._ttl * 1000)]
+            for lease in leases:
+                args += [lease.owner, str(lease.token)]
+            try:
+                script(keys=[f"{self._namespace}lease:{lease.key}" for lease in leases], args=args)
+            except Exception:  # Redis away for a moment: the media loop's own renewals say what happened
+                continue
 
     async def withdraw(self) -> None:
         """Leave the registry at once (a clean stop)."""
