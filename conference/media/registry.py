@@ -169,7 +169,10 @@ class NodeRegistry:
             for lease in leases:
                 args += [lease.owner, str(lease.token)]
             try:
-                script(keys=[f"{self._namespace}lease:{lease.key}" for lease in leases], args=args)
+                kept = script(keys=[f"{self._namespace}lease:{lease.key}" for lease in leases], args=args)
+                record = self.record
+                if record is not None and kept and kept[0]:  # the load record lives as long as the registration
+                    client.pexpire(self._load_key(record.name), int(self._ttl * 1000))
             except Exception:  # Redis away for a moment: the media loop's own renewals say what happened
                 continue
 
