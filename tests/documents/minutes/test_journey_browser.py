@@ -3,14 +3,16 @@ service. Everyone logs in first and moves through the pages by their links and b
 
 - the secretary schedules from the form and starts the meeting from its page;
 - the three districts' home pages offer the room by themselves and they enter it; the chair opens the
-  console from the meeting's page; the operator opens /ops from the menu;
+  console from the meeting's page (it joins at once); the operator opens /ops from the menu;
 - TP Vinh raises its hand and the chair grants the floor: the console, Vinh's room, Cửa Lò's and Thái
   Hòa's rooms and /ops name TP Vinh, and keep doing so while the districts' fake microphones go on
   making sound (watched continuously, not sampled); /ops counts the three districts, not the chair's hall;
-- the chair ends the meeting: every open page shows the ended state (the secretary's meeting page too);
+- the chair ends the meeting: every open page shows the ended state (the secretary's meeting page too),
+  and the meeting's record has no speaking turn but TP Vinh's after the grant;
 - the secretary reaches the draft from the meeting page, the chair from the console's ended notice, the
   clerk from the minutes list; each signs through the PIN dialog, which says what is signed; signed
-  minutes are read-only and the PDF preview shows; pdfsig finds three valid signatures.
+  minutes are read-only and the PDF preview shows; pdfsig finds three valid signatures (the PDF is kept
+  beside the screenshots).
 
 No page of the journey shows an ISO time, a login name or an English state word (`raw_values`, the same
 scan tests/conference/test_truth_browser.py uses). Screenshots of each step: var/screenshots/journey/."""
@@ -173,8 +175,8 @@ def walk(chromium, base_url: str, contexts: list, people: dict, tmp_path: Path) 
         page.click("a.enter-room")
     chair.click("nav.mainnav >> text=Họp trực tuyến")
     chair.click(f'tr[data-meeting="{mid}"] a[href="/meetings/{mid}"]')
-    chair.click(f'a[href="/meetings/{mid}/console"]')
-    chair.wait_for_url(f"**/meetings/{mid}/console")
+    chair.click(f'a[href^="/meetings/{mid}/console"]')
+    chair.wait_for_url(f"**/meetings/{mid}/console*")
     ops.click("nav.mainnav >> text=Trung tâm điều hành")
     ops.wait_for_url("**/ops")
     decoding(chair)
@@ -203,6 +205,9 @@ def walk(chromium, base_url: str, contexts: list, people: dict, tmp_path: Path) 
         assert page.evaluate("() => window.__wrongSpeaker") == [], (page.url, selector)
     assert chair.inner_text("#speaker-name") == "TP Vinh"
     assert ops.inner_text("#k-endpoints") == "3/3"  # the chair's hall is not an endpoint
+    # Each tile names its unit in full (the link badge gives way on a narrow tile).
+    assert chair.evaluate("""() => [...document.querySelectorAll('.dtile .dname')]
+        .filter((n) => n.scrollWidth > n.clientWidth).map((n) => n.textContent)""") == []
     truthful(chair, "06-console-floor")
     truthful(vinh, "07-room-floor-holder")
     truthful(cualo, "08-room-other")
@@ -227,6 +232,15 @@ def walk(chromium, base_url: str, contexts: list, people: dict, tmp_path: Path) 
     truthful(chair, "10-console-ended")
     truthful(vinh, "11-room-ended")
     truthful(ops, "12-ops-ended")
+
+    # The record follows the floor rule: once TP Vinh has the floor nobody else's speaking turn starts,
+    # and Vinh's turn lasts to the end.
+    cookies = {c["name"]: c["value"] for c in chair.context.cookies()}
+    record = httpx.get(f"{base_url}/api/meetings/{mid}/timeline", cookies=cookies).json()["events"]
+    granted = next(e["at"] for e in record if e["kind"] == "grant_floor")
+    after = [e for e in record if e["kind"] in ("speaking_started", "speaking_ended") and e["at"] > granted]
+    assert {e["participant"] for e in after if e["kind"] == "speaking_started"} <= {"dc-vinh"}, after
+    assert after and after[-1]["participant"] == "dc-vinh", after
 
     # The secretary reaches the draft from the meeting's page.
     secretary.wait_for_selector("#minutes-link a")
@@ -263,5 +277,6 @@ def walk(chromium, base_url: str, contexts: list, people: dict, tmp_path: Path) 
 
     pdf = httpx.get(f"{base_url}/api/minutes/{minutes_id}/pdf",
                     cookies={c["name"]: c["value"] for c in contexts[0].cookies()}).content
+    (SHOTS / "minutes-signed.pdf").write_bytes(pdf)  # for a person to open beside the screenshots
     report = pdfsig(pdf, tmp_path)
     assert report.count("Signature Validation: Signature is Valid.") == 3, report
