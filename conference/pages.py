@@ -68,6 +68,7 @@ register({
     "conf.remove_confirm": ("Ngắt kết nối điểm cầu này?", "Disconnect this endpoint?"),
     "conf.raise": ("Xin phát biểu", "Raise hand"),
     "conf.lower": ("Hủy xin phát biểu", "Lower hand"),
+    "conf.speaking_now": ("Bạn đang phát biểu", "You have the floor"),
     "conf.hands": ("Xin phát biểu", "Raised hands"),
     "conf.offline": ("Chưa kết nối", "Not connected"),
     "conf.connected": ("Đã kết nối", "Connected"),

@@ -4,12 +4,15 @@ join the same meeting through the real signaling and media workers, and each dec
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.conference.rtc_peer import login_token
 from tests.conftest import DEMO_PASSWORD
+
+SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -79,6 +82,11 @@ def test_console_and_district_room_see_each_other(chromium, live_server: str, me
         tile.locator('[data-do="grant_floor"]').click()
         room.wait_for_selector("#notice:not([hidden])")
         assert "phát biểu" in room.inner_text("#notice")
+        # Holding the floor, the district cannot ask for it again: the button says it is speaking.
+        room.wait_for_selector("#hand-btn:disabled")
+        assert room.inner_text("#hand-btn") == "Bạn đang phát biểu"
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        room.screenshot(path=str(SHOTS / "room-floor-holder.png"))
         host.wait_for_function("() => document.getElementById('hands').children.length === 0")
         assert "spotlit" in (tile.get_attribute("class") or "")
     finally:

@@ -37,12 +37,22 @@ function showSpeaker(pid, source) {
   document.getElementById('speaker-source').textContent = pid && L[`src_${source}`] ? `(${L[`src_${source}`]})` : '';
   speaking = pid;
   showSpeakerVideo();
+  showHand();
+}
+
+// A unit that is speaking has nothing to ask for: its button says so and cannot be pressed.
+let connected = false;
+function showHand() {
+  const holding = Boolean(me) && speaking === me;
+  handBtn.disabled = !connected || holding;
+  handBtn.textContent = holding ? L.speaking_now : (raised ? L.lower : L.raise);
+  handBtn.classList.toggle('speaking', holding);
 }
 
 client.addEventListener('welcome', ({ detail }) => {
   me = detail.you.participant;
+  connected = true;
   showSpeaker(detail.speaker, detail.speaker_source);
-  handBtn.disabled = false;
   for (const p of detail.participants) if (p.role === 'host') hosts.add(p.participant);
 });
 client.addEventListener('participant_joined', ({ detail }) => { if (detail.participant.role === 'host') hosts.add(detail.participant.participant); });
@@ -78,7 +88,7 @@ client.addEventListener('local', ({ detail }) => { attach(document.getElementByI
 client.addEventListener('hand_raised', ({ detail }) => {
   if (detail.participant !== me) return;
   raised = detail.raised;
-  handBtn.textContent = raised ? L.lower : L.raise;
+  showHand();
 });
 client.addEventListener('speaker', ({ detail }) => showSpeaker(detail.participant, detail.source));
 client.addEventListener('floor_granted', ({ detail }) => { if (detail.participant === me) say(L.floor); });
@@ -92,7 +102,8 @@ client.addEventListener('problem', ({ detail }) => showError(document.getElement
 const ended = () => showEnded(client, { meetingId: meeting.id, endedAt: meeting.ended_at, state: L.ended });
 client.addEventListener('meeting_ended', ended);
 client.addEventListener('closed', ({ detail }) => {
-  handBtn.disabled = true;
+  connected = false;
+  showHand();
   if (detail.code === 4001) ended();
   if (detail.code === 4000) say(L.removed);
 });
