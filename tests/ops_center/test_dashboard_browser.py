@@ -147,3 +147,30 @@ def test_registry_groups_cameras_by_commune_and_site(browser_page, settings):
     assert "Camera ngừng gửi hình" in late and "ingest-b" in late and "7.4 s" in late
     assert "pw@" not in page.content()
     page.screenshot(path=str(Path("var") / "ops-cameras-grouped.png"), full_page=True)
+
+
+MENU_TOPS = "() => [...document.querySelectorAll('nav.mainnav a')].map((a) => a.getBoundingClientRect().top)"
+EVENTS_EMPTY = "() => getComputedStyle(document.getElementById('events'), '::before').content"
+
+
+def test_an_empty_dashboard_says_so_and_its_menu_fits_one_row(browser_page):
+    page = browser_page
+    page.set_viewport_size({"width": 1280, "height": 900})
+    _log_in(page, "/ops")
+    page.wait_for_selector("body[data-updated]")
+    empty = page.evaluate("""() => ['cams', 'alerts', 'events'].map((id) =>
+        getComputedStyle(document.getElementById(id), '::before').content)""")
+    assert empty == ['"Chưa có camera nào"', '"Không có cảnh báo"', '"Chưa có sự kiện nào"']
+    # Every menu entry shows, all on one row beside the brand (at 1280 px the last one used to wrap).
+    tops = page.evaluate(MENU_TOPS)
+    assert len(tops) == 6 and len(set(tops)) == 1
+    assert page.evaluate("() => document.querySelector('.topbar').getBoundingClientRect().height") < 60
+    shots = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shots / "ops-empty.png"), full_page=True)
+    page.goto("/ops?lang=en")
+    page.wait_for_selector("body[data-updated]")
+    assert page.evaluate(EVENTS_EMPTY) == '"No events yet"'
+    tops = page.evaluate(MENU_TOPS)
+    page.screenshot(path=str(shots / "ops-empty-en.png"))
+    assert len(set(tops)) == 1
