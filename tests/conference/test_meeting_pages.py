@@ -42,6 +42,16 @@ def test_meeting_list_and_schedule_form_by_role(client, login) -> None:  # type:
     assert 'data-role="observer"' in console and "Cho phát biểu" not in console
 
 
+def test_a_meeting_without_agenda_says_so(client, login) -> None:  # type: ignore[no-untyped-def]
+    meeting = schedule_meeting(client, agenda=[])
+    login(client, "thuky")
+    detail = client.get(f"/meetings/{meeting['id']}").text
+    assert "Chưa có chương trình" in detail and "<ol>" not in detail
+    assert "No agenda yet" in client.get(f"/meetings/{meeting['id']}?lang=en").text
+    agenda = client.get(f"/meetings/{schedule_meeting(client)['id']}").text
+    assert "Chưa có chương trình" not in agenda and "Ý kiến các địa phương" in agenda
+
+
 def test_ops_snapshot_follows_the_meeting(client, auth_headers, session) -> None:  # type: ignore[no-untyped-def]
     assert kpi.snapshot(session)["in_progress"] is False
     meeting = schedule_meeting(client)

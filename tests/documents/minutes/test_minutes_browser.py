@@ -103,6 +103,10 @@ def test_minutes_are_found_by_meeting_and_issued_ones_are_read_only(minutes_env:
             page.click("#meeting-link")
             page.wait_for_url(f"**/meetings/{meeting_id}")
             assert "Dự thảo" in page.inner_text("#minutes-link")
+            # The speaking-time table names its columns; the minutes link is a quiet link on the actions row.
+            headings = page.locator("#speaking th").all_inner_texts()
+            assert headings == ["Đơn vị / người phát biểu", "Số lượt", "Thời gian"]
+            assert page.locator(".actions #minutes-link a.button.secondary").count() == 1
             page.screenshot(path=str(SHOTS / "meeting-ended-minutes-link.png"), full_page=True)
             page.click("#minutes-link a")
             page.wait_for_url(f"**/minutes/{mid}")
