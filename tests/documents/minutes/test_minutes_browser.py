@@ -155,6 +155,12 @@ def test_minutes_are_found_by_meeting_and_issued_ones_are_read_only(minutes_env:
             listing_row = page.inner_text(f"tr[data-minutes='{mid}']")
             assert "Giao ban kiểm điểm công tác phòng chống bão" in listing_row and code in listing_row
             assert page.locator(f"tr[data-minutes='{mid}'] a[href='/meetings/{meeting_id}']").count() == 1
+            # The cards under the table keep apart from it and from each other.
+            gaps = page.evaluate("""() => [...document.querySelectorAll('#minutes-list, #minutes-list ~ .card')]
+                .map((e) => e.getBoundingClientRect())
+                .map((r, i, all) => i ? r.top - all[i - 1].bottom : 0).slice(1)""")
+            assert len(gaps) == 2 and min(gaps) >= 12, gaps
+            page.screenshot(path=str(SHOTS / "minutes-list.png"), full_page=True)
             page.goto(f"/meetings/{meeting_id}")
             assert code in page.inner_text("#minutes-link")
         finally:
