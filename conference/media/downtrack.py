@@ -50,7 +50,6 @@ class DownTrack:
         self.source: Source | None = None
         self.forwarder = Forwarder(params.kind, params.clock_rate)
         self.history = PacketHistory(1024 if params.kind == "video" else 128)
-        self._history_slots, self._history_mask = self.history.slots, self.history.mask
         self._vp8 = Vp8PictureIdRewriter() if params.codec == VP8 else None
         ext = params.extensions
         # One-byte header extension elements (RFC 8285), prepared once per m-line.
@@ -133,7 +132,7 @@ class DownTrack:
         else:
             header = self._header_any(b1, seq, ts, send_time, level, capture)
         data = header + payload
-        self._history_slots[seq & self._history_mask] = data  # `self.history.put(seq, data)`
+        self.history.put(seq, data)
         self._send(data)
         self.packets += 1
         self.bytes += len(payload)

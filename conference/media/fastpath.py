@@ -96,7 +96,6 @@ class FastPath:
         self._sendto: Callable[[bytes, tuple], None] | None = None
         self._addr: tuple | None = None
         self._tx: SrtpCodec | None = None
-        self._protect: Callable[[bytes], bytes] | None = None  # `_tx.protect`, one lookup less per packet
         self._rx: SrtpCodec | None = None
         self.connected = False
         self.srtp_errors = 0
@@ -124,7 +123,6 @@ class FastPath:
             return
         self._nominated = connection._nominated
         self._tx = SrtpCodec(self._dtls._tx_srtp)
-        self._protect = self._tx.protect
         self._rx = SrtpCodec(self._dtls._rx_srtp)
         # Every local candidate's socket, not only the nominated pair's: the controlling side may
         # nominate another pair later (say IPv6 after IPv4), and media then arrives there.
@@ -180,10 +178,12 @@ class FastPath:
         return True
 
     def send_rtp(self, packet: bytes) -> None:
-        # The nominated pair is looked up each time (nomination can move); its socket and
-        # address only when it changed.
-        if self.connected and (self._nominated.get(1) is self._pair or self._target()):
-            data = self._protect(packet)
+        if self.connected:
+            # The nominated pair is looked up each time (nomination can move); its socket and
+            # address only when it changed.
+            if self._nominated.get(1) is not self._pair and not self._target():
+                return
+            data = self._tx.protect(packet)
             self._sendto(data, self._addr)
             self.packets_sent += 1
             self.bytes_sent += len(data)

@@ -10,30 +10,22 @@ _RTX_HEADER = struct.Struct("!BBHII")
 
 
 class PacketHistory:
-    """The last `size` packets sent by one DownTrack, by outgoing sequence number (unencrypted
-    bytes). `size` is a power of two.
+    """The last `size` packets sent by one DownTrack, by outgoing sequence number (unencrypted bytes)."""
 
-    A slot holds the packet alone, no (number, packet) pair: its own header says which number it
-    carries, so storing is one list assignment with no tuple made per packet. The DownTrack does
-    that assignment itself on its hot path (`slots[seq & mask] = packet`, what `put` does)."""
-
-    __slots__ = ("mask", "slots")
+    __slots__ = ("_size", "_slots")
 
     def __init__(self, size: int = 1024) -> None:
-        if size < 1 or size & (size - 1):
-            raise ValueError("the history's size must be a power of two")
-        self.mask = size - 1
-        self.slots: list[bytes | None] = [None] * size
+        self._size = size
+        self._slots: list[tuple[int, bytes] | None] = [None] * size
 
     def put(self, sequence_number: int, packet: bytes) -> None:
-        """Keep `packet`, an RTP packet whose header carries `sequence_number`."""
-        self.slots[sequence_number & self.mask] = packet
+        self._slots[sequence_number % self._size] = (sequence_number, packet)
 
     def get(self, sequence_number: int) -> bytes | None:
-        packet = self.slots[sequence_number & self.mask]
-        if packet is None or (packet[2] << 8 | packet[3]) != sequence_number:
+        entry = self._slots[sequence_number % self._size]
+        if entry is None or entry[0] != sequence_number:
             return None
-        return packet
+        return entry[1]
 
 
 def wrap_rtx(packet: bytes, payload_type: int, sequence_number: int, ssrc: int) -> bytes:

@@ -140,25 +140,7 @@ class Mesh:
                 os.unlink(self._paths[self.index])
 
     def send_media(self, worker: int, datagram: bytes) -> None:
-        """`_send` for a media frame, written out for the hot path: no length-and-body copy (both
-        go to the outbox as they are) and no test of the frame's kind."""
-        link = self._links.get(worker)
-        transport = None if link is None else link.transport
-        if transport is None:
-            self._send(worker, datagram)  # queued until connected
-            return
-        if transport.get_write_buffer_size() > MAX_BUFFERED_MEDIA:
-            self.dropped += 1
-            return
-        outbox = self._outbox.get(worker)
-        if outbox is None:
-            outbox = self._outbox[worker] = []
-            if not self._flush_scheduled:
-                self._flush_scheduled = True
-                asyncio.get_running_loop().call_soon(self._flush)
-        outbox.append(_LENGTH.pack(len(datagram)))
-        outbox.append(datagram)
-        self.sent += 1
+        self._send(worker, datagram)
 
     def send_control(self, worker: int, message: MeshMessage) -> None:
         self._send(worker, CONTROL + encode_mesh(message))

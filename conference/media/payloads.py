@@ -4,7 +4,6 @@ where a keyframe starts (to hold back video after a switch) and how to renumber 
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
 from dataclasses import dataclass
 
 VP8 = "vp8"
@@ -177,19 +176,10 @@ def h264_is_keyframe_start(payload: bytes) -> bool:
 
 
 def is_keyframe_start(codec: str, payload: bytes) -> bool:
-    return keyframe_start_test(codec)(payload)
-
-
-def keyframe_start_test(codec: str) -> Callable[[bytes], bool]:
-    """`is_keyframe_start` for one codec, chosen once (a track's codec does not change)."""
     if codec == VP8:
-        return vp8_is_keyframe_start
+        return vp8_is_keyframe_start(payload)
     if codec == H264:
-        return h264_is_keyframe_start
-    return _always
-
-
-def _always(payload: bytes) -> bool:
+        return h264_is_keyframe_start(payload)
     return True
 
 

@@ -23,8 +23,8 @@ from aiortc.rtp import (
 )
 
 from .keyframes import KeyframeRequestLimiter
-from .payloads import keyframe_start_test
-from .rtp import RtpView, ntp_to_unix, seq_newer
+from .payloads import is_keyframe_start
+from .rtp import RtpView, abs_send_time_now, ntp_to_unix, seq_newer
 from .streams import Sink
 
 
@@ -106,7 +106,6 @@ class UpTrackBase:
         self.bytes = 0
         self.on_level: Callable[[str, int], None] | None = None
         self._video = kind == "video"
-        self._keyframe_start = keyframe_start_test(codec)  # `is_keyframe_start` for this codec
 
     def add_sink(self, sink: Sink) -> None:
         if sink not in self.sinks:
@@ -124,13 +123,13 @@ class UpTrackBase:
         level = packet.audio_level
         if level is not None and self.on_level is not None:
             self.on_level(self.participant_id, level)
-        if self._video and self._keyframe_start(payload):
+        if self._video and is_keyframe_start(self.codec, payload):
             packet.keyframe = True
             self.on_keyframe()
         sinks = self.sinks
         if sinks:
             now = time.monotonic()
-            send_time = (int(time.time() * 262144) & 0xFFFFFF).to_bytes(3, "big")  # `rtp.abs_send_time_now()`
+            send_time = abs_send_time_now()
             for sink in sinks:
                 sink.forward(packet, now, send_time)
 
