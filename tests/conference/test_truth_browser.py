@@ -83,6 +83,9 @@ def test_every_screen_names_the_floor_holder_and_shows_the_end(  # type: ignore[
         host.wait_for_selector("#hands li")
         host.locator('.dtile[data-participant="dc-vinh"] [data-do="grant_floor"]').click()
         vinh.wait_for_selector("#notice:not([hidden])")
+        # Each screen hears of the grant on its own socket: once it names TP Vinh, it must keep doing so.
+        for page in (host, vinh, cualo):
+            page.wait_for_function("() => document.getElementById('speaker-name').innerText.includes('TP Vinh')")
         # Sampled over 6 s: each screen names TP Vinh every time, whoever's microphone is loudest.
         for _ in range(12):
             assert host.inner_text("#speaker-name") == "TP Vinh"
