@@ -3,7 +3,7 @@ district view. The pages are shells; the signaling client in `static/conference/
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,7 +20,7 @@ from core.units import meeting_point_order
 from .models import Meeting, MeetingStatus
 from .record import MeetingRecord, meeting_record
 from .related import minutes_link
-from .scheduling import can_see, may_read_record, meeting_json
+from .scheduling import can_see, may_read_record, meeting_json, visible_meeting
 
 router = APIRouter(include_in_schema=False)
 console_roles = require_roles(Role.chair, Role.secretary, Role.operator, Role.admin)
@@ -174,10 +174,7 @@ register({
 
 
 def _meeting(session: Session, meeting_id: RowId, user: User) -> Meeting:
-    meeting = session.get(Meeting, meeting_id)
-    if meeting is None or not can_see(meeting, user):
-        raise HTTPException(404, f"Không có cuộc họp số {meeting_id} / no such meeting")
-    return meeting
+    return visible_meeting(session, meeting_id, user)
 
 
 def _display_names(request: Request, session: Session, meeting: Meeting, record: MeetingRecord | None,

@@ -122,6 +122,14 @@ def can_see(meeting: Meeting, user: User) -> bool:
     return user.role != Role.endpoint or user.id in meeting.invited_ids()
 
 
+def visible_meeting(session: Session, meeting_id: int, user: User) -> Meeting:
+    """The meeting, if this person may see it; one they may not see is answered as one that does not exist."""
+    meeting = session.get(Meeting, meeting_id)
+    if meeting is None or not can_see(meeting, user):
+        raise DomainError(Kind.not_found, f"Không có cuộc họp số {meeting_id} / no such meeting")
+    return meeting
+
+
 def invited_meetings(session: Session, user: User, *, limit: int = 20) -> list[Meeting]:
     """The meetings an endpoint account is invited to that are in progress or still to come, live first,
     then by time (its home page: one button to enter the room in progress)."""

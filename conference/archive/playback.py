@@ -31,7 +31,7 @@ from core.settings import get_settings
 
 from ..models import Meeting
 from ..record import meeting_record
-from ..scheduling import can_see, may_read_record, meeting_json
+from ..scheduling import may_read_record, meeting_json, visible_meeting
 from .models import ArchiveState, MeetingArchive
 from .seal import VIETNAM, load_manifest
 
@@ -65,9 +65,7 @@ register({
 
 
 def _readable(session: Session, meeting_id: int, user: User) -> Meeting:
-    meeting = session.get(Meeting, meeting_id)
-    if meeting is None or not can_see(meeting, user):
-        raise HTTPException(404, f"Không có cuộc họp số {meeting_id} / no such meeting")
+    meeting = visible_meeting(session, meeting_id, user)
     if not may_read_record(session, meeting, user):
         raise HTTPException(403, REFUSAL)
     return meeting

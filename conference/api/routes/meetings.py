@@ -18,12 +18,12 @@ from conference.record import meeting_record, timeline
 from conference.scheduling import (
     MeetingIn,
     MeetingRefused,
-    can_see,
     end,
     may_read_record,
     meeting_json,
     schedule,
     start,
+    visible_meeting,
 )
 from core.access import any_user, require_roles, staff
 from core.bounds import RowId
@@ -46,10 +46,7 @@ def _ip(request: Request) -> str:
 
 
 def _meeting(session: Session, meeting_id: RowId, user: User) -> Meeting:
-    meeting = session.get(Meeting, meeting_id)
-    if meeting is None or not can_see(meeting, user):
-        raise HTTPException(404, f"Không có cuộc họp số {meeting_id} / no such meeting")
-    return meeting
+    return visible_meeting(session, meeting_id, user)
 
 
 @api.get("/protocol")
