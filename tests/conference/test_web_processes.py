@@ -121,6 +121,7 @@ def test_killing_a_web_process_keeps_the_meeting_and_the_attendance_honest(
     # The meeting goes on on B: a control from the chair reaches Vinh.
     chair2.send(type="grant_floor", participant="dc-vinh", ref="f1")
     vinh.until("floor_granted", participant="dc-vinh")
+    chair2.until("ack", ref="f1")  # answered once the action is in the record, after its media calls
     actions = [(row.action, row.target) for row in _rows(settings, MeetingAction, meeting_id)]
     assert actions.count(("mute", "dc-cualo")) == 1 and ("grant_floor", "dc-vinh") in actions
     for client in (chair2, cualo2, vinh):
