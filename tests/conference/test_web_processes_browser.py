@@ -64,6 +64,10 @@ def test_the_room_page_moves_to_the_surviving_web_process(chromium, settings: Se
         assert seen_reconnecting  # the page said what happened while it reconnected
         page.wait_for_function("() => window.meetingClient.welcome && window.meetingClient.attempt === 0")
         welcome = page.evaluate("() => window.meetingClient.welcome")
+        # The survivor claims the seat first (no attendance interval yet), then records the interval
+        # and writes it into the seat before it sends the welcome: read the seat the welcome follows.
+        seat = json.loads(store.hget(f"{key}{meeting_id}", "seat:dc-vinh") or "{}")
+        assert f"-{survivor.proc.pid}-" in seat.get("owner", ""), seat
         assert welcome["raised_hands"] == ["dc-vinh"] and welcome["you"]["hand_raised"] is True
         assert seat["token"] != before["token"] and seat["attendance_id"] == before["attendance_id"]
         rows = [row for row in _rows(settings, Attendance, meeting_id) if row.participant == "dc-vinh"]
