@@ -351,6 +351,7 @@ class KeyframeRequest(_Message):
     t: Literal["keyframe"] = "keyframe"
     room: str
     track: str
+    background: bool = False  # for a recorder (`keyframes.py`)
 
 
 class Nack(_Message):

@@ -330,7 +330,9 @@ class Recording:
                            "participant": participant, "track": track, "kind": source.kind, "codec": source.codec,
                            "clock_rate": source.clock_rate, "sync": sync, "source": source.track_id})
         source.add_sink(sink)
-        source.request_keyframe()
+        # A background request: the program switching with the chair's view is served by the
+        # keyframe the live switch asks for, and never delays it (`keyframes.py`).
+        source.request_keyframe(background=True)
 
     def _end(self, recording: RoomRecording, name: str) -> None:
         sink = recording.sinks.pop(name)
@@ -348,7 +350,7 @@ class Recording:
     def _keyframe_requested(self, key: int) -> None:
         sink = self._by_key.get(key)
         if sink is not None:
-            sink.source.request_keyframe()
+            sink.source.request_keyframe(background=True)
 
     def _stopped(self, room_id: str, reason: str) -> None:
         recording = self.rooms.get(room_id)

@@ -400,17 +400,17 @@ class Room:
 
     # -- requests toward publishers on other workers (Upstream), and from other workers ---------------
 
-    def keyframe_request(self, track: RemoteUpTrack) -> None:
-        self.host.send(track.owner, KeyframeRequest(room=self.room_id, track=track.track_id))
+    def keyframe_request(self, track: RemoteUpTrack, background: bool = False) -> None:
+        self.host.send(track.owner, KeyframeRequest(room=self.room_id, track=track.track_id, background=background))
 
     def nack_request(self, track: RemoteUpTrack, sequence_numbers: list[int]) -> None:
         self.host.send(track.owner, Nack(room=self.room_id, track=track.track_id,
                                          sequence_numbers=sequence_numbers))
 
-    def on_keyframe_request(self, track_id: str) -> None:
+    def on_keyframe_request(self, track_id: str, background: bool = False) -> None:
         track = self.uptracks.get(track_id)
         if isinstance(track, UpTrack):
-            track.request_keyframe()
+            track.request_keyframe(background)
 
     def on_nack(self, track_id: str, sequence_numbers: list[int]) -> None:
         track = self.uptracks.get(track_id)

@@ -38,8 +38,9 @@ class Source(Protocol):
 
     def remove_sink(self, sink: Sink) -> None: ...
 
-    def request_keyframe(self) -> None:
-        """Ask the publisher for a keyframe (merged with others' requests: `keyframes.py`)."""
+    def request_keyframe(self, background: bool = False) -> None:
+        """Ask the publisher for a keyframe (merged with others' requests: `keyframes.py`);
+        `background`: for the recorder, never ahead of or in the way of a live request."""
 
     def nack(self, sequence_numbers: list[int]) -> None:
         """Ask the publisher to resend these packets (in the publisher's numbering) if the relay

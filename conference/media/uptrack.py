@@ -133,7 +133,7 @@ class UpTrackBase:
             for sink in sinks:
                 sink.forward(packet, now, send_time)
 
-    def request_keyframe(self) -> None:
+    def request_keyframe(self, background: bool = False) -> None:
         raise NotImplementedError
 
     def on_keyframe(self) -> None:
@@ -225,9 +225,9 @@ class UpTrack(UpTrackBase):
         packet.lost = lost
         self._send_rtcp(bytes(packet))
 
-    def request_keyframe(self) -> None:
+    def request_keyframe(self, background: bool = False) -> None:
         if self._video:
-            self.keyframes.request()
+            self.keyframes.request(background)
 
     def on_keyframe(self) -> None:
         self.keyframes.keyframe_received()
@@ -254,7 +254,7 @@ class Upstream(Protocol):
     """Where a `RemoteUpTrack` sends what its sinks ask of the publisher on the owner worker
     (its room, which passes the request over the mesh)."""
 
-    def keyframe_request(self, track: RemoteUpTrack) -> None: ...
+    def keyframe_request(self, track: RemoteUpTrack, background: bool = False) -> None: ...
 
     def nack_request(self, track: RemoteUpTrack, sequence_numbers: list[int]) -> None: ...
 
@@ -269,20 +269,25 @@ class RemoteUpTrack(UpTrackBase):
         self.owner = owner
         self.number = number  # the track's number on the owner's mesh feed
         self._upstream = upstream
-        self._keyframe_asked = False
+        self._keyframe_asked: bool | None = None  # None: nothing asked; else whether only the recorder asked
 
-    def request_keyframe(self) -> None:
+    def request_keyframe(self, background: bool = False) -> None:
         # Deferred, so that the "want" this worker announces in the same rebind reaches the
         # owner first (a keyframe sent before the owner forwards the track would be lost), and
-        # sent once for all the sinks that ask in the same loop iteration. The owner's
-        # `KeyframeRequestLimiter` merges the rest.
-        if self._video and not self._keyframe_asked:
-            self._keyframe_asked = True
+        # sent once for all the sinks that ask in the same loop iteration (a live request if
+        # any of them is live). The owner's `KeyframeRequestLimiter` merges the rest.
+        if not self._video:
+            return
+        if self._keyframe_asked is None:
+            self._keyframe_asked = background
             asyncio.get_running_loop().call_soon(self._ask_keyframe)
+        elif not background:
+            self._keyframe_asked = False
 
     def _ask_keyframe(self) -> None:
-        self._keyframe_asked = False
-        self._upstream.keyframe_request(self)
+        background = bool(self._keyframe_asked)
+        self._keyframe_asked = None
+        self._upstream.keyframe_request(self, background)
 
     def nack(self, sequence_numbers: list[int]) -> None:
         self._upstream.nack_request(self, sequence_numbers)

@@ -166,7 +166,7 @@ class MediaWorker:
         if isinstance(message, Want):
             room.on_want(message.worker, message.tracks)
         elif isinstance(message, KeyframeRequest):
-            room.on_keyframe_request(message.track)
+            room.on_keyframe_request(message.track, message.background)
         elif isinstance(message, Nack):
             room.on_nack(message.track, message.sequence_numbers)
 

@@ -38,7 +38,7 @@ SUBSCRIBERS_PER_WORKER = 13
 
 
 class _Upstream:
-    def keyframe_request(self, track: RemoteUpTrack) -> None:
+    def keyframe_request(self, track: RemoteUpTrack, background: bool = False) -> None:
         pass
 
     def nack_request(self, track: RemoteUpTrack, sequence_numbers: list[int]) -> None:

@@ -190,7 +190,7 @@ def _node_figures(before: list[dict], after: list[dict], duration: float, partie
 
 COMPARED = ("loss_pct", "latency_ms_p50", "latency_ms_p99", "speaker_switch_ms_p50", "speaker_switch_ms_p99",
             "speaker_switch_missed", "min_received_fps", "sfu_cpu_us_per_forwarded_packet", "sfu_loop_lag_ms_max",
-            "sfu_decoded_frames", "sfu_encoded_frames")
+            "sfu_decoded_frames", "sfu_encoded_frames", "publisher_keyframe_requests")
 
 
 def _compare(plain: dict, recorded: dict) -> dict:

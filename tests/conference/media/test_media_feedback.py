@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import struct
 
 from conference.media.downtrack import DownTrack, DownTrackParameters
@@ -66,15 +67,56 @@ def test_a_keyframe_answers_the_requests_before_it_and_a_later_switch_waits_only
     assert sent == [100.0, 100.75, 101.06]
 
 
+def test_the_recorders_requests_never_delay_a_live_switch() -> None:
+    clock = Clock()
+    sent: list[float] = []
+    limiter = KeyframeRequestLimiter(lambda: sent.append(clock.now), interval=0.5, min_gap=0.3, clock=clock,
+                                     background_gap=1.0)
+    # The program recording switches in the same tick as the chair's view: its request waits for
+    # the tick, the live one goes at once, and the one keyframe serves both.
+    assert limiter.request(background=True) is False
+    clock.now = 100.001
+    assert limiter.request() is True
+    clock.now = 100.03
+    limiter.keyframe_received()
+    clock.now = 100.1
+    limiter.poll()
+    assert sent == [100.001]
+    # The recorder lost a frame and asks alone: sent from the next tick.
+    clock.now = 102.0
+    limiter.request(background=True)
+    assert sent == [100.001]
+    limiter.poll()
+    assert sent == [100.001, 102.0]
+    clock.now = 102.03
+    limiter.keyframe_received()
+    # A speaker switch right after the recorder's keyframe went by is not held back by it.
+    clock.now = 102.05
+    assert limiter.request() is True
+    assert sent == [100.001, 102.0, 102.05]
+    # The recorder asking over and over gets at most one request per background gap, and none
+    # while a live request waits for its keyframe.
+    for step in range(30):
+        clock.now = 102.1 + step * 0.1
+        limiter.request(background=True)
+        limiter.poll()
+        if step % 3 == 2:
+            limiter.keyframe_received()
+    assert sent == [100.001, 102.0, 102.05, 103.1, 104.1]
+    assert limiter.background_sent == 3
+
+
 class Upstream:
     """What remote tracks ask of their owner worker."""
 
     def __init__(self) -> None:
         self.keyframes: list[str] = []
+        self.background: list[bool] = []
         self.nacks: list[tuple[str, list[int]]] = []
 
-    def keyframe_request(self, track: RemoteUpTrack) -> None:
+    def keyframe_request(self, track: RemoteUpTrack, background: bool = False) -> None:
         self.keyframes.append(track.track_id)
+        self.background.append(background)
 
     def nack_request(self, track: RemoteUpTrack, sequence_numbers: list[int]) -> None:
         self.nacks.append((track.track_id, sequence_numbers))
@@ -117,6 +159,19 @@ async def test_nack_is_answered_with_rtx_from_the_downtracks_history() -> None:
     # What the DownTrack never sent is asked of the publisher, in the publisher's numbering.
     assert upstream.nacks == [("p/high", [(10 + 2 + 1000) & 0xFFFF])]
     assert downtrack.retransmitted == 1
+
+
+async def test_a_remote_track_asks_its_owner_once_per_loop_live_if_anyone_live_asked() -> None:
+    upstream = Upstream()
+    source = _remote(upstream)
+    source.request_keyframe(background=True)
+    source.request_keyframe()
+    source.request_keyframe(background=True)
+    await asyncio.sleep(0)
+    source.request_keyframe(background=True)
+    await asyncio.sleep(0)
+    assert upstream.keyframes == ["p/high", "p/high"]
+    assert upstream.background == [False, True]
 
 
 async def test_nack_without_rtx_resends_the_same_packet() -> None:

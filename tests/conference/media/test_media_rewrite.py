@@ -24,7 +24,7 @@ class Upstream:
     def __init__(self, requests: list[str]) -> None:
         self.requests = requests
 
-    def keyframe_request(self, track: RemoteUpTrack) -> None:
+    def keyframe_request(self, track: RemoteUpTrack, background: bool = False) -> None:
         self.requests.append(track.track_id)
 
     def nack_request(self, track: RemoteUpTrack, sequence_numbers: list[int]) -> None:
