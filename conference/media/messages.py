@@ -76,8 +76,8 @@ class WorkerStats(_Message):
     recorded_packets: int = 0  # copied to the recorder
     record_dropped: int = 0  # recording data dropped (queue or recorder full), never live data
     recorder_cpu_seconds: float = 0.0  # the recorder process's
-    # Media nodes: packets received over the trunk that a DownTrack here needed (the rest is audio
-    # every node takes for speaker detection, or a layer a subscriber just dropped).
+    # Media nodes: packets received over the trunk that a DownTrack here needed (the rest: a layer
+    # in flight when its last subscriber here dropped it).
     relay_used: int = 0
 
 
@@ -345,6 +345,19 @@ class Want(_Message):
     tracks: list[str]
 
 
+class Levels(_Message):
+    """To every other worker holding the room: the audio levels (RFC 6464: 0 loudest, 127 silence)
+    of the packets this worker's publishers sent since the last `Levels`, oldest first, so each
+    worker ranks every voice and the home detects the speaker without the audio packets crossing
+    (a voice crosses only to a worker that forwards it). Two hex digits per packet: a tick's batch
+    for a hundred publishers stays a few kilobytes."""
+
+    t: Literal["levels"] = "levels"
+    room: str
+    worker: int
+    levels: dict[str, str]  # participant -> its packets' levels, two hex digits each
+
+
 class KeyframeRequest(_Message):
     """To an owner worker: a subscriber elsewhere needs a keyframe of this track."""
 
@@ -363,9 +376,9 @@ class Nack(_Message):
     sequence_numbers: list[int]
 
 
-MeshMessage = Annotated[Hello | Join | Publish | Leave | State | Want | KeyframeRequest | Nack,
+MeshMessage = Annotated[Hello | Join | Publish | Leave | State | Want | Levels | KeyframeRequest | Nack,
                         Field(discriminator="t")]
-RoomMessage = Join | Publish | Leave | State | Want | KeyframeRequest | Nack
+RoomMessage = Join | Publish | Leave | State | Want | Levels | KeyframeRequest | Nack
 _mesh_adapter: TypeAdapter[Any] = TypeAdapter(MeshMessage)
 _request_adapter = TypeAdapter(Request)
 _reply_adapter = TypeAdapter(Reply)

@@ -28,6 +28,7 @@ from .messages import (
     LayoutEntry,
     LayoutEvent,
     Leave,
+    Levels,
     LinkSample,
     Nack,
     Publish,
@@ -38,7 +39,7 @@ from .messages import (
     Want,
 )
 from .participant import Participant
-from .speaker import DominantSpeakerDetector
+from .speaker import FRAME_SECONDS, DominantSpeakerDetector
 from .uptrack import RemoteUpTrack, UpTrack, UpTrackBase
 from .views import AUDIO_DOWNTRACKS_PER_SUBSCRIBER, MemberInfo, RoomState, TrackInfo, assign_audio
 
@@ -74,6 +75,10 @@ class Room:
         self._feeds: dict[str, MeshFeed] = {}  # of this worker's UpTracks, by track id
         self.state = RoomState(epoch=time.time())
         self.detector = DominantSpeakerDetector()
+        # The levels of this worker's publishers' audio packets since the last tick, for the
+        # other workers holding the room (`Levels`).
+        self._levels_out: dict[str, bytearray] = {}
+        self._levels_until: dict[str, float] = {}  # by remote publisher: when its last `Levels` came
         self._wanted: dict[int, set[str]] = {}  # what this worker last told each owner it wants
         self._layouts: dict[str, list[tuple]] = {}  # what each participant was last told
         self._hinted: dict[str, bool] = {}  # whether each local video track was last said to be in use
@@ -170,7 +175,43 @@ class Room:
         self.host.emit(ConnectionEvent(room=self.room_id, participant=participant.participant_id, state=state))
 
     def _on_level(self, participant_id: str, level: int) -> None:
+        """A local publisher's audio packet (remote ones arrive as `Levels`, not as packets)."""
         self.detector.add_level(participant_id, level)
+        out = self._levels_out.get(participant_id)
+        if out is None:
+            out = self._levels_out[participant_id] = bytearray()
+        out.append(level)
+
+    def _share_levels(self) -> None:
+        """Send the tick's levels of local publishers to the other workers holding the room."""
+        out, self._levels_out = self._levels_out, {}
+        if not out:
+            return
+        workers = {m.worker for m in self.state.members.values()} | {self.home}
+        workers.discard(self.host.index)
+        if workers:
+            message = Levels(room=self.room_id, worker=self.host.index,
+                             levels={pid: levels.hex() for pid, levels in out.items()})
+            for worker in workers:
+                self.host.send(worker, message)
+
+    def on_levels(self, levels: dict[str, str]) -> None:
+        """Another worker's publishers' levels of its last tick: spread back over the time they
+        took (one packet per frame), so the detector's windows count them as if they had come here."""
+        now = time.monotonic()
+        members = self.state.members
+        add = self.detector.add_level
+        until = self._levels_until
+        for pid, hexed in levels.items():
+            if pid not in members:
+                until.pop(pid, None)
+                continue  # left meanwhile: the detector forgot it and must not learn it again
+            values = bytes.fromhex(hexed)
+            # Never before the previous batch's last packet: the detector keeps times in order.
+            start = max(now - (len(values) - 1) * FRAME_SECONDS, until.get(pid, 0.0))
+            for i, level in enumerate(values):
+                add(pid, level, min(now, start + i * FRAME_SECONDS))
+            until[pid] = now
 
     # -- reports to the home worker -------------------------------------------------------------------
 
@@ -325,7 +366,6 @@ class Room:
                 track = RemoteUpTrack(track_id=track_id, participant_id=pid, kind=info.kind, layer=layer,
                                       codec=info.codec, clock_rate=info.clock_rate, owner=info.owner,
                                       number=info.number, upstream=self)
-                track.on_level = self._on_level
                 self.uptracks[track_id] = track
                 self.host.listen(track)
         for track_id in [t for t, track in self.uptracks.items()
@@ -367,13 +407,13 @@ class Room:
                 downtrack.bind(self.uptracks.get(f"{source}/audio") if source else None)
 
     def _announce_wants(self) -> None:
-        """Tell each owner worker which of its tracks this worker needs: those local DownTracks
-        are bound to, and all audio (every worker ranks loudness and the home detects the
-        speaker)."""
+        """Tell each owner worker which of its tracks this worker needs: those a local DownTrack
+        (or the recorder) is bound to, and no others. Loudness and speaker detection need no
+        packets: they come as `Levels`."""
         wanted: dict[int, set[str]] = {}
         if self.participants or self.is_home:
             for track_id, track in self.uptracks.items():
-                if isinstance(track, RemoteUpTrack) and (track.kind == "audio" or track.sinks):
+                if isinstance(track, RemoteUpTrack) and track.sinks:
                     wanted.setdefault(track.owner, set()).add(track_id)
         for owner in set(wanted) | set(self._wanted):
             tracks = wanted.get(owner, set())
@@ -422,6 +462,7 @@ class Room:
     def tick(self, now: float) -> None:
         """Every 100 ms: speaker decision (home), audio selection, keyframe retries and merged
         requests, what to tell the signaling layer."""
+        self._share_levels()
         if self.is_home:
             self.decide_speaker()
         self.select_audio()

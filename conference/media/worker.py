@@ -39,6 +39,7 @@ from .messages import (
     Join,
     KeyframeRequest,
     Leave,
+    Levels,
     MeshMessage,
     Mute,
     Nack,
@@ -163,7 +164,9 @@ class MediaWorker:
         room = self.rooms.get(message.room)
         if room is None:
             return
-        if isinstance(message, Want):
+        if isinstance(message, Levels):
+            room.on_levels(message.levels)
+        elif isinstance(message, Want):
             room.on_want(message.worker, message.tracks)
         elif isinstance(message, KeyframeRequest):
             room.on_keyframe_request(message.track, message.background)

@@ -183,8 +183,9 @@ def _node_figures(before: list[dict], after: list[dict], duration: float, partie
                      if us and per_core else None),
         "inter_node_method": "relay sent = datagrams the nodes sent to each other on the trunk in the window; "
                              "minimum = those a receiving node bound to at least one DownTrack (one copy per stream "
-                             "per remote node that shows it); the rest is audio every node takes for speaker "
-                             "detection and packets of a layer in its last moments after a subscriber left it.",
+                             "per remote node that shows it); the rest are packets of a layer in flight when its last "
+                             "subscriber on that node left it (speaker detection needs no packets: the levels cross "
+                             "as `Levels` messages, a few per second per node).",
     }
 
 

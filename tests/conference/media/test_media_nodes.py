@@ -24,9 +24,10 @@ from pathlib import Path
 import aioice.ice
 import pytest
 import redis.asyncio as redis
+from aiortc.mediastreams import AudioStreamTrack
 
 from conference.media.errors import MediaError
-from conference.media.messages import ConnectionEvent, Event, WorkerLostEvent
+from conference.media.messages import ConnectionEvent, Event, SpeakerEvent, WorkerLostEvent
 from conference.media.nodeclient import NodeMediaClient
 from conference.media.registry import NodeRegistry
 from tests.conference.media.hosts import Host, Hosts, netns_refusal
@@ -233,4 +234,43 @@ async def test_a_network_cut_between_nodes_moves_participants_to_the_home(cluste
     # Both nodes still run and say whom they cannot reach.
     assert set(await c.registered()) == {"a", "b"}
     for peer in (host, again):
+        await peer.pc.close()
+
+
+class Voice(AudioStreamTrack):
+    """Someone talking into the microphone: a loud square wave (about -6 dBov), where the
+    default track is silence."""
+
+    async def recv(self):  # type: ignore[no-untyped-def]
+        frame = await super().recv()
+        half = frame.samples // 8
+        wave = (b"\x00\x40" * half + b"\x00\xc0" * half) * 4
+        frame.planes[0].update(wave[: frame.planes[0].buffer_size])
+        return frame
+
+
+async def test_only_streams_someone_receives_cross_and_the_speaker_is_found_across_nodes(cluster: Cluster) -> None:
+    """The room's home hears every voice's level without its packets: a district talking on the
+    other node becomes the speaker, and the chair's silent voice, which nobody there hears, never
+    crosses the trunk."""
+    c = cluster
+    assert c.media is not None
+    host, district = Peer(publish_video=1, video_slots=2), Peer(publish_video=2, video_slots=2)
+    district.pc.getTransceivers()[0].sender.replaceTrack(Voice())
+    await host.join(c.media, "r1", "chair", "host", "vp8")
+    await district.join(c.media, "r1", "dc-1", "district", "vp8")
+    home, other = c.node_of("chair"), c.node_of("dc-1")
+    assert home != other
+    await wait_for(lambda: any(isinstance(e, SpeakerEvent) and e.participant == "dc-1" for e in c.events), 60,
+                   "the district named the speaker by the chair's node")
+    # The chair sees the speaker's high video, which crossed from the district's node.
+    await wait_for(lambda: host.frames.get(_mid(host, 0), 0) >= 10, 60, "the speaker's video at the chair")
+    await wait_for(lambda: district.frames.get(_mid(district, 0), 0) >= 10, 60, "the chair's video at the district")
+    stats = {s.worker: s for s in await c.media.worker_stats()}
+    for s in stats.values():
+        # Trunk packets a node received but had no DownTrack for: only those in flight while a
+        # subscription changed (the chair's audio, ~50 packets a second, would show here).
+        assert s.mesh_received - s.relay_used <= 20, stats
+        assert s.relay_used > 0
+    for peer in (host, district):
         await peer.pc.close()

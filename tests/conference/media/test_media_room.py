@@ -22,6 +22,7 @@ from conference.media.messages import (
     KeyframeRequest,
     LayoutEvent,
     Leave,
+    Levels,
     Nack,
     Publish,
     PublishHintEvent,
@@ -92,6 +93,8 @@ class Cluster:
                 room.on_state(message.state)
             elif isinstance(message, Want):
                 room.on_want(message.worker, message.tracks)
+            elif isinstance(message, Levels):
+                room.on_levels(message.levels)
             elif isinstance(message, KeyframeRequest):
                 room.on_keyframe_request(message.track)
             elif isinstance(message, Nack):
@@ -265,16 +268,16 @@ async def test_a_worker_asks_the_owner_for_exactly_the_tracks_it_needs() -> None
         """What worker `by` last told the other it wants."""
         return set(next(m.tracks for _, m in reversed(cluster.sent(Want)) if m.worker == by))
 
-    # Worker 1 holds dc-2: it needs the chair's high track and every audio track from worker 0.
-    assert wanted(1) == {"chair/high", "chair/audio", "dc-1/audio"}
-    # Worker 0 shows dc-2's tile and hears it.
-    assert wanted(0) == {"dc-2/low", "dc-2/audio"}
+    # Worker 1 holds dc-2: it needs the chair's high track; nobody speaks, so no voice.
+    assert wanted(1) == {"chair/high"}
+    # Worker 0 shows dc-2's tile.
+    assert wanted(0) == {"dc-2/low"}
     feed_high = cluster.rooms[1]._feeds["dc-2/high"]
     assert feed_high.workers == set() and feed_high not in far.uptracks["high"].sinks
 
     cluster.rooms[HOME].set_spotlight("dc-2")
     cluster.settle()
-    assert wanted(0) == {"dc-2/low", "dc-2/audio", "dc-2/high"}
+    assert wanted(0) == {"dc-2/low", "dc-2/high"}
     assert feed_high.workers == {0} and feed_high in far.uptracks["high"].sinks
 
     # A keyframe from dc-2 reaches the chair's speaker DownTrack over the mesh, renumbered.
@@ -282,12 +285,12 @@ async def test_a_worker_asks_the_owner_for_exactly_the_tracks_it_needs() -> None
     (packet,) = [parse_rtp(p) for p in chair.out["0"]]
     assert packet.ssrc == 5000 and packet.payload.endswith(b"picture")
 
-    # Nobody on worker 0 shows dc-2 any more; as the home it still hears everyone (it detects
-    # the speaker).
+    # Nobody on worker 0 shows dc-2 any more: it wants nothing from worker 1, though it is the
+    # home that detects the speaker (levels come without the packets).
     await cluster.rooms[HOME].remove("chair")
     await cluster.rooms[HOME].remove("dc-1")
     cluster.settle()
-    assert wanted(0) == {"dc-2/audio"}
+    assert wanted(0) == set()
     assert feed_high.workers == set() and feed_high not in far.uptracks["high"].sinks
     assert cluster.rooms[1]._feeds["dc-2/low"].workers == set()
     # Nobody receives dc-2's high track: its client may pause it.
@@ -315,12 +318,13 @@ async def test_everyone_hears_the_loudest_others_but_never_themselves_or_the_mut
         near.speak(level=10, seq=seq)
         far.speak(level=30, seq=seq)
         chair.speak(level=40, seq=seq)
-    for room in cluster.rooms:
-        room.tick(time.monotonic())
-    cluster.settle()
+    _tick(cluster)  # each worker tells the other its publishers' levels ...
+    _tick(cluster)  # ... and ranks every voice at its next tick
     assert chair.hearing() == ["dc-1", "dc-2", None]
-    assert near.hearing() == ["dc-2", "chair", None]
-    assert far.hearing()[:2] == ["dc-1", "chair"]
+    # Which DownTrack carries which voice depends on when each was first heard here (a voice
+    # keeps its DownTrack): the same voices, in some order.
+    assert set(near.hearing()) == {"dc-2", "chair", None}
+    assert set(far.hearing()) == {"dc-1", "chair", None}
 
     cluster.rooms[HOME].set_muted("dc-1", True)
     cluster.settle()
@@ -329,6 +333,54 @@ async def test_everyone_hears_the_loudest_others_but_never_themselves_or_the_mut
     assert "dc-1" not in chair.hearing() and "dc-1" not in far.hearing()
     assert chair.hearing()[1] == "dc-2"  # the others keep their DownTracks
     assert near.uptracks["audio"].muted
+
+
+def _tick(cluster: Cluster) -> None:
+    for room in cluster.rooms:
+        room.tick(time.monotonic())
+    cluster.settle()
+
+
+def _want_of(cluster: Cluster, by: int) -> set[str]:
+    """What worker `by` last told the other it wants (nothing if it never said)."""
+    return next((set(m.tracks) for _, m in reversed(cluster.sent(Want)) if m.worker == by), set())
+
+
+async def test_a_voice_crosses_to_another_worker_only_when_someone_there_hears_it() -> None:
+    """Speaker detection and loudness ranking need no audio packets from other workers: the
+    levels travel as `Levels`; the packets of a voice cross only to a worker that forwards it."""
+    cluster, chair, near, far = await _meeting()
+    home = cluster.rooms[HOME]
+    # dc-2 (worker 1) murmurs: room noise, never voice-active. Its audio does not cross, yet the
+    # home knows its level.
+    for seq in range(1, 11):
+        far.speak(level=110, seq=seq)
+    _tick(cluster)
+    _tick(cluster)
+    assert "dc-2/audio" not in _want_of(cluster, 0)
+    assert cluster.rooms[1]._feeds["dc-2/audio"].workers == set()
+    assert [m.levels for w, m in cluster.sent(Levels) if w == HOME] == [{"dc-2": "6e" * 10}]
+    assert "dc-2" not in chair.hearing()
+
+    # dc-2 speaks for three seconds (what the home's detector would hear at 20 ms a packet): the
+    # home, which never receives its packets, names it the speaker; now worker 0 forwards its
+    # voice and its high video, and asks worker 1 for them - once each.
+    clock = [time.monotonic()]
+    home.detector._clock = lambda: clock[0]
+    for step in range(150):
+        far.speak(level=20, seq=20 + step)
+        if step % 5 == 4:  # a tick every 100 ms
+            clock[0] += 0.1
+            _tick(cluster)
+    _tick(cluster)
+    speaker = [e for e in cluster.hosts[0].events if isinstance(e, SpeakerEvent)]
+    assert [e.participant for e in speaker] == ["dc-2"]
+    assert home.state.dominant == "dc-2" and chair.showing()[0] == "dc-2/high"
+    assert "dc-2" in chair.hearing() and "dc-2" in near.hearing()
+    assert _want_of(cluster, 0) >= {"dc-2/audio", "dc-2/high"}
+    assert cluster.rooms[1]._feeds["dc-2/audio"].workers == {0}
+    # Worker 1's own subscriber (dc-2 itself) does not make the chair's silent voice cross.
+    assert "chair/audio" not in _want_of(cluster, 1)
 
 
 async def test_the_speaker_the_home_detects_takes_every_speaker_downtrack() -> None:
