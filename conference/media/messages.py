@@ -79,6 +79,10 @@ class WorkerStats(_Message):
     # Media nodes: packets received over the trunk that a DownTrack here needed (the rest: a layer
     # in flight when its last subscriber here dropped it).
     relay_used: int = 0
+    # Media nodes: how long ago the publisher captured the packets this node sealed onto the trunk,
+    # and those it received from it (a sample), since the last call: p50, p90, p99, max in ms.
+    relay_age_sent_ms: list[float] = []
+    relay_age_received_ms: list[float] = []
 
 
 class _Call(_Message):

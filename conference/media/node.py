@@ -42,7 +42,7 @@ from .mesh import unpack_media
 from .messages import AddParticipant, Call, ConnectionEvent, Hello, RoomMessage, WorkerStats
 from .registry import RENEW_SECONDS, NodeRecord, NodeRegistry, RegistryError, control_proof
 from .room import Room
-from .trunk import HEARTBEAT_SECONDS, RelayFeed, Trunk
+from .trunk import AGE_SAMPLE, HEARTBEAT_SECONDS, RelayFeed, Trunk, packet_age
 from .worker import MediaWorker, restrict_ice_addresses, set_priority
 
 logger = logging.getLogger(__name__)
@@ -100,6 +100,10 @@ class NodeWorker(MediaWorker):
 
     def _on_mesh_media(self, data: bytes) -> None:
         sender, number, packet = unpack_media(data)
+        if not self.trunk.received % AGE_SAMPLE:
+            age = packet_age(packet)
+            if age is not None:
+                self.trunk.ages_received.append(age)
         track = self._remote_tracks.get((sender, number))
         if track is not None:
             if track.sinks:
@@ -107,7 +111,12 @@ class NodeWorker(MediaWorker):
             track.dispatch(packet)
 
     def worker_stats(self) -> WorkerStats:
-        return super().worker_stats().model_copy(update={"relay_used": self.relay_used})
+        """Besides a worker's figures: the sampled packet ages at the trunk since the last call."""
+        sent, self.trunk.ages_sent = self.trunk.ages_sent, []
+        received, self.trunk.ages_received = self.trunk.ages_received, []
+        return super().worker_stats().model_copy(update={
+            "relay_used": self.relay_used,
+            "relay_age_sent_ms": _percentiles(sent), "relay_age_received_ms": _percentiles(received)})
 
     # -- placement of rooms --------------------------------------------------------------------------
 
@@ -249,6 +258,15 @@ class NodeWorker(MediaWorker):
         for pid in list(room.participants):
             self.emit(ConnectionEvent(room=room_id, participant=pid, state="failed"))
         await room.close()
+
+
+def _percentiles(ages: list[float]) -> list[float]:
+    """p50, p90, p99 and max in ms ([] without samples)."""
+    if not ages:
+        return []
+    ages.sort()
+    last = len(ages) - 1
+    return [round(ages[min(last, round(q * last))] * 1000, 1) for q in (0.5, 0.9, 0.99, 1.0)]
 
 
 def _cpu_seconds() -> float:

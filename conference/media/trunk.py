@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from .mesh import CONTROL, MAX_BUFFERED_MEDIA, MEDIA, MeshFeed, _Link, pack_media
 from .messages import MeshMessage, decode_mesh, encode_mesh
-from .rtp import RtpView
+from .rtp import RtpView, ntp_to_unix
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +45,9 @@ _LENGTH = struct.Struct("!I")
 _HEADER = struct.Struct("!cB8sQ")
 _NONCE = struct.Struct("!IQ")
 HEARTBEAT = b"H"
+# One packet in this many has its age (since its publisher captured it) sampled on each side of
+# the trunk: where packets wait, at the cost of one clock read per few dozen packets.
+AGE_SAMPLE = 32
 _REPLAY_WINDOW = 256
 _NO_ROOM = bytes(8)
 
@@ -69,6 +72,14 @@ class RoomCipher:
         self.aead = AESGCM(derive_key(secret, "room:" + room_id))
 
 
+def packet_age(packet: RtpView) -> float | None:
+    """Seconds since the packet's publisher captured it (its abs-capture-time), if it says."""
+    capture = packet.capture_time
+    if not capture or len(capture) < 8:
+        return None
+    return time.time() - ntp_to_unix(int.from_bytes(capture[:8], "big"))
+
+
 class RelayFeed(MeshFeed):
     """A `MeshFeed` whose workers are nodes on other hosts: packed and sealed once per packet."""
 
@@ -81,7 +92,12 @@ class RelayFeed(MeshFeed):
 
     def forward(self, packet: RtpView, now: float, send_time: bytes) -> None:
         if self.workers:
-            self._trunk.send_media(self.workers, self._cipher, pack_media(self.sender, self.number, packet))
+            trunk = self._trunk
+            trunk.send_media(self.workers, self._cipher, pack_media(self.sender, self.number, packet))
+            if not trunk.sent % AGE_SAMPLE:
+                age = packet_age(packet)
+                if age is not None:
+                    trunk.ages_sent.append(age)
 
 
 class _Datagrams(asyncio.DatagramProtocol):
@@ -119,6 +135,9 @@ class Trunk:
         self.dropped = 0
         self.refused = 0  # datagrams that failed authentication or were replayed
         self.send_errors = 0
+        # Sampled ages of packets (`packet_age`) as this node sealed them and as they arrived.
+        self.ages_sent: list[float] = []
+        self.ages_received: list[float] = []
 
     # -- lifecycle ------------------------------------------------------------------------------
 

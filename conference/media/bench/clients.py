@@ -69,10 +69,14 @@ async def _run(spec: dict, conn) -> dict:
     marked = False
     cpu_start = 0.0
     end = window_end + 0.5
+    lags: list[float] = []  # how late this loop woke for its next send, in the window
+    wake = time.time()
     while True:
         now = time.time()
         if now >= end:
             break
+        if marked:
+            lags.append(now - wake)
         if not marked and now >= window_start:
             for p in peers:
                 p.mark_window()
@@ -126,8 +130,11 @@ async def _run(spec: dict, conn) -> dict:
     for peer in peers:
         await peer.pc.close()
     await media.close()
+    lags.sort()
     return {"peers": results, "sample_decoded_frames": decoded, "sample_decode_failures": failed,
-            "cpu_seconds": client_cpu}
+            "cpu_seconds": client_cpu,
+            "loop_lag_ms": [round(lags[min(len(lags) - 1, round(q * (len(lags) - 1)))] * 1000, 1)
+                            for q in (0.5, 0.99, 1.0)] if lags else []}
 
 
 def run_client_process(spec: dict, conn) -> None:

@@ -163,6 +163,8 @@ def _node_figures(before: list[dict], after: list[dict], duration: float, partie
                          "forwarded_packets_per_s": round(forwarded / duration, 1),
                          "cpu_us_per_forwarded_packet": round(cpu * 1e6 / forwarded, 2) if forwarded else None,
                          "relay_sent_per_s": round((a["mesh_sent"] - b["mesh_sent"]) / duration, 1),
+                         "relay_age_sent_ms": a.get("relay_age_sent_ms"),
+                         "relay_age_received_ms": a.get("relay_age_received_ms"),
                          "relay_received_per_s": round((a["mesh_received"] - b["mesh_received"]) / duration, 1)})
     sent = sum(a["mesh_sent"] - b["mesh_sent"] for a, b in zip(after, before, strict=True))
     used = sum(a.get("relay_used", 0) - b.get("relay_used", 0) for a, b in zip(after, before, strict=True))
@@ -379,6 +381,9 @@ def _summarise(districts: int, seconds: int, ready: int, before: list[dict], aft
         "speaker_detection_ms_p50": percentile(detection_ms, 50),
         "speaker_detection_ms_max": round(max(detection_ms), 1) if detection_ms else None,
         "load_client_cpu_cores": round(sum(r["cpu_seconds"] for r in results) / duration, 3),
+        # Per load-client process: how late its send loop woke (p50, p99, max ms): a client that
+        # cannot keep up sends late and reads its sockets late, which shows as latency.
+        "load_client_loop_lag_ms": [r.get("loop_lag_ms") for r in results],
         "sample_decoded_frames": sum(r["sample_decoded_frames"] for r in results),
         "sample_decode_failures": sum(r["sample_decode_failures"] for r in results),
         "publisher_keyframe_requests": sum(p["pli_received"] for p in peers),
