@@ -48,6 +48,9 @@ HEARTBEAT = b"H"
 # One packet in this many has its age (since its publisher captured it) sampled on each side of
 # the trunk: where packets wait, at the cost of one clock read per few dozen packets.
 AGE_SAMPLE = 32
+# The kernel doubles it for its bookkeeping: ~100-200 datagrams of video, 0.1-0.2 s at the
+# rates between two nodes of the provincial meeting.
+TRUNK_RECEIVE_BUFFER = 128 * 1024
 _REPLAY_WINDOW = 256
 _NO_ROOM = bytes(8)
 
@@ -145,7 +148,13 @@ class Trunk:
         loop = asyncio.get_running_loop()
         self._udp, _ = await loop.create_datagram_endpoint(lambda: _Datagrams(self), local_addr=(address, port))
         sock = self._udp.get_extra_info("socket")
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        # What waits for this node's loop is bounded like a client's socket (~200 KB): a node
+        # that falls behind drops media on the trunk instead of keeping seconds of it. (With 4 MB,
+        # a node saturated for a moment kept a standing queue that a few hundred packets a
+        # second took seconds to cross: the two-node bench's latency p99 was seconds.)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, TRUNK_RECEIVE_BUFFER)
+        # Sending never waits on this side: a full send buffer would make the loop queue
+        # datagrams in user space, without bound.
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
         self._server = await loop.create_server(lambda: _Link(self), address, port, reuse_address=True)
 
