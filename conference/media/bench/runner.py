@@ -167,6 +167,7 @@ def _node_figures(before: list[dict], after: list[dict], duration: float, partie
                          "relay_age_received_ms": a.get("relay_age_received_ms"),
                          "relay_received_per_s": round((a["mesh_received"] - b["mesh_received"]) / duration, 1)})
     sent = sum(a["mesh_sent"] - b["mesh_sent"] for a, b in zip(after, before, strict=True))
+    received = sum(a["mesh_received"] - b["mesh_received"] for a, b in zip(after, before, strict=True))
     used = sum(a.get("relay_used", 0) - b.get("relay_used", 0) for a, b in zip(after, before, strict=True))
     cpu = sum(a["cpu_seconds"] - b["cpu_seconds"] for a, b in zip(after, before, strict=True))
     forwarded = sum(a["forwarded_packets"] - b["forwarded_packets"] for a, b in zip(after, before, strict=True))
@@ -177,7 +178,11 @@ def _node_figures(before: list[dict], after: list[dict], duration: float, partie
         "nodes": per_node,
         "inter_node_packets_per_s": round(sent / duration, 1),
         "inter_node_minimum_packets_per_s": round(used / duration, 1),
-        "inter_node_ratio_to_minimum": round(sent / used, 3) if used else None,
+        # Received, not sent: a datagram the receiving node's full socket dropped (a node behind,
+        # starved of CPU) never reached a DownTrack, and would count as excess.
+        "inter_node_ratio_to_minimum": round(received / used, 3) if used else None,
+        "inter_node_ratio_sent_to_minimum": round(sent / used, 3) if used else None,
+        "inter_node_dropped_per_s": round((sent - received) / duration, 1),
         "parties_per_core": round(per_core, 1) if per_core else None,
         "capacity": (f"{us:.1f} us CPU per forwarded packet; {cores:.2f} cores carried {parties} parties: "
                      f"{per_core:.0f} parties per core, so 131 parties need {131 / per_core:.1f} cores "
@@ -185,9 +190,10 @@ def _node_figures(before: list[dict], after: list[dict], duration: float, partie
                      if us and per_core else None),
         "inter_node_method": "relay sent = datagrams the nodes sent to each other on the trunk in the window; "
                              "minimum = those a receiving node bound to at least one DownTrack (one copy per stream "
-                             "per remote node that shows it); the rest are packets of a layer in flight when its last "
-                             "subscriber on that node left it (speaker detection needs no packets: the levels cross "
-                             "as `Levels` messages, a few per second per node).",
+                             "per remote node that shows it); the ratio is received over minimum (dropped = sent but "
+                             "not received: the receiving socket was full); the excess are packets of a layer in "
+                             "flight when its last subscriber on that node left it (speaker detection needs no "
+                             "packets: the levels cross as `Levels` messages, a few per second per node).",
     }
 
 
