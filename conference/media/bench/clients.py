@@ -140,7 +140,7 @@ async def _run(spec: dict, conn) -> dict:
 def run_client_process(spec: dict, conn) -> None:
     set_priority(spec["nice"])
     aiortc_hooks.install()
-    restrict_ice_addresses(["127.0.0.1"])
+    restrict_ice_addresses([spec.get("ice_address") or "127.0.0.1"])  # the bridge's, when nodes are hosts
     with contextlib.suppress(ImportError):
         import uvloop
 

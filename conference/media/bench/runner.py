@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from core.socket_dir import make_socket_dir, socket_dir
 
@@ -103,22 +104,42 @@ def _free_port(address: str, kind: int) -> int:
 
 def _run_on_nodes(districts: int, seconds: int, var_dir: Path, run_dir: Path, count: int, pause_unwatched: bool,
                   nice: int, observers: int, leases_url: str, secret: str) -> dict:
-    """The meeting on `count` media nodes, each its own process with its own address (127.0.0.2,
-    .3, ...: every 127/8 address is this host's), registered in Redis under a namespace of this run."""
+    """The meeting on `count` media nodes, each its own process with its own address, registered in
+    Redis under a namespace of this run. Where namespaces can be made (root), each node is a host
+    of its own: a network namespace on a bridge (`hosts.py`), reaching Redis through a forwarder,
+    the load clients in the root namespace on the bridge; else 127.0.0.2, .3, ... (every 127/8
+    address is this host's)."""
     from ..registry import NodeRegistry
+    from .hosts import Hosts, netns_refusal
 
     namespace = f"bench-{os.getpid()}-{int(time.time())}:"
     processes = []
     log = var_dir / "bench" / "nodes.log"
     log.parent.mkdir(parents=True, exist_ok=True)
+    refusal = netns_refusal()
+    hosts = None if refusal else Hosts()
+    ice_address = "127.0.0.1"
     try:
+        node_url = leases_url
+        if hosts is not None:
+            hosts.open()
+            parts = urlsplit(leases_url)
+            forwarded = hosts.forward_redis((parts.hostname or "127.0.0.1", parts.port or 6379))
+            node_url = forwarded.rsplit("/", 1)[0] + (parts.path or "/0")
+            ice_address = hosts.gateway
         with open(log, "ab") as out:
             for i in range(count):
-                address = f"127.0.0.{2 + i}"
-                processes.append(subprocess.Popen(
-                    [sys.executable, "-c", _NODE, f"bench-node-{i + 1}", address,
-                     str(_free_port(address, socket.SOCK_STREAM)), str(_free_port(address, socket.SOCK_DGRAM)),
-                     leases_url, namespace, secret, str(nice)], stdout=out, stderr=out))
+                if hosts is not None:
+                    host = hosts.add(f"n{i + 1}")
+                    # A host of its own: its own port numbers too.
+                    argv = host.command([sys.executable, "-c", _NODE, f"bench-node-{i + 1}", host.address, "7000",
+                                         "7001", node_url, namespace, secret, str(nice)])
+                else:
+                    address = f"127.0.0.{2 + i}"
+                    argv = [sys.executable, "-c", _NODE, f"bench-node-{i + 1}", address,
+                            str(_free_port(address, socket.SOCK_STREAM)), str(_free_port(address, socket.SOCK_DGRAM)),
+                            node_url, namespace, secret, str(nice)]
+                processes.append(subprocess.Popen(argv, stdout=out, stderr=out))
 
         async def registered() -> None:
             registry = NodeRegistry(leases_url, namespace)
@@ -134,7 +155,7 @@ def _run_on_nodes(districts: int, seconds: int, var_dir: Path, run_dir: Path, co
         asyncio.run(registered())
         spec = {"url": leases_url, "namespace": namespace, "secret": secret}
         result = asyncio.run(_main_run(districts, seconds, var_dir, run_dir, 0, pause_unwatched, nice, observers,
-                                       None, spec))
+                                       None, spec, ice_address))
     finally:
         for proc in processes:
             proc.terminate()
@@ -143,7 +164,12 @@ def _run_on_nodes(districts: int, seconds: int, var_dir: Path, run_dir: Path, co
                 proc.wait(10)
             except subprocess.TimeoutExpired:
                 proc.kill()
+        if hosts is not None:
+            hosts.close()
     result["media_nodes"] = count
+    result["node_hosts"] = (f"network namespaces on a bridge ({hosts.prefix}.0/24), load clients in the root "
+                            f"namespace at {hosts.gateway}" if hosts is not None
+                            else f"loopback addresses 127.0.0.2-{1 + count} (no namespaces: {refusal})")
     return result
 
 
@@ -219,7 +245,7 @@ def _compare(plain: dict, recorded: dict) -> dict:
 
 async def _main_run(districts: int, seconds: int, var_dir: Path, run_dir: Path, workers: int,
                     pause_unwatched: bool, nice: int, observers: int, archive: Path | None = None,
-                    nodes: dict | None = None) -> dict:
+                    nodes: dict | None = None, ice_address: str = "127.0.0.1") -> dict:
     page = districts if districts <= 26 else CONSOLE_PAGE
     media = media_client({"run_dir": str(run_dir), "workers": workers, "nodes": nodes})
     await media.connect()
@@ -241,7 +267,7 @@ async def _main_run(districts: int, seconds: int, var_dir: Path, run_dir: Path, 
         mine = participants[c::CLIENT_PROCESSES]
         spec = {"var_dir": str(var_dir), "run_dir": str(run_dir), "workers": workers, "districts": districts,
                 "peers": mine, "sample": {mine[0][0], mine[-1][0]}, "pause_unwatched": pause_unwatched,
-                "nice": nice, "nodes": nodes, "page": page}
+                "nice": nice, "nodes": nodes, "page": page, "ice_address": ice_address}
         parent, child = ctx.Pipe()
         proc = ctx.Process(target=run_client_process, args=(spec, child), daemon=True)
         proc.start()

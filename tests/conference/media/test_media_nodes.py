@@ -26,11 +26,11 @@ import pytest
 import redis.asyncio as redis
 from aiortc.mediastreams import AudioStreamTrack
 
+from conference.media.bench.hosts import Host, Hosts, netns_refusal
 from conference.media.errors import MediaError
 from conference.media.messages import ConnectionEvent, Event, SpeakerEvent, WorkerLostEvent
 from conference.media.nodeclient import NodeMediaClient
 from conference.media.registry import NodeRegistry
-from tests.conference.media.hosts import Host, Hosts, netns_refusal
 from tests.conference.media.test_media_end_to_end import Peer, _mid
 
 pytestmark = pytest.mark.timeout(300)

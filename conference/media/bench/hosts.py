@@ -1,7 +1,8 @@
-"""Hosts for multi-host tests: Linux network namespaces on one bridge, each with its own address
-(`ip netns`, veth), and the test process in the root namespace on the same bridge. A network cut
-between two hosts is a pair of blackhole routes. Redis (which listens on the root namespace's
-loopback only) is reached from the hosts through a small TCP forwarder on the bridge address."""
+"""Hosts on one machine, for the multi-host tests and the two-node bench: Linux network namespaces
+on one bridge, each with its own address (`ip netns`, veth), and the calling process in the root
+namespace on the same bridge. A network cut between two hosts is a pair of blackhole routes. Redis
+(which listens on the root namespace's loopback only) is reached from the hosts through a small
+TCP forwarder on the bridge address. Needs root (CAP_NET_ADMIN); `netns_refusal` says why not."""
 
 from __future__ import annotations
 
