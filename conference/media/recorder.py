@@ -14,7 +14,8 @@ What is recorded, per room told to record (`Recording.set_room`, from the contro
   stays among the loudest (like a subscriber's audio DownTracks).
 
 `Recording.tick` (every 100 ms from the worker) binds the sinks to what the rooms have now, and
-passes the publishers' RTCP sender reports on, for audio/video alignment.
+passes the publishers' RTCP sender reports on, for audio/video alignment; `Recording.bind` does
+the binding at once when a track is published, so that it is recorded from its first packet.
 """
 
 from __future__ import annotations
@@ -282,25 +283,34 @@ class Recording:
 
     def tick(self, rooms: Mapping[str, RecordedRoom]) -> None:
         for room_id, recording in self.rooms.items():
-            if recording.stopped:
-                continue
-            room = rooms.get(room_id)
-            wanted: dict[str, tuple[UpTrackBase, str, str, bool]] = {}  # name -> (source, participant, track, sync)
-            if room is not None:
-                for track in room.uptracks.values():
-                    if isinstance(track, UpTrack) and track.layer in ("audio", "high"):
-                        wanted[f"{track.participant_id}-{track.layer}"] = (track, track.participant_id, track.layer,
-                                                                            True)
-                if room.is_home:
-                    wanted.update(self._program(room, recording))
-            for name in [n for n, sink in recording.sinks.items()
-                         if n not in wanted or wanted[n][0] is not sink.source]:
-                self._end(recording, name)
-            for name, (source, participant, track, sync) in wanted.items():
-                if name not in recording.sinks:
-                    self._begin(room_id, recording, name, source, participant, track, sync)
-            for sink in recording.sinks.values():
-                self._pass_sender_report(sink)
+            self._bind(room_id, recording, rooms.get(room_id))
+
+    def bind(self, room: RecordedRoom) -> None:
+        """Bind `room`'s sinks now, not at the next tick: a track just published is recorded from
+        its first packet (an evidence archive loses nothing that was said)."""
+        recording = self.rooms.get(room.room_id)
+        if recording is not None:
+            self._bind(room.room_id, recording, room)
+
+    def _bind(self, room_id: str, recording: RoomRecording, room: RecordedRoom | None) -> None:
+        if recording.stopped:
+            return
+        wanted: dict[str, tuple[UpTrackBase, str, str, bool]] = {}  # name -> (source, participant, track, sync)
+        if room is not None:
+            for track in room.uptracks.values():
+                if isinstance(track, UpTrack) and track.layer in ("audio", "high"):
+                    wanted[f"{track.participant_id}-{track.layer}"] = (track, track.participant_id, track.layer,
+                                                                        True)
+            if room.is_home:
+                wanted.update(self._program(room, recording))
+        for name in [n for n, sink in recording.sinks.items()
+                     if n not in wanted or wanted[n][0] is not sink.source]:
+            self._end(recording, name)
+        for name, (source, participant, track, sync) in wanted.items():
+            if name not in recording.sinks:
+                self._begin(room_id, recording, name, source, participant, track, sync)
+        for sink in recording.sinks.values():
+            self._pass_sender_report(sink)
 
     def _program(self, room: RecordedRoom, recording: RoomRecording) -> dict[str, tuple[UpTrackBase, str, str, bool]]:
         state = room.state

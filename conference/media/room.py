@@ -63,6 +63,10 @@ class RoomHost(Protocol):
 
     def forget(self, track: RemoteUpTrack) -> None: ...
 
+    def track_published(self, room: Room) -> None:
+        """A participant of `room` published a track here (before its first packet): a recording
+        starts on it now, so that nothing it sends is missed."""
+
 
 class Room:
     def __init__(self, host: RoomHost, room_id: str, video_codec: str, home: int) -> None:
@@ -166,6 +170,7 @@ class Room:
         track.on_level = self._on_level
         self._feeds[track.track_id] = self.host.open_feed(self.room_id)
         self._announce_track(participant, track)
+        self.host.track_published(self)
 
     def on_subscribe(self, participant: Participant, downtrack: DownTrack) -> None:
         if self.participants.get(participant.participant_id) is participant:

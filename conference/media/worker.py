@@ -123,6 +123,9 @@ class MediaWorker:
     def emit(self, event: BaseModel) -> None:
         self.control.emit(event)
 
+    def track_published(self, room: Room) -> None:
+        self.recording.bind(room)
+
     def open_feed(self, room_id: str) -> MeshFeed:
         feed = MeshFeed(self.index, self._next_feed, self.mesh.send_media)
         self._next_feed += 1

@@ -27,6 +27,8 @@ AUDIO_SAMPLES = 160  # 20 ms
 class Voice(AudioStreamTrack):
     """Silence, or a 440 Hz tone at about -13 dBov while `talking`."""
 
+    frame_seconds = AUDIO_SAMPLES / AUDIO_RATE
+
     def __init__(self) -> None:
         super().__init__()
         self.talking = False
@@ -47,13 +49,30 @@ class Voice(AudioStreamTrack):
         frame.time_base = fractions.Fraction(1, AUDIO_RATE)
         self.sent_last = time.time()  # when frames were really handed to the sender
         self.sent_first = getattr(self, "sent_first", None) or self.sent_last
+        self.sent_frames = getattr(self, "sent_frames", 0) + 1
         return frame
+
+
+def media_sent(sessions: list[Any], produced: dict[int, float], ended: float) -> tuple[float, bool]:
+    """What a recording of one track should hold: from its publisher's first frame (recording starts
+    with a track's first packet), over a reconnect's gap on the wall clock, to the end of the media
+    time its last session had produced when the meeting ended (`produced`: id of the track ->
+    `sent_frames * frame_seconds` then); and whether that last session kept the meeting's clock.
+
+    Media time, not wall time: these senders' frames are paced by their own event loop and
+    encoder, and on a loaded machine they fall behind, sending less media than wall time passes
+    (seconds of it in a 30 s meeting under a load of 20) - the relay can record only what came.
+    What goes on after the end is not the meeting's."""
+    last = sessions[-1]
+    media = produced[id(last)]
+    return last.sent_first - sessions[0].sent_first + media, media >= 0.98 * (ended - last.sent_first)
 
 
 class Picture(MediaStreamTrack):
     """A small moving picture at 15 frames/s: cheap to encode on a shared test machine."""
 
     kind = "video"
+    frame_seconds = 6000 / 90000
 
     def __init__(self, shade: int, size: tuple[int, int] = (160, 120)) -> None:
         super().__init__()
@@ -77,6 +96,7 @@ class Picture(MediaStreamTrack):
         frame.time_base = fractions.Fraction(1, 90000)
         self.sent_last = time.time()  # when frames were really handed to the sender
         self.sent_first = getattr(self, "sent_first", None) or self.sent_last
+        self.sent_frames = getattr(self, "sent_frames", 0) + 1
         return frame
 
 

@@ -65,6 +65,9 @@ class Host:
     def forget(self, track: RemoteUpTrack) -> None:
         self.remote.pop((track.owner, track.number), None)
 
+    def track_published(self, room) -> None:  # type: ignore[no-untyped-def]
+        pass
+
 
 class Cluster:
     """Two workers holding one room; worker 0 is its home."""
