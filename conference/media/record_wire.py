@@ -15,7 +15,9 @@ from typing import Any
 PACKET = struct.Struct("!IHIBBdH")  # key, sequence number, timestamp, marker, keyframe, arrival, length
 KEYFRAME = b"K"
 STOPPED = b"S"
+BATCH = b"B"
 MAX_BATCH_BYTES = 60_000  # well under the socket's send buffer, so one batch always fits an empty one
+MAX_BATCH_PARTS = 1001  # the batch's parts, gathered by one sendmsg: within the kernel's IOV_MAX (1024)
 
 
 def encode_message(message: dict[str, Any]) -> bytes:

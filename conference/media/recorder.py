@@ -33,7 +33,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .record_wire import KEYFRAME, MAX_BATCH_BYTES, PACKET, STOPPED, encode_message
+from .record_wire import BATCH, KEYFRAME, MAX_BATCH_BYTES, MAX_BATCH_PARTS, PACKET, STOPPED, encode_message
 from .rtp import RtpView
 from .uptrack import UpTrack, UpTrackBase
 from .views import AUDIO_DOWNTRACKS_PER_SUBSCRIBER, RoomState, assign_audio
@@ -59,20 +59,30 @@ class RecordSink:
         self.sent_sr: tuple[float, int] | None = None
 
     def forward(self, packet: RtpView, now: float, send_time: bytes) -> None:
-        self.link.put(self, packet)
+        self.link.put(self, packet, now)
 
 
 class RecorderLink:
     """The recorder process and the queue toward it. Control messages are never dropped; packets
-    are, when the queue is full or the socket is (the recorder fell behind)."""
+    are, when the queue is full or the socket is (the recorder fell behind).
+
+    The relay pays for a recorded packet one header `pack` and two list appends: the payload is
+    not copied here; each batch goes out in one `sendmsg` of its parts (the kernel gathers them,
+    one copy into the socket), one system call per batch of up to `MAX_BATCH_BYTES`."""
 
     def __init__(self, min_free_bytes: int = 0) -> None:
         self.min_free_bytes = min_free_bytes
         self.process: subprocess.Popen | None = None
         self.sock: socket.socket | None = None
-        self._queue: list[tuple[RecordSink | None, bytes]] = []  # (sink, packet) or (None, control)
+        # In order: batches of packets ([b"B", header, payload, header, payload, ...]) and
+        # control messages (bytes). `_batch` is the one being filled (also in `_queue`).
+        self._queue: list[list[bytes] | bytes] = []
+        self._batch: list[bytes] | None = None
+        self._batch_bytes = 0
         self._queued_packets = 0
         self._flush_handle: asyncio.TimerHandle | None = None
+        self._wall_offset = time.time() - time.monotonic()  # packet arrival: `now` of its dispatch, on the wall clock
+        self.sinks: dict[int, RecordSink] = {}  # by key, for counting what a full socket drops
         self.dropped = 0
         self.packets = 0
         self.on_keyframe_request: Any = None  # Callable[[int], None]
@@ -100,7 +110,8 @@ class RecorderLink:
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
-    def put(self, sink: RecordSink, packet: RtpView) -> None:
+    def put(self, sink: RecordSink, packet: RtpView, now: float) -> None:
+        """On the relay's hot path, once per recorded packet: no copy, no system call."""
         if self._queued_packets >= MAX_QUEUED_PACKETS:
             sink.dropped += 1
             self.dropped += 1
@@ -108,12 +119,22 @@ class RecorderLink:
         self._queued_packets += 1
         self.packets += 1
         payload = packet.payload
-        self._queue.append((sink, PACKET.pack(sink.key, packet.sequence_number, packet.timestamp, packet.marker,
-                                              packet.keyframe, time.time(), len(payload)) + payload))
-        self._schedule()
+        size = PACKET.size + len(payload)
+        batch = self._batch
+        if batch is None or self._batch_bytes + size > MAX_BATCH_BYTES or len(batch) >= MAX_BATCH_PARTS:
+            batch = self._batch = [BATCH]
+            self._queue.append(batch)
+            self._batch_bytes = 1
+        batch.append(PACKET.pack(sink.key, packet.sequence_number, packet.timestamp, packet.marker, packet.keyframe,
+                                 now + self._wall_offset, len(payload)))
+        batch.append(payload)
+        self._batch_bytes += size
+        if self._flush_handle is None:
+            self._schedule()
 
     def control(self, message: dict[str, Any]) -> None:
-        self._queue.append((None, encode_message(message)))
+        self._batch = None  # packets after this message go in a new batch, after it
+        self._queue.append(encode_message(message))
         self._schedule()
 
     def _schedule(self) -> None:
@@ -122,54 +143,40 @@ class RecorderLink:
                 self._flush_handle = asyncio.get_running_loop().call_later(FLUSH_SECONDS, self.flush)
 
     def flush(self) -> None:
-        """Send what is queued, in order: packets in batches; what the socket refuses is dropped
-        (packets) or kept for the next flush (control messages)."""
+        """Send what is queued, in order; what the socket refuses is dropped (packets) or kept for
+        the next flush (control messages)."""
         self._flush_handle = None
         queue, self._queue = self._queue, []
+        self._batch = None
         self._queued_packets = 0
+        self._wall_offset = time.time() - time.monotonic()
         if self.sock is None:
             return
-        batch: list[bytes] = []
-        batch_sinks: list[RecordSink] = []
-        size = 0
         blocked = False
-        kept: list[tuple[RecordSink | None, bytes]] = []
-
-        def send_batch() -> None:
-            nonlocal blocked, size
-            if not batch:
-                return
-            if not blocked:
-                blocked = not self._send(b"B" + b"".join(batch))
-            if blocked:
-                for s in batch_sinks:
-                    s.dropped += 1
-                self.dropped += len(batch_sinks)
-            batch.clear()
-            batch_sinks.clear()
-            size = 0
-
-        for sink, data in queue:
-            if sink is None:
-                send_batch()
-                if blocked or not self._send(data):
+        kept: list[list[bytes] | bytes] = []
+        for item in queue:
+            if isinstance(item, list):
+                if blocked or not self._send(item):
                     blocked = True
-                    kept.append((None, data))
-                continue
-            if size + len(data) > MAX_BATCH_BYTES:
-                send_batch()
-            batch.append(data)
-            batch_sinks.append(sink)
-            size += len(data)
-        send_batch()
+                    self._count_dropped(item)
+            elif blocked or not self._send([item]):
+                blocked = True
+                kept.append(item)
         if kept:
             self._queue = kept + self._queue
             self._schedule()
 
-    def _send(self, data: bytes) -> bool:
+    def _count_dropped(self, batch: list[bytes]) -> None:
+        for header in batch[1::2]:
+            sink = self.sinks.get(PACKET.unpack_from(header)[0])
+            if sink is not None:
+                sink.dropped += 1
+            self.dropped += 1
+
+    def _send(self, parts: list[bytes]) -> bool:
         assert self.sock is not None
         try:
-            self.sock.send(data)
+            self.sock.sendmsg(parts)
             return True
         except (BlockingIOError, InterruptedError):
             return False
@@ -336,6 +343,7 @@ class Recording:
         sink = RecordSink(self._keys, source, self.link)
         recording.sinks[name] = sink
         self._by_key[sink.key] = sink
+        self.link.sinks[sink.key] = sink
         self.link.control({"op": "open", "key": sink.key, "room": room_id, "dir": recording.directory, "name": name,
                            "participant": participant, "track": track, "kind": source.kind, "codec": source.codec,
                            "clock_rate": source.clock_rate, "sync": sync, "source": source.track_id})
@@ -349,6 +357,7 @@ class Recording:
         sink.source.remove_sink(sink)
         self._by_key.pop(sink.key, None)
         if self.link is not None:
+            self.link.sinks.pop(sink.key, None)
             self.link.control({"op": "end", "key": sink.key, "dropped": sink.dropped})
 
     def _pass_sender_report(self, sink: RecordSink) -> None:

@@ -12,6 +12,10 @@ the event loop are left out (system calls and libuv, outside this package); SRTP
     valgrind --tool=callgrind --callgrind-out-file=/dev/null \\
         python -m conference.media.bench.hotpath 3000   # "Collected" = instructions
     python -m conference.media.bench.hotpath 3000 --subscribers 0 --srtp   # per received packet
+    python -m conference.media.bench.hotpath 3000 --record   # with each track's recording sink
+With `--record` each track also has its `RecordSink`, whose `RecorderLink` sends to a socket
+drained by a child process (not counted), flushed every 100 received packets as its 20 ms timer
+would in a 26-district meeting: the recording's cost on the relay process.
 Run it for two packet counts and divide the difference in instructions by the difference in
 forwarded (or received) packets: that removes start-up. Making the input packets is counted
 too (~21k instructions per packet, ~10k more to encrypt them with `--srtp`): it matters only
@@ -23,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import socket
 import time
 from collections.abc import Callable
 
@@ -31,6 +36,7 @@ import pylibsrtp
 from ..downtrack import DownTrack, DownTrackParameters
 from ..fastpath import SrtpCodec
 from ..mesh import MeshFeed, unpack_media
+from ..recorder import SOCKET_BYTES, RecorderLink, RecordSink
 from ..rtp import ExtensionIds, abs_capture_time_now, build_rtp, pack_extensions, parse_rtp
 from ..uptrack import RemoteUpTrack, UpTrack
 
@@ -80,10 +86,30 @@ def _packets(kind: str, count: int) -> list[bytes]:
     return out
 
 
-def run(count: int, subscribers: int = SUBSCRIBERS_PER_WORKER, srtp: bool = False) -> int:
+def _recorder_link() -> tuple[RecorderLink, int]:
+    """A link whose socket a child process drains, as the recorder would (its CPU not counted)."""
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    for s in (ours, theirs):
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SOCKET_BYTES)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, SOCKET_BYTES)
+    pid = os.fork()
+    if pid == 0:
+        ours.close()
+        while theirs.recv(1 << 20):
+            pass
+        os._exit(0)
+    theirs.close()
+    ours.setblocking(False)
+    link = RecorderLink()
+    link.sock = ours
+    return link, pid
+
+
+def run(count: int, subscribers: int = SUBSCRIBERS_PER_WORKER, srtp: bool = False, record: bool = False) -> int:
     """Relay `count` packets of each track to `subscribers` DownTracks on each of two workers;
     the number of packets the DownTracks sent."""
     forwarded = 0
+    link, drain = _recorder_link() if record else (None, 0)
     for kind in ("video", "audio"):
         video = kind == "video"
         track = dict(participant_id="p", kind=kind, layer="high" if video else "audio",
@@ -110,12 +136,22 @@ def run(count: int, subscribers: int = SUBSCRIBERS_PER_WORKER, srtp: bool = Fals
         downtracks = [_downtrack(kind, i, send) for i in range(2 * subscribers)]
         for i, downtrack in enumerate(downtracks):
             downtrack.bind(local if i < subscribers else remote)
-        for data in packets:
+        if link is not None:
+            local.add_sink(RecordSink(1 if video else 2, local, link))
+        for n, data in enumerate(packets):
             local.receive(parse_rtp(unprotect(data)))
             for frame in frames:
                 remote.dispatch(unpack_media(frame)[2])
             frames.clear()
+            if link is not None and n % 100 == 99:
+                link.flush()
         forwarded += sum(d.packets for d in downtracks)
+    if link is not None:
+        link.flush()
+        if link.dropped:
+            print(f"recording: {link.dropped} of {link.packets} packets dropped (the drain fell behind)")
+        link.close()
+        os.waitpid(drain, 0)
     return forwarded
 
 
@@ -125,10 +161,11 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, default=SUBSCRIBERS_PER_WORKER,
                         help="DownTracks of each track on each of the two workers")
     parser.add_argument("--srtp", action="store_true", help="decrypt what is received, encrypt what is sent")
+    parser.add_argument("--record", action="store_true", help="each track also recorded (its RecordSink)")
     args = parser.parse_args()
 
     async def relay() -> int:  # RemoteUpTracks defer their keyframe requests to the loop
-        return run(args.count, args.subscribers, args.srtp)
+        return run(args.count, args.subscribers, args.srtp, args.record)
 
     started = time.process_time()
     forwarded = asyncio.run(relay())
@@ -137,7 +174,7 @@ def main() -> None:
     print(f"forwarded {forwarded} packets, received {received}: "
           + (f"{1e6 * cpu / forwarded:.2f} µs CPU per forwarded packet" if forwarded else
              f"{1e6 * cpu / received:.2f} µs CPU per received packet")
-          + f" (Python hot path{' and SRTP' if args.srtp else ''})")
+          + f" (Python hot path{' and SRTP' if args.srtp else ''}{', recorded' if args.record else ''})")
 
 
 if __name__ == "__main__":
