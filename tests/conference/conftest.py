@@ -25,6 +25,9 @@ def media_workers(settings: Settings) -> Iterator[int]:
 
     pool = WorkerPool(media_run_dir(settings.var_dir), settings.media_workers)
     pool.start()
+    # Running means listening: on a loaded machine a worker takes many seconds to start, and a web
+    # process gives up on workers that do not answer within a few seconds.
+    pool.wait_ready(timeout=180)
     yield settings.media_workers
     pool.stop()
 

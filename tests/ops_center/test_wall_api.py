@@ -52,6 +52,7 @@ def test_wall_sessions_refuse_what_cannot_be_shown_and_say_why(client, auth_head
 
     pool = WorkerPool(media_run_dir(settings.var_dir), settings.media_workers)
     pool.start()
+    pool.wait_ready(timeout=180)  # listening: a loaded machine takes long to start them
     try:
         answer = client.post("/api/ops/wall/sessions", json={"cameras": [rtsp], "sdp": "v=0\r\nnot sdp"}, headers=op)
         assert answer.status_code == 400 and "refused" in answer.text, answer.text

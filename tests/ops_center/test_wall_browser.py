@@ -41,6 +41,7 @@ def test_wall_shows_rtsp_cameras_over_webrtc_and_mjpeg_cameras_from_mjpeg(browse
     mjpeg = SyntheticCameraServer([Feed("hall", Scene(seed=3))], epoch=time.time()).start()
     pool = WorkerPool(media_run_dir(settings.var_dir), settings.media_workers)
     pool.start()
+    pool.wait_ready(timeout=180)  # listening: a loaded machine takes long to start them
     with session_scope(session_factory(engine_for(settings.database_url), write=True)) as s:
         gate = Camera(name="Cổng UBND tỉnh (RTSP)", stream_url=rtsp.url("gate"), zones=[], masks=[])
         hall = Camera(name="Sảnh tiếp dân (MJPEG)", stream_url=mjpeg.url("hall"),
@@ -102,6 +103,7 @@ def test_wall_page_measures_glass_to_glass_latency_through_rtsp(browser_page, se
     rtsp = GstRtspServer({"clock": "timecode:640x360@30"})
     pool = WorkerPool(media_run_dir(settings.var_dir), settings.media_workers)
     pool.start()
+    pool.wait_ready(timeout=180)  # listening: a loaded machine takes long to start them
     with session_scope(session_factory(engine_for(settings.database_url), write=True)) as s:
         camera = Camera(name="Camera đồng hồ (đo độ trễ)", stream_url=rtsp.url("clock"), zones=[], masks=[],
                         analysis_fps=1.0, people_fps=0.0)

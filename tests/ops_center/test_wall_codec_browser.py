@@ -37,6 +37,7 @@ def test_wall_tiles_of_h265_and_mjpeg_cameras_say_why_and_show_substream_picture
     rtsp = GstRtspServer({"main265": "h265:640x360@10", "sub": "live:640x360@10", "mjpg": "mjpeg:640x360@10"})
     pool = WorkerPool(media_run_dir(settings.var_dir), settings.media_workers)
     pool.start()
+    pool.wait_ready(timeout=180)  # listening: a loaded machine takes long to start them
     with session_scope(session_factory(engine_for(settings.database_url), write=True)) as s:
         hevc = Camera(name="Quảng trường (H.265)", stream_url=rtsp.url("main265"), substream_url=rtsp.url("sub"),
                       zones=[], masks=[], people_fps=0.0)

@@ -85,6 +85,7 @@ async def test_chromium_shows_the_camera_and_the_latency_is_measured(tmp_path: P
 
     pool = WorkerPool(tmp_path / "media", 2)
     pool.start()
+    pool.wait_ready(timeout=180)  # listening: a loaded machine takes long to start them
     media = MediaClient(tmp_path / "media", 2)
     publisher = CameraPublisher("1", media)
     stop = threading.Event()

@@ -8,6 +8,10 @@ const PROTOCOL_VERSION = 2;
 // taken over by a newer join (4002), refused (4403). 4401 (login expired) goes to the login page.
 const FINAL_CLOSES = new Set([4000, 4001, 4002, 4403]);
 const RECONNECT_DELAYS_MS = [300, 700, 1500, 3000, 5000];
+// An offer the server could not take because the media workers were not answering (starting, or one
+// restarting after a crash) is offered again after these delays, for as long as the page stays: the
+// server does not keep it, and without media the page would show nothing until reloaded.
+const OFFER_RETRY_DELAYS_MS = [500, 1000, 2000, 3000, 5000];
 
 export class MeetingClient extends EventTarget {
   constructor(meetingId, role) {
@@ -34,6 +38,9 @@ export class MeetingClient extends EventTarget {
     this.others = new Map();  // everyone else's own microphone and camera, by participant
     this.screen = null;  // the screen this participant shares (getDisplayMedia), while it does
     this.requests = new Map();  // refs of sent messages waiting for their ack or error
+    this.offerRef = null;  // the ref of the last offer sent, while no answer has come
+    this.offerRetries = 0;
+    this.offerRetry = null;  // the timer of the next try of a refused offer
   }
 
   // Send a message and wait for its `ack` (resolves) or `error` (rejects with the server's words).
@@ -136,6 +143,12 @@ export class MeetingClient extends EventTarget {
         try { await this.startMedia(); } catch (err) { this.emit('problem', String(err)); }
         break;
       case 'answer':
+        // The answer to an offer replaced since (a renegotiate or a retry came while it was on its way)
+        // belongs to a media session the server has replaced too: the newer offer's answer follows.
+        if (message.ref !== this.offerRef || !this.pc) break;
+        this.offerRef = null;
+        if (this.offerRetries) this.emit('problem', '');  // the media workers answer again
+        this.offerRetries = 0;
         await this.pc.setRemoteDescription({ type: 'answer', sdp: message.sdp });
         this.bindTracks();
         break;
@@ -170,6 +183,11 @@ export class MeetingClient extends EventTarget {
           this.ws.close(1000);
           break;
         }
+        if (message.ref === this.offerRef && message.code === 'media_unavailable') {
+          this.emit('problem', `${message.code}: ${message.message}`);
+          this.retryOffer();
+          break;
+        }
         if (this.requests.has(message.ref)) {
           this.requests.get(message.ref).reject(new Error(message.message));
           this.requests.delete(message.ref);
@@ -187,8 +205,24 @@ export class MeetingClient extends EventTarget {
     }
   }
 
+  // The offer came back refused with media_unavailable: a new one (new peer connection) a little later,
+  // unless the page has left or a newer offer has been sent meanwhile (a renegotiate, a reconnect).
+  retryOffer() {
+    const ref = this.offerRef;
+    const delay = OFFER_RETRY_DELAYS_MS[Math.min(this.offerRetries, OFFER_RETRY_DELAYS_MS.length - 1)];
+    this.offerRetries += 1;
+    clearTimeout(this.offerRetry);
+    this.offerRetry = setTimeout(async () => {
+      if (this.closed || ref !== this.offerRef || this.ws?.readyState !== WebSocket.OPEN) return;
+      try {
+        await this.startMedia();
+      } catch (err) { this.emit('problem', String(err)); }
+    }, delay);
+  }
+
   async startMedia() {
     const w = this.welcome;
+    clearTimeout(this.offerRetry);
     this.stopPeer();
     if (w.publish.length && !this.local) {
       const wantsVideo = w.publish.includes('high');
@@ -233,7 +267,8 @@ export class MeetingClient extends EventTarget {
     this.preferCodec(pc, w.meeting.video_codec);
     await pc.setLocalDescription(await pc.createOffer());
     await this.gathered(pc);
-    this.send({ type: 'offer', sdp: pc.localDescription.sdp });
+    if (pc !== this.pc) return;  // a newer negotiation began while this one gathered
+    this.offerRef = this.send({ type: 'offer', sdp: pc.localDescription.sdp });
   }
 
   // A layer nobody receives (the server's `publish_hint`), or any while the camera is off, is not

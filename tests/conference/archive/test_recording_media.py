@@ -39,6 +39,7 @@ def pool(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
     monkeypatch.setattr(aioice.ice, "get_host_addresses", lambda use_ipv4, use_ipv6: ["127.0.0.1"])
     pool = WorkerPool(tmp_path / "media", 2, ["127.0.0.1"])
     pool.start()
+    pool.wait_ready(timeout=180)  # listening: a loaded machine takes long to start them
     yield pool
     pool.stop()
 
@@ -222,6 +223,7 @@ async def test_a_stalled_recorder_costs_recording_data_not_live_packets(tmp_path
     monkeypatch.setattr(aioice.ice, "get_host_addresses", lambda use_ipv4, use_ipv6: ["127.0.0.1"])
     pool = WorkerPool(tmp_path / "media", 2, ["127.0.0.1"])
     pool.start()
+    pool.wait_ready(timeout=180)  # listening: a loaded machine takes long to start them
     archive = tmp_path / "archive"
     media = MediaClient(tmp_path / "media", 2)
     await media.connect()

@@ -74,6 +74,7 @@ async def test_chromium_host_and_district_decode_each_other(tmp_path: Path, page
 
     pool = WorkerPool(tmp_path / "media", 2)
     pool.start()
+    pool.wait_ready(timeout=180)  # listening: a loaded machine takes long to start them
     media = MediaClient(tmp_path / "media", 2)
     try:
         await media.connect()

@@ -101,6 +101,7 @@ async def test_relay_through_two_workers_without_decoding(tmp_path, monkeypatch,
     monkeypatch.setattr(aioice.ice, "get_host_addresses", lambda use_ipv4, use_ipv6: ["127.0.0.1"])
     pool = WorkerPool(tmp_path / "media", 2, ["127.0.0.1"])
     pool.start()
+    pool.wait_ready(timeout=180)  # listening: a loaded machine takes long to start them
     media = MediaClient(tmp_path / "media", 2)
     host = district = None
     try:
@@ -272,6 +273,7 @@ async def test_a_crashed_worker_is_replaced_and_its_participants_leave_the_room(
     monkeypatch.setattr(aioice.ice, "get_host_addresses", lambda use_ipv4, use_ipv6: ["127.0.0.1"])
     pool = WorkerPool(tmp_path / "media", 2, ["127.0.0.1"])
     pool.start()
+    pool.wait_ready(timeout=180)  # listening: a loaded machine takes long to start them
     media = MediaClient(tmp_path / "media", 2)
     peers = []
     try:
@@ -306,6 +308,7 @@ async def test_a_killed_worker_is_not_taken_for_back_before_it_restarts(tmp_path
     back. Taken for back while it was still going down, it asked them too early, and again."""
     pool = WorkerPool(tmp_path / "media", 2)
     pool.start()
+    pool.wait_ready(timeout=180)  # listening: a loaded machine takes long to start them
     media = MediaClient(tmp_path / "media", 2)
     try:
         await media.connect()

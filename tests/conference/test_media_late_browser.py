@@ -1,0 +1,42 @@
+"""Pages that join before the media workers answer (`giaoban up` still starting them on a busy machine, or
+all of them restarting): the offer is refused with media_unavailable, the page says so, offers again by
+itself, and the chair's console and the district's room see each other once the workers are up."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from conference.media.service import WorkerPool, media_run_dir
+from tests.conference.rtc_peer import login_token
+from tests.conference.test_meeting_browser import logged_in, wait_rising
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
+
+
+def test_pages_offer_again_until_the_media_workers_answer(chromium, live_server: str, settings) -> None:  # type: ignore[no-untyped-def]
+    headers = {"Authorization": f"Bearer {login_token(live_server, 'thuky')}"}
+    meeting = httpx.post(f"{live_server}/api/meetings", headers=headers, timeout=30, json={
+        "title": "Giao ban trực tuyến tháng 12/2026", "scheduled_at": "2026-12-07T08:00:00+07:00",
+        "chair": "chutoa", "secretary": "thuky", "invited": ["dc-vinh"]}).json()
+    mid = meeting["id"]
+    assert httpx.post(f"{live_server}/api/meetings/{mid}/start", headers=headers, timeout=30).status_code == 200
+    host_ctx, host = logged_in(chromium, live_server, "chutoa")
+    room_ctx, room = logged_in(chromium, live_server, "dc-vinh")
+    pool = WorkerPool(media_run_dir(settings.var_dir), settings.media_workers)
+    try:
+        host.goto(f"/meetings/{mid}/console")
+        room.goto(f"/meetings/{mid}/room")
+        # No media workers yet: each page is told so (its first offer refused), and stays in the meeting.
+        room.wait_for_function("() => document.getElementById('room-error').textContent.includes('media_unavailable')",
+                               timeout=120_000)
+        host.wait_for_function("() => window.meetingClient.offerRetries > 0", timeout=120_000)
+        pool.start()
+        pool.wait_ready(timeout=180)
+        wait_rising(room, "district decoding the chair", seconds=180)
+        wait_rising(host, "console decoding the district", seconds=180)
+        room.wait_for_selector("#room-error", state="hidden")  # the refusal is no longer shown
+    finally:
+        room_ctx.close()
+        host_ctx.close()
+        pool.stop()
