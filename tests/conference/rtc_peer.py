@@ -101,12 +101,16 @@ class Picture(MediaStreamTrack):
 
 
 def login_token(base_url: str, username: str) -> str:
-    response = httpx.post(f"{base_url}/api/auth/login", json={"username": username, "password": DEMO_PASSWORD})
+    # Generous timeouts: a login's Argon2 took over 5 s (httpx's default) at a load of 29.
+    response = httpx.post(f"{base_url}/api/auth/login", json={"username": username, "password": DEMO_PASSWORD},
+                          timeout=120)
     response.raise_for_status()
     token = response.json()["access_token"]
     # The session row is committed just after the answer is sent: wait until the token works.
-    for _ in range(100):
-        if httpx.get(f"{base_url}/api/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if httpx.get(f"{base_url}/api/auth/me", headers={"Authorization": f"Bearer {token}"},
+                     timeout=120).status_code == 200:
             break
         time.sleep(0.05)
     return token

@@ -43,7 +43,8 @@ def clip_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def token(base_url: str, username: str) -> str:
-    response = httpx.post(f"{base_url}/api/auth/login", json={"username": username, "password": DEMO_PASSWORD})
+    response = httpx.post(f"{base_url}/api/auth/login", json={"username": username, "password": DEMO_PASSWORD},
+                          timeout=120)
     assert response.status_code == 200, response.text
     return response.json()["access_token"]
 

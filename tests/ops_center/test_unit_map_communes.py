@@ -51,7 +51,8 @@ def unit_set() -> str:
 
 
 def _token(base: str, username: str) -> str:
-    reply = httpx.post(f"{base}/api/auth/login", json={"username": username, "password": DEMO_PASSWORD})
+    reply = httpx.post(f"{base}/api/auth/login", json={"username": username, "password": DEMO_PASSWORD},
+                       timeout=120)
     assert reply.status_code == 200, reply.text
     return reply.json()["access_token"]
 

@@ -75,12 +75,12 @@ def test_the_cookie_is_secure_behind_a_trusted_tls_proxy(app, settings, monkeypa
     body = {"username": "vanthu", "password": DEMO_PASSWORD}
     monkeypatch.setattr(settings, "forwarded_allow_ips", "127.0.0.1")
     with serve_in_thread(app, **proxy_options(settings)) as base:  # as `giaoban serve` runs it
-        behind = httpx.post(f"{base}/api/auth/login", json=body, headers={"X-Forwarded-Proto": "https"})
-        direct = httpx.post(f"{base}/api/auth/login", json=body)
+        behind = httpx.post(f"{base}/api/auth/login", json=body, headers={"X-Forwarded-Proto": "https"}, timeout=120)
+        direct = httpx.post(f"{base}/api/auth/login", json=body, timeout=120)
     assert "; Secure" in behind.headers["set-cookie"] and "Secure" not in direct.headers["set-cookie"]
     monkeypatch.setattr(settings, "forwarded_allow_ips", "")
     with serve_in_thread(app, **proxy_options(settings)) as base:  # the default: a client cannot claim TLS
-        claimed = httpx.post(f"{base}/api/auth/login", json=body, headers={"X-Forwarded-Proto": "https"})
+        claimed = httpx.post(f"{base}/api/auth/login", json=body, headers={"X-Forwarded-Proto": "https"}, timeout=120)
     assert "Secure" not in claimed.headers["set-cookie"]
 
 

@@ -43,8 +43,8 @@ def test_answers_match_the_schema_for_admin_and_specialist(app, live_server, log
     # administrator, who reaches the most operations.
     users = ("admin",) if db_url.startswith("postgresql") else ("admin", "chuyenvien")
     # Tokens first: the generated wrong logins make this address wait (web login throttling).
-    tokens = {user: httpx.post(f"{live_server}/api/auth/login", json={"username": user, "password": DEMO_PASSWORD}
-                               ).json()["access_token"] for user in users}
+    tokens = {user: httpx.post(f"{live_server}/api/auth/login", json={"username": user, "password": DEMO_PASSWORD},
+                               timeout=120).json()["access_token"] for user in users}
     for user, token in tokens.items():
         done = _run(schema_file, live_server, token, tmp_path / f"{user}.xml")
         if done.returncode != 0:
