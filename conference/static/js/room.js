@@ -21,6 +21,7 @@ let raised = false;
 let hosts = new Set([meeting.chair.username, meeting.secretary?.username].filter(Boolean));
 
 let speaking = null;
+let speakingSource = null;  // floor, spotlight or voice (the server's floor rule)
 let slotSpeaker = null;
 
 function say(text) { notice.textContent = text; notice.hidden = !text; }
@@ -36,14 +37,16 @@ function showSpeaker(pid, source) {
   document.getElementById('speaker-name').textContent = pid ? (names[pid] || pid) + (pid === me ? ` (${L.you})` : '') : L.nobody;
   document.getElementById('speaker-source').textContent = pid && L[`src_${source}`] ? `(${L[`src_${source}`]})` : '';
   speaking = pid;
+  speakingSource = source;
   showSpeakerVideo();
   showHand();
 }
 
-// A unit that is speaking has nothing to ask for: its button says so and cannot be pressed.
+// A unit the chair gave the floor has nothing to ask for: its button says so and cannot be pressed. One
+// that is only the loudest voice for a moment may still ask (and its button does not flicker meanwhile).
 let connected = false;
 function showHand() {
-  const holding = Boolean(me) && speaking === me;
+  const holding = Boolean(me) && speaking === me && speakingSource === 'floor';
   handBtn.disabled = !connected || holding;
   handBtn.textContent = holding ? L.speaking_now : (raised ? L.lower : L.raise);
   handBtn.classList.toggle('speaking', holding);
