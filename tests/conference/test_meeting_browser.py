@@ -89,6 +89,19 @@ def test_console_and_district_room_see_each_other(chromium, live_server: str, me
         room.screenshot(path=str(SHOTS / "room-floor-holder.png"))
         host.wait_for_function("() => document.getElementById('hands').children.length === 0")
         assert "spotlit" in (tile.get_attribute("class") or "")
+        # On the console, the holder's tile offers to end its turn instead of giving it the floor again.
+        floor_button = tile.locator('[data-do="grant_floor"]')
+        host.wait_for_function("() => document.querySelector('.dtile[data-participant=\"dc-vinh\"] "
+                               "[data-do=\"grant_floor\"]').textContent === 'Kết thúc phát biểu'")
+        assert "Cho phát biểu" not in tile.inner_text()
+        other = host.locator('.dtile[data-participant="dc-cualo"] [data-do="grant_floor"]')
+        assert other.inner_text() == "Cho phát biểu"
+        host.screenshot(path=str(SHOTS / "console-floor-holder.png"))
+        floor_button.click()  # the turn ends: the district may ask again, the tile may give it again
+        room.wait_for_selector("#hand-btn:not(:disabled)")
+        host.wait_for_function("() => document.querySelector('.dtile[data-participant=\"dc-vinh\"] "
+                               "[data-do=\"grant_floor\"]').textContent === 'Cho phát biểu'")
+        assert "spotlit" not in (tile.get_attribute("class") or "")
     finally:
         room_ctx.close()
         host_ctx.close()

@@ -22,7 +22,7 @@ names[meeting.chair.username] = meeting.chair.full_name;
 if (meeting.secretary) names[meeting.secretary.username] = meeting.secretary.full_name;
 const units = meeting.invited.map((e) => e.username);
 const state = {
-  spotlight: null, speaker: null, muted: new Set(), hands: [], present: new Set(), quality: new Map(),
+  spotlight: null, floor: null, speaker: null, muted: new Set(), hands: [], present: new Set(), quality: new Map(),
   mode: 'grid', page: 0, query: '', filters: new Set(), pageSize: 25,
 };
 // Resume the tour this long after the last interaction with the console.
@@ -58,7 +58,21 @@ function control(b, pid) {
   const act = b.dataset.do;
   if (act === 'mute') client.send({ type: 'mute', participant: pid, muted: !state.muted.has(pid) });
   else if (act === 'spotlight') client.send({ type: 'spotlight', participant: state.spotlight === pid ? null : pid });
+  else if (act === 'grant_floor') floorAction(pid);
   else client.send({ type: act, participant: pid });
+}
+
+// Give the floor, or on the tile of the unit that holds it, end its turn (a spotlight change releases it).
+function floorAction(pid) {
+  if (state.floor === pid) client.send({ type: 'spotlight', participant: null });
+  else client.send({ type: 'grant_floor', participant: pid });
+}
+
+function floorLabel(pid) { return state.floor === pid ? L.end_floor : L.grant; }
+
+function paintFloorButton(b, pid) {
+  b.textContent = floorLabel(pid);
+  b.classList.toggle('holding', state.floor === pid);
 }
 
 function qualityText(pid) {
@@ -99,6 +113,8 @@ function paintTile(pid) {
   t.classList.toggle('speaking', state.speaker === pid);
   const sb = t.querySelector('[data-do="spotlight"]');
   if (sb) sb.textContent = spot ? L.unspotlight : L.spotlight;
+  const fb = t.querySelector('[data-do="grant_floor"]');
+  if (fb) paintFloorButton(fb, pid);
 }
 
 // -- which units are shown ---------------------------------------------------------------------------
@@ -163,8 +179,9 @@ function renderList(list) {
     if (host && present) {
       const grant = document.createElement('button');
       grant.type = 'button';
-      grant.textContent = L.grant;
-      grant.addEventListener('click', () => client.send({ type: 'grant_floor', participant: pid }));
+      grant.dataset.do = 'grant_floor';
+      paintFloorButton(grant, pid);
+      grant.addEventListener('click', () => floorAction(pid));
       actions.append(' ', grant);
     }
     tr.append(actions);
@@ -281,6 +298,7 @@ client.addEventListener('welcome', ({ detail }) => {
   }
   state.hands = detail.raised_hands;
   state.spotlight = detail.spotlight;
+  state.floor = detail.floor ?? null;
   renderHands();
   setSpeaker(detail.speaker, detail.speaker_source);
   tiles.forEach((_, pid) => paintTile(pid));
@@ -311,15 +329,17 @@ client.addEventListener('muted', ({ detail }) => {
   (detail.muted ? state.muted.add(detail.participant) : state.muted.delete(detail.participant));
   changed(detail.participant);
 });
-function spotlight(pid) {
-  const previous = state.spotlight;
+// A spotlight change releases the floor; giving the floor spotlights its holder too (conference/livestate.py).
+function spotlight(pid, floor = null) {
+  const previous = [state.spotlight, state.floor];
   state.spotlight = pid;
-  if (previous) paintTile(previous);
-  if (pid) paintTile(pid);
+  state.floor = floor;
+  for (const p of new Set([...previous, pid])) if (p) paintTile(p);
+  if (state.mode === 'list') render();
 }
 client.addEventListener('self_media', ({ detail }) => { if (detail.participant) changed(detail.participant); });
 client.addEventListener('spotlight', ({ detail }) => spotlight(detail.participant));
-client.addEventListener('floor_granted', ({ detail }) => spotlight(detail.participant));
+client.addEventListener('floor_granted', ({ detail }) => spotlight(detail.participant, detail.participant));
 client.addEventListener('link_stats', ({ detail }) => {
   for (const q of detail.participants) { state.quality.set(q.participant, q); paintTile(q.participant); }
   if (state.filters.has('poor') || state.mode === 'list') render(); else counts();
