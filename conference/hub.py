@@ -453,7 +453,8 @@ class Hub:
 
             return NodeMediaClient(NodeRegistry(self.settings.leases_url, self.settings.leases_namespace),
                                    self.settings.secret_key)
-        return MediaClient(media_run_dir(self.settings.var_dir), self.settings.media_workers)
+        return MediaClient(media_run_dir(self.settings.var_dir), self.settings.media_workers,
+                           self.settings.media_room_workers)
 
     async def media_failed(self, router: MediaClient) -> None:
         """A call found `router` closed: connect afresh next time. Only that router is dropped: a
@@ -533,7 +534,7 @@ class Hub:
         lost = []
         for live in self.meetings.values():
             for conn in list(live.connections.values()):
-                if conn.in_media and router.worker_for_participant(conn.participant) == worker:
+                if conn.in_media and router.worker_for_participant(conn.participant, live.room_id) == worker:
                     conn.presence.lose_media(at)
                     conn.media_state = "failed"
                     self.spawn(self.tell(live.id, [MediaState(participant=conn.participant, state="failed")]))

@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     signing_port: int = 8010
     signing_url: str = Field(default="", description="Where documents reach the CSC signing service")
     media_workers: int = Field(default=2, ge=1, le=64)
+    media_room_workers: int = Field(default=1, ge=1, le=64, description="Media workers one room's participants "
+                                    "are spread over: 1 keeps a room on one worker (no packet crosses between "
+                                    "workers); more for a room that needs more than one core")
     media_ice_addresses: list[str] = Field(default_factory=list, description="Addresses ICE offers; empty = all")
     media_nice: int = Field(default=0, ge=-20, le=19, description="Scheduling priority of the media workers")
     # Media nodes on several hosts (conference.media.node): the web process drives the nodes it finds in the

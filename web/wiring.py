@@ -24,7 +24,8 @@ from ops_center import wall_media
 def connect_wall(settings: Settings) -> None:
     """The camera wall reaches the media workers through conference's MediaClient (in the web process
     for browsers' sessions, in the ingest process for cameras publishing)."""
-    wall_media.provide(lambda: MediaClient(media_run_dir(settings.var_dir), settings.media_workers))
+    wall_media.provide(lambda: MediaClient(media_run_dir(settings.var_dir), settings.media_workers,
+                                           settings.media_room_workers))
 
 
 def connect(app: FastAPI) -> None:

@@ -37,7 +37,7 @@ Glossary (one name per concept, used in the code, its docstrings and the README)
 
 Using it (the meeting/signaling layer)
 --------------------------------------
-    media = MediaClient(media_run_dir(settings.var_dir), settings.media_workers)
+    media = MediaClient(media_run_dir(settings.var_dir), settings.media_workers, settings.media_room_workers)
     await media.connect()
     answer_sdp = await media.add_participant(room_id, participant_id, role, offer_sdp)
     await media.remove_participant(room_id, participant_id)

@@ -60,9 +60,12 @@ def _result_adapter(result_type: Any) -> TypeAdapter[Any]:
 
 
 class MediaClient:
-    def __init__(self, run_dir: Path, workers: int) -> None:
+    def __init__(self, run_dir: Path, workers: int, room_workers: int | None = None) -> None:
+        """`room_workers`: how many workers one room's participants are spread over
+        (`settings.media_room_workers`; `placement.worker_for_participant`); None: all of them."""
         self.run_dir = Path(run_dir)
         self.count = workers
+        self.room_workers = room_workers
         self._conns: dict[int, tuple[asyncio.StreamReader, asyncio.StreamWriter] | None] = {}
         self._pending: dict[int, tuple[int, asyncio.Future[Reply]]] = {}
         self._ids = itertools.count(1)
@@ -170,8 +173,8 @@ class MediaClient:
 
     # -- placement -----------------------------------------------------------------------------
 
-    def worker_for_participant(self, participant_id: str) -> int:
-        return worker_for_participant(participant_id, self.count)
+    def worker_for_participant(self, participant_id: str, room_id: str | None = None) -> int:
+        return worker_for_participant(participant_id, self.count, room_id, self.room_workers)
 
     def home_of(self, room_id: str) -> int:
         return home_of_room(room_id, self.count)
@@ -187,7 +190,7 @@ class MediaClient:
 
         Raises `MediaError`: BAD_SDP, NO_SUPPORTED_CODEC, TOO_MANY_TRACKS, UNKNOWN_ROLE,
         ALREADY_CONNECTED, and the channel's own codes."""
-        answer: Answer = await self._call(self.worker_for_participant(participant_id), AddParticipant(
+        answer: Answer = await self._call(self.worker_for_participant(participant_id, room_id), AddParticipant(
             room=room_id, participant=participant_id, role=role, sdp=sdp_offer, video_codec=video_codec,
             shows=list(shows or []), view=view, layers=layers, screen_slots=screen_slots))
         return answer.sdp
@@ -195,7 +198,7 @@ class MediaClient:
     async def remove_participant(self, room_id: str, participant_id: str) -> None:
         """NOT_CONNECTED if it has no session (a worker that is gone took its sessions with it:
         then this returns at once)."""
-        await self._call(self.worker_for_participant(participant_id),
+        await self._call(self.worker_for_participant(participant_id, room_id),
                          RemoveParticipant(room=room_id, participant=participant_id), wait_for_restart=False)
 
     async def set_spotlight(self, room_id: str, participant_id: str | None) -> None:
@@ -209,7 +212,7 @@ class MediaClient:
     async def set_view(self, room_id: str, participant_id: str, view: list[str] | None) -> None:
         """The tiles a host or observer shows: only these districts' low tracks go to it (NOT_CONNECTED
         without a media session)."""
-        await self._call(self.worker_for_participant(participant_id),
+        await self._call(self.worker_for_participant(participant_id, room_id),
                          SetView(room=room_id, participant=participant_id, view=view))
 
     async def forwarding(self, room_id: str) -> list[Forwarding]:

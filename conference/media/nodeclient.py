@@ -159,7 +159,7 @@ class NodeMediaClient(MediaClient):
 
     # -- placement -----------------------------------------------------------------------------------
 
-    def worker_for_participant(self, participant_id: str) -> int:
+    def worker_for_participant(self, participant_id: str, room_id: str | None = None) -> int:
         return self.placed.get(participant_id, -1)
 
     def home_of(self, room_id: str) -> int:

@@ -108,8 +108,7 @@ async def test_agent_rejoins_after_a_server_restart_and_the_record_shows_the_gap
 
 
 async def test_agent_rejoins_after_its_media_worker_is_killed(live_server, settings, clip_dir) -> None:  # type: ignore[no-untyped-def]
-    import zlib
-
+    from conference.media.placement import worker_for_participant
     from conference.media.service import WorkerPool, media_run_dir
 
     pool = WorkerPool(media_run_dir(settings.var_dir), settings.media_workers)
@@ -122,7 +121,8 @@ async def test_agent_rejoins_after_its_media_worker_is_killed(live_server, setti
         await until(lambda: agent.status == "in_meeting", 120, "the agent in the meeting")
         # Kill the worker holding dc-vinh's session, as a crash would; the pool restarts it (the
         # service's loop does this every second under `giaoban up`).
-        index = zlib.crc32(b"dc-vinh") % settings.media_workers
+        index = worker_for_participant("dc-vinh", settings.media_workers, f"meeting-{meeting_id}",
+                                       settings.media_room_workers)
         worker = pool.processes[index]
         assert worker is not None
         worker.kill()

@@ -21,7 +21,7 @@ def media_client(spec: dict) -> MediaClient:
     """The bench's control channel: this host's workers, or the media nodes of `spec["nodes"]`."""
     nodes = spec.get("nodes")
     if not nodes:
-        return MediaClient(Path(spec["run_dir"]), spec["workers"])
+        return MediaClient(Path(spec["run_dir"]), spec["workers"], spec.get("room_workers"))
     from ..nodeclient import NodeMediaClient
     from ..registry import NodeRegistry
 

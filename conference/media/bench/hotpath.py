@@ -105,8 +105,10 @@ def _recorder_link() -> tuple[RecorderLink, int]:
     return link, pid
 
 
-def run(count: int, subscribers: int = SUBSCRIBERS_PER_WORKER, srtp: bool = False, record: bool = False) -> int:
-    """Relay `count` packets of each track to `subscribers` DownTracks on each of two workers;
+def run(count: int, subscribers: int = SUBSCRIBERS_PER_WORKER, srtp: bool = False, record: bool = False,
+        one_worker: bool = False) -> int:
+    """Relay `count` packets of each track to `subscribers` DownTracks on each of two workers (or
+    all `2 * subscribers` on the publisher's worker, as room affinity places a room: `one_worker`);
     the number of packets the DownTracks sent."""
     forwarded = 0
     link, drain = _recorder_link() if record else (None, 0)
@@ -120,8 +122,9 @@ def run(count: int, subscribers: int = SUBSCRIBERS_PER_WORKER, srtp: bool = Fals
         remote = RemoteUpTrack(track_id=track_id, **track, owner=0, number=1, upstream=_Upstream())
         frames: list[bytes] = []
         feed = MeshFeed(0, 1, lambda worker, frame, frames=frames: frames.append(frame))
-        feed.workers.add(1)
-        local.add_sink(feed)
+        if not one_worker:
+            feed.workers.add(1)
+            local.add_sink(feed)
         send: Callable[[bytes], None] = _discard
         packets = _packets(kind, count)
         unprotect: Callable[[bytes], bytes] = bytes
@@ -135,7 +138,7 @@ def run(count: int, subscribers: int = SUBSCRIBERS_PER_WORKER, srtp: bool = Fals
                 protect(data)
         downtracks = [_downtrack(kind, i, send) for i in range(2 * subscribers)]
         for i, downtrack in enumerate(downtracks):
-            downtrack.bind(local if i < subscribers else remote)
+            downtrack.bind(local if one_worker or i < subscribers else remote)
         if link is not None:
             local.add_sink(RecordSink(1 if video else 2, local, link))
         for n, data in enumerate(packets):
@@ -162,10 +165,12 @@ def main() -> None:
                         help="DownTracks of each track on each of the two workers")
     parser.add_argument("--srtp", action="store_true", help="decrypt what is received, encrypt what is sent")
     parser.add_argument("--record", action="store_true", help="each track also recorded (its RecordSink)")
+    parser.add_argument("--one-worker", action="store_true", help="every DownTrack on the publisher's worker "
+                        "(a room on one worker: no mesh frame)")
     args = parser.parse_args()
 
     async def relay() -> int:  # RemoteUpTracks defer their keyframe requests to the loop
-        return run(args.count, args.subscribers, args.srtp, args.record)
+        return run(args.count, args.subscribers, args.srtp, args.record, args.one_worker)
 
     started = time.process_time()
     forwarded = asyncio.run(relay())

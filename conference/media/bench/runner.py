@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from core.settings import get_settings
 from core.socket_dir import make_socket_dir, socket_dir
 
 from ..messages import SpeakerEvent
@@ -247,7 +248,9 @@ async def _main_run(districts: int, seconds: int, var_dir: Path, run_dir: Path, 
                     pause_unwatched: bool, nice: int, observers: int, archive: Path | None = None,
                     nodes: dict | None = None, ice_address: str = "127.0.0.1") -> dict:
     page = districts if districts <= 26 else CONSOLE_PAGE
-    media = media_client({"run_dir": str(run_dir), "workers": workers, "nodes": nodes})
+    # Placement as the product does it (GIAOBAN_MEDIA_ROOM_WORKERS; 1: the room on one worker).
+    room_workers = get_settings().media_room_workers
+    media = media_client({"run_dir": str(run_dir), "workers": workers, "nodes": nodes, "room_workers": room_workers})
     await media.connect()
     if archive is not None:
         await media.record("bench", str(archive))
@@ -267,7 +270,8 @@ async def _main_run(districts: int, seconds: int, var_dir: Path, run_dir: Path, 
         mine = participants[c::CLIENT_PROCESSES]
         spec = {"var_dir": str(var_dir), "run_dir": str(run_dir), "workers": workers, "districts": districts,
                 "peers": mine, "sample": {mine[0][0], mine[-1][0]}, "pause_unwatched": pause_unwatched,
-                "nice": nice, "nodes": nodes, "page": page, "ice_address": ice_address}
+                "nice": nice, "nodes": nodes, "page": page, "ice_address": ice_address,
+                "room_workers": room_workers}
         parent, child = ctx.Pipe()
         proc = ctx.Process(target=run_client_process, args=(spec, child), daemon=True)
         proc.start()
@@ -324,6 +328,8 @@ async def _main_run(districts: int, seconds: int, var_dir: Path, run_dir: Path, 
         result["recorded_files"] = len(list(archive.glob("*.webm"))) + len(list(archive.glob("*.mkv")))
     result["observers"] = observers
     result["console_page_size"] = page
+    if not nodes:
+        result["room_workers"] = min(room_workers, workers)
     if nodes:
         result.update(_node_figures(before, after, window_end - window_start,
                                     1 + districts + observers))

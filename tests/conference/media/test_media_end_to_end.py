@@ -226,6 +226,51 @@ async def test_media_flows_with_a_data_directory_of_150_characters(tmp_path, mon
     assert not run_dir.exists()  # cleaned up
 
 
+async def test_a_room_on_one_worker_carries_no_packet_between_workers(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Room affinity (`settings.media_room_workers` = 1, the default): every participant of a room
+    is held by the room's home worker, so its media never takes the mesh hop; another room may
+    live on the other worker."""
+    monkeypatch.setattr(aioice.ice, "get_host_addresses", lambda use_ipv4, use_ipv6: ["127.0.0.1"])
+    run_dir = media_run_dir(tmp_path)
+    pool = WorkerPool(run_dir, 2, ["127.0.0.1"])
+    pool.start()
+    peers: list[Peer] = []
+    media = MediaClient(run_dir, 2, room_workers=Settings().media_room_workers)
+    try:
+        await media.connect()
+        # Ids that a spread over both workers would split (as `_ids_on_different_workers`).
+        host_id, district_id = _ids_on_different_workers()
+        home = media.home_of("r-one")
+        host, district = Peer(publish_video=1, video_slots=2), Peer(publish_video=2, video_slots=2)
+        peers += [host, district]
+        await host.join(media, "r-one", host_id, "host", "vp8")
+        await district.join(media, "r-one", district_id, "district", "vp8")
+        # Both ways: the district sees the host, the host the district's tile.
+        await _wait(lambda: district.frames.get(_mid(district, 0), 0) >= 10
+                    and host.frames.get(_mid(host, 1), 0) >= 10)
+        stats = await media.worker_stats()
+        assert [s.participants for s in stats][home] == 2
+        assert sum(s.participants for s in stats) == 2
+        # Nothing more crosses the mesh while media flows (it carried only the workers' greetings).
+        before, frames = sum(s.mesh_sent for s in stats), district.frames[_mid(district, 0)]
+        await _wait(lambda: district.frames[_mid(district, 0)] >= frames + 10)
+        stats = await media.worker_stats()
+        assert sum(s.mesh_sent for s in stats) == before
+        assert sum(s.forwarded_packets for s in stats) >= 20
+        # Another room whose home is the other worker is held there.
+        other_room = next(f"r-{i}" for i in range(100) if media.home_of(f"r-{i}") != home)
+        third = Peer(publish_video=1, video_slots=2)
+        peers.append(third)
+        await third.join(media, other_room, "chair-2", "host", "vp8")
+        stats = await media.worker_stats()
+        assert [s.participants for s in stats][1 - home] == 1
+    finally:
+        for peer in peers:
+            await peer.pc.close()
+        await media.close()
+        pool.stop()
+
+
 def test_a_worker_that_cannot_start_stops_the_start_naming_the_cause(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """Not a restart loop: after a few attempts the pool gives up with the worker's own error."""
     run_dir = tmp_path / ("d" * 120)  # its socket paths cannot fit in a Unix socket address
