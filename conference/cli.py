@@ -53,8 +53,10 @@ def bench_sfu(
     seconds: int = typer.Option(30, min=5, max=600, help="Length of the measured window"),
     json: Path = typer.Option(Path("var/bench/sfu.json"), help="Where to write the figures as JSON"),
     workers: int = typer.Option(0, min=0, max=64, help="Media worker processes (0 = settings.media_workers)"),
-    pause_unwatched: bool = typer.Option(False, help="Publishers follow publish_hint events and pause "
-                                         "video layers nobody receives"),
+    pause_unwatched: bool = typer.Option(True, help="Publishers follow publish_hint events and pause "
+                                         "video layers nobody receives, as browsers and the endpoint agent do "
+                                         "(--no-pause-unwatched: they keep sending them, as clients that "
+                                         "ignore the hint would)"),
     observers: int = typer.Option(0, min=0, max=10, help="Observers (operations center) seeing what the chair sees"),
     nice: int = typer.Option(0, min=-20, max=19, help="Scheduling priority of the bench's processes "
                              "(negative needs root; for a machine shared with other work)"),

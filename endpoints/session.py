@@ -73,6 +73,8 @@ class MeetingSession:
         self.joined_at: float | None = None
         self._refs = itertools.count(1)
         self._negotiating = False
+        self._senders: dict[str, RTCRtpSender] = {}
+        self.paused: set[str] = set()  # video layers not sent: nobody receives them (`publish_hint`)
 
     # -- running ---------------------------------------------------------------------------------
 
@@ -185,7 +187,9 @@ class MeetingSession:
         self.monitor = LinkMonitor()
         wanted = list(self.welcome.publish)
         tracks = [(layer, track) for layer, track in self.media.tracks(codec) if layer in wanted]
-        self.media.attach(pc, tracks)
+        # A new media session: every layer sends until the SFU says nobody receives it.
+        self._senders = self.media.attach(pc, tracks)
+        self.paused = set()
         for _ in range(self.welcome.slots.video):
             pc.addTransceiver("video", direction="recvonly")
         for _ in range(self.welcome.slots.audio):
@@ -247,8 +251,26 @@ class MeetingSession:
             self.layout = message.slots
         elif kind == "speaker":
             self.speaker = message.participant
+        elif kind == "publish_hint":
+            self._publish_hint(message.layer, message.active)
         elif kind == "error":
             log.warning("server error %s: %s", message.code, message.message)
+
+    def _publish_hint(self, layer: str, active: bool) -> None:
+        """Pause a video layer nobody receives, as browsers do (sender encodings `active`): the SFU
+        would only receive, decrypt and drop it. aiortc's sender then still reads its track, so a
+        clip or camera stays in time, but encodes and sends nothing; on resume it starts with a
+        keyframe (the subscriber's decoder needs one; the SFU's own request may have come first)."""
+        sender = self._senders.get(layer)
+        if sender is None or (layer in self.paused) != active:
+            return
+        if active:
+            self.paused.discard(layer)
+            sender._send_keyframe()  # for a clip, hooked to jump to its next keyframe (clip_tracks.py)
+        else:
+            self.paused.add(layer)
+        sender._enabled = active  # what RTCRtpSender checks before encoding each frame
+        log.info("%s layer %s (publish_hint)", "resuming" if active else "pausing", layer)
 
     # -- state -----------------------------------------------------------------------------------
 

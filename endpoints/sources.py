@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import av
-from aiortc import RTCPeerConnection
+from aiortc import RTCPeerConnection, RTCRtpSender
 from aiortc.contrib.media import MediaPlayer, MediaRelay
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
@@ -235,14 +235,18 @@ class MediaSet:
                     ("low", ScaledTrack(self._relay.subscribe(source, buffered=False), *LAYERS["low"][:2]))]
         return out
 
-    def attach(self, pc: RTCPeerConnection, tracks: list[tuple[str, MediaStreamTrack]]) -> None:
-        """Add `tracks` to `pc` as sendonly transceivers, in order, with the clip hooks where needed."""
+    def attach(self, pc: RTCPeerConnection, tracks: list[tuple[str, MediaStreamTrack]]) -> dict[str, RTCRtpSender]:
+        """Add `tracks` to `pc` as sendonly transceivers, in order, with the clip hooks where needed;
+        returns each layer's sender."""
+        senders = {}
         for layer, track in tracks:
             transceiver = pc.addTransceiver(track, direction="sendonly")
+            senders[layer] = transceiver.sender
             if isinstance(track, ClipTrack):
                 attach_clip_sender(transceiver.sender, track)
             elif layer == "low":
                 _limit_bitrate(transceiver.sender, LAYERS["low"][2])
+        return senders
 
     def close(self) -> None:
         for track in self._guards.values():
