@@ -18,7 +18,7 @@ from core.request_db import db
 from core.units import meeting_point_order
 
 from .models import Meeting, MeetingStatus
-from .record import MeetingRecord, meeting_record
+from .record import MeetingRecord, UnitAttendance, meeting_record
 from .related import minutes_link
 from .scheduling import can_see, may_read_record, meeting_json, visible_meeting
 
@@ -219,6 +219,16 @@ def meetings_page(request: Request, user: User = Depends(any_user), session: Ses
         "secretaries": [u for u in people if u.role == Role.secretary], "endpoints": endpoints})
 
 
+# The signaling roles of the hall's own connections (the chair's and secretary's consoles, observers), as
+# the minutes take them (documents.minutes.record_source): any other role joined from a unit's meeting point.
+HALL_ROLES = frozenset({"host", "observer"})
+
+
+def _hall(attendance: UnitAttendance) -> bool:
+    """Whether a unit's attendance is the hall's own (every interval from a hall role)."""
+    return all(i.role in HALL_ROLES for i in attendance.intervals)
+
+
 @router.get("/meetings/{meeting_id}")
 def meeting_page(meeting_id: RowId, request: Request, user: User = Depends(any_user),
                  session: Session = Depends(db)) -> Response:
@@ -228,8 +238,7 @@ def meeting_page(meeting_id: RowId, request: Request, user: User = Depends(any_u
     return render(request, "conference/meeting.html", {
         "meeting": meeting_json(meeting), "record": record, "names": _display_names(request, session, meeting, record),
         # Endpoints are the units' meeting points: the hall's own connections are not counted.
-        "endpoints_attended": sum(1 for a in record.attendance if any(i.role == "district" for i in a.intervals))
-        if record else 0,
+        "endpoints_attended": sum(1 for a in record.attendance if not _hall(a)) if record else 0, "is_hall": _hall,
         "is_host": meeting.is_host(user) or user.role == Role.admin,
         "can_console": user.role in (Role.chair, Role.secretary, Role.operator, Role.admin),
         "minutes": minutes_link(session, meeting.id, user, language_of(request))

@@ -34,7 +34,7 @@ def _ended_meeting(settings) -> int:  # type: ignore[no-untyped-def]
         meeting = scheduling.schedule(session, body, users["chutoa"])
         scheduling.start(session, meeting, users["chutoa"])
         journal.open_attendance(session, meeting_id=meeting.id, user_id=users["dc-vinh"].id,
-                                unit_id=users["dc-vinh"].unit_id, participant="dc-vinh", role="endpoint",
+                                unit_id=users["dc-vinh"].unit_id, participant="dc-vinh", role="district",
                                 at=start + timedelta(minutes=1))
         scheduling.end(session, meeting, users["chutoa"])
         return meeting.id

@@ -66,12 +66,12 @@ def ended_meeting(env: MinutesEnv, *, secretary: str = "thuky", title: str = "Gi
         for i, name in enumerate(("dc-vinh", "dc-cualo", "dc-hoangmai")):
             row = journal.open_attendance(session, meeting_id=meeting.id, user_id=users[name].id,
                                           unit_id=users[name].unit_id, participant=name,
-                                          role="endpoint", at=start + timedelta(minutes=i))
+                                          role="district", at=start + timedelta(minutes=i))
             if name == "dc-cualo":
                 journal.close_attendance(session, row.id, start + timedelta(minutes=30), "disconnected")
                 journal.open_attendance(session, meeting_id=meeting.id, user_id=users[name].id,
                                         unit_id=users[name].unit_id, participant=name,
-                                        role="endpoint", at=start + timedelta(minutes=33))
+                                        role="district", at=start + timedelta(minutes=33))
         journal.speaker_changed(session, meeting_id=meeting.id, participant="chutoa", user_id=users["chutoa"].id,
                                 at=start + timedelta(minutes=2))
         journal.speaker_changed(session, meeting_id=meeting.id, participant="dc-vinh", user_id=users["dc-vinh"].id,

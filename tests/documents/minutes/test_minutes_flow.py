@@ -85,6 +85,11 @@ def test_meeting_to_signed_registered_minutes(minutes_env: MinutesEnv, tmp_path:
                      "Vắng mặt: Ủy ban nhân dân thị xã Thái Hòa.",
                      "10 phút 00 giây", "Cuộc họp kết thúc vào", "THƯ KÝ", "CHỦ TỌA"):
         assert expected in draft_text, expected
+    # Each endpoint by its own name, as the conference records them (role "district"); none is the hall.
+    flat = " ".join(draft_text.split())
+    assert ("kết nối trực tuyến với 3 điểm cầu: Điểm cầu TP Vinh, Điểm cầu TX Cửa Lò, Điểm cầu TX Hoàng Mai"
+            in flat), flat
+    assert "hội trường chủ trì" not in flat
 
     content = {**minutes["content"], "version": minutes["version"],
                "conclusions": "Các sở, ngành khẩn trương rà soát hồ đập trước mùa mưa lũ.",
@@ -234,7 +239,10 @@ def test_pages_show_list_and_editor(minutes_env: MinutesEnv) -> None:
                      "Ký số (Thư ký)"):
         assert expected in page.text, expected
     assert f'href="/meetings/{meeting_id}"' in page.text  # minutes -> meeting, and back:
-    assert f'href="/minutes/{mid}"' in secretary.get(f"/meetings/{meeting_id}").text
+    meeting_page = secretary.get(f"/meetings/{meeting_id}").text
+    assert f'href="/minutes/{mid}"' in meeting_page
+    # The meeting's record names the three endpoints that attended, none as the chair's hall.
+    assert "3/4 điểm cầu" in meeting_page and "hội trường chủ trì" not in meeting_page
     # Someone outside the meeting's circle sees the meeting's agenda but no way to its minutes.
     outsider = minutes_env.client("cv-gtvt")
     assert outsider.get(f"/minutes/{mid}").status_code == 403

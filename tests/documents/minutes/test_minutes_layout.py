@@ -87,7 +87,7 @@ def _record(**changes: object) -> dict:
         "agenda": [{"position": 1, "title": "Nội dung 1", "presenter": "", "minutes": None}],
         "attendance": [{"unit": {"code": "000.00.31.H41", "name": "UBND thành phố Vinh", "short_name": "Vinh"},
                         "participants": ["dc-vinh"], "intervals": [
-                            {"participant": "dc-vinh", "role": "endpoint", "joined_at": T0, "left_at": None,
+                            {"participant": "dc-vinh", "role": "district", "joined_at": T0, "left_at": None,
                              "seconds": 60.0, "reason": ""}],
                         "total_seconds": 60.0, "first_joined": T0, "last_left": None, "reconnects": 0}],
         "absent": [{"code": "000.00.33.H41", "name": "Ủy ban nhân dân thị xã Thái Hòa", "short_name": "TX Thái Hòa"}],
