@@ -65,7 +65,7 @@ register({
     "conf.spotlight": ("Ghim", "Spotlight"),
     "conf.unspotlight": ("Bỏ ghim", "Unpin"),
     "conf.grant": ("Cho phát biểu", "Give the floor"),
-    "conf.end_floor": ("Kết thúc phát biểu", "End their turn"),
+    "conf.end_floor": ("Dừng phát biểu", "End their turn"),
     "conf.remove": ("Mời ra", "Remove"),
     "conf.remove_confirm": ("Ngắt kết nối điểm cầu này?", "Disconnect this endpoint?"),
     "conf.raise": ("Xin phát biểu", "Raise hand"),

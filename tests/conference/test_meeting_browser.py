@@ -92,7 +92,7 @@ def test_console_and_district_room_see_each_other(chromium, live_server: str, me
         # On the console, the holder's tile offers to end its turn instead of giving it the floor again.
         floor_button = tile.locator('[data-do="grant_floor"]')
         host.wait_for_function("() => document.querySelector('.dtile[data-participant=\"dc-vinh\"] "
-                               "[data-do=\"grant_floor\"]').textContent === 'Kết thúc phát biểu'")
+                               "[data-do=\"grant_floor\"]').textContent === 'Dừng phát biểu'")
         assert "Cho phát biểu" not in tile.inner_text()
         other = host.locator('.dtile[data-participant="dc-cualo"] [data-do="grant_floor"]')
         assert other.inner_text() == "Cho phát biểu"
