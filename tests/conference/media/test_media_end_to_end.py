@@ -277,8 +277,10 @@ def test_a_worker_that_cannot_start_stops_the_start_naming_the_cause(tmp_path) -
     pool = WorkerPool(run_dir, 1)
     pool.start()
     try:
+        # Each attempt imports aiortc in a new process: under load a few of them take longer than the
+        # default minute, which would answer "did not start" instead of the cause checked here.
         with pytest.raises(WorkerStartError, match="media worker 0 cannot start: OSError: AF_UNIX path too long"):
-            pool.wait_ready()
+            pool.wait_ready(600)
     finally:
         pool.stop()
 
