@@ -76,7 +76,9 @@ async def test_unreachable_server_is_retried_with_the_reason_logged(app, tmp_pat
                                                ws="websockets-sansio"))
         threading.Thread(target=server.run, daemon=True).start()
         # Nothing is live for dc-vinh: once the server is up, the agent logs in and waits.
-        await until(lambda: agent.status == "waiting", 30, "the agent to log in and wait for a meeting")
+        # Its back-off reaches 15 s between tries and a login hashes a password: on a loaded machine
+        # that is well over half a minute.
+        await until(lambda: agent.status == "waiting", 180, "the agent to log in and wait for a meeting")
         assert any("logged in" in r.message for r in caplog.records)
     finally:
         await stop(agent, tasks=[task])
