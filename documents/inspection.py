@@ -4,16 +4,22 @@ one worker at most its time limit and memory limit, the worker is killed when it
 else's requests and writes go on. The uploader gets 422 with the reason.
 
 The pool (pebble) keeps `WORKERS` processes started with `spawn`, at a lower CPU priority than the web
-process and with an address-space limit; a worker is replaced after a timeout, a crash or `MAX_TASKS`."""
+process and with an address-space limit; a worker is replaced after a timeout, a crash or `MAX_TASKS`.
+
+The time limit is processor time (RLIMIT_CPU, raised per task): a niced worker on a busy machine may
+wait long for a core, and a legitimate file must not be refused for the machine's load. A wall-clock
+limit `WALL_FACTOR` times longer still stops a worker that waits on nothing."""
 
 from __future__ import annotations
 
 import asyncio
 import atexit
 import contextlib
+import math
 import multiprocessing
 import os
 import resource
+import signal
 import threading
 from collections.abc import Callable
 from concurrent.futures import CancelledError
@@ -33,6 +39,7 @@ MAX_TASKS = 200
 TIME_LIMIT_S = 20.0  # per file; the work budgets of documents.filecheck refuse most hostile files long before
 MEMORY_LIMIT_BYTES = 2 * 1024**3
 NICENESS = 10
+WALL_FACTOR = 10
 
 _pool: ProcessPool | None = None
 _lock = threading.Lock()
@@ -71,18 +78,40 @@ def _stop() -> None:
         _pool.join(timeout=5)
 
 
+def _bounded(fn: Callable[..., T], cpu_seconds: float, *args: Any) -> T:
+    """`fn(*args)` stopped by SIGXCPU once it used `cpu_seconds` of processor time (this worker runs
+    many tasks: the limit counts from what it has used so far)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    limit = math.ceil(usage.ru_utime + usage.ru_stime + cpu_seconds)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_CPU, (limit, hard))
+    try:
+        return fn(*args)
+    finally:
+        resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+
+
 def _refusal(what: str, exc: BaseException, limit: float) -> FileRejected:
-    if isinstance(exc, FutureTimeout):
+    if isinstance(exc, ProcessExpired) and exc.exitcode == -signal.SIGXCPU:
         return FileRejected(
-            Kind.invalid, f"Tệp {what} cần quá {limit:g} giây để kiểm tra nên bị từ chối / checking {what} "
-                                 f"took more than {limit:g} s and was stopped: the file is too complex (or hostile)")
+            Kind.invalid, f"Tệp {what} cần quá {limit:g} giây xử lý để kiểm tra nên bị từ chối / checking {what} "
+                                 f"took more than {limit:g} s of processor time and was stopped: the file is too "
+                                 "complex (or hostile)")
+    if isinstance(exc, FutureTimeout):
+        wall = limit * WALL_FACTOR
+        return FileRejected(
+            Kind.invalid, f"Tệp {what} cần quá {wall:g} giây để kiểm tra nên bị từ chối / checking {what} "
+                                 f"took more than {wall:g} s and was stopped: the file is too complex (or hostile)")
     return FileRejected(
         Kind.invalid, f"Không kiểm tra được tệp {what} / checking {what} exhausted its memory or crashed "
                              f"({type(exc).__name__}): the file is refused")
 
 
 def schedule(fn: Callable[..., T], *args: Any, limit: float | None = None) -> Any:
-    return pool().schedule(fn, args=args, timeout=limit or TIME_LIMIT_S)
+    cpu_seconds = limit or TIME_LIMIT_S
+    return pool().schedule(_bounded, args=(fn, cpu_seconds, *args), timeout=cpu_seconds * WALL_FACTOR)
 
 
 def run(what: str, fn: Callable[..., T], *args: Any, limit: float | None = None) -> T:
