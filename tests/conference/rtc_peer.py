@@ -116,6 +116,19 @@ def login_token(base_url: str, username: str) -> str:
     return token
 
 
+def started_meeting(base_url: str, invited: list[str]) -> int:
+    """A meeting the secretary schedules for today's chair and starts over HTTP; its id."""
+    headers = {"Authorization": f"Bearer {login_token(base_url, 'thuky')}"}
+    meeting = httpx.post(f"{base_url}/api/meetings", headers=headers, timeout=30, json={
+        "title": "Giao ban trực tuyến tháng 12/2026", "scheduled_at": "2026-12-07T08:00:00+07:00",
+        "chair": "chutoa", "secretary": "thuky", "invited": invited})
+    assert meeting.status_code == 201, meeting.text
+    mid = int(meeting.json()["id"])
+    started = httpx.post(f"{base_url}/api/meetings/{mid}/start", headers=headers, timeout=30)
+    assert started.status_code == 200, started.text
+    return mid
+
+
 class Participant:
     """One person in a meeting: the signaling socket and (after `connect_media`) the WebRTC session."""
 

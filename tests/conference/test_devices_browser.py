@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.conference.rtc_peer import login_token
+from tests.conference.rtc_peer import started_meeting
 from tests.conference.test_meeting_browser import logged_in, wait_rising
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
@@ -20,12 +19,7 @@ SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 def test_district_picks_devices_with_a_preview_before_joining(chromium, live_server: str,  # type: ignore[no-untyped-def]
                                                               media_workers: int) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    headers = {"Authorization": f"Bearer {login_token(live_server, 'thuky')}"}
-    meeting = httpx.post(f"{live_server}/api/meetings", headers=headers, timeout=30, json={
-        "title": "Giao ban trực tuyến tháng 12/2026", "scheduled_at": "2026-12-07T08:00:00+07:00",
-        "chair": "chutoa", "secretary": "thuky", "invited": ["dc-vinh"]}).json()
-    mid = meeting["id"]
-    assert httpx.post(f"{live_server}/api/meetings/{mid}/start", headers=headers, timeout=30).status_code == 200
+    mid = started_meeting(live_server, ["dc-vinh"])
     host_ctx, host = logged_in(chromium, live_server, "chutoa")
     room_ctx, room = logged_in(chromium, live_server, "dc-vinh")
     try:

@@ -4,23 +4,17 @@ itself, and the chair's console and the district's room see each other once the 
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from conference.media.service import WorkerPool, media_run_dir
-from tests.conference.rtc_peer import login_token
+from tests.conference.rtc_peer import started_meeting
 from tests.conference.test_meeting_browser import logged_in, wait_rising
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
 
 
 def test_pages_offer_again_until_the_media_workers_answer(chromium, live_server: str, settings) -> None:  # type: ignore[no-untyped-def]
-    headers = {"Authorization": f"Bearer {login_token(live_server, 'thuky')}"}
-    meeting = httpx.post(f"{live_server}/api/meetings", headers=headers, timeout=30, json={
-        "title": "Giao ban trực tuyến tháng 12/2026", "scheduled_at": "2026-12-07T08:00:00+07:00",
-        "chair": "chutoa", "secretary": "thuky", "invited": ["dc-vinh"]}).json()
-    mid = meeting["id"]
-    assert httpx.post(f"{live_server}/api/meetings/{mid}/start", headers=headers, timeout=30).status_code == 200
+    mid = started_meeting(live_server, ["dc-vinh"])
     host_ctx, host = logged_in(chromium, live_server, "chutoa")
     room_ctx, room = logged_in(chromium, live_server, "dc-vinh")
     pool = WorkerPool(media_run_dir(settings.var_dir), settings.media_workers)
