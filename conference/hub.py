@@ -621,7 +621,8 @@ class Hub:
                 continue
             conn.presence.sample(int(sample.get("packets_in") or 0), now)
             quality = self.meter.update(sample, now)
-            measured.append((conn.attendance_id, quality))
+            if quality is not None:
+                measured.append((conn.attendance_id, quality))
         if not measured:
             return
         at = from_epoch(now)

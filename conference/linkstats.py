@@ -23,16 +23,18 @@ class LinkMeter:
 
     _last: dict[str, tuple[float, int, int]] = field(default_factory=dict)
 
-    def update(self, sample: dict, at: float) -> LinkQuality:
+    def update(self, sample: dict, at: float) -> LinkQuality | None:
+        """None while there is no earlier sample to measure a rate against (a participant's first,
+        or after its counters restarted): a tile would otherwise read "Tốt · 0 kb/s" over live video."""
         pid = sample["participant"]
         bytes_in, bytes_out = int(sample.get("bytes_in", 0)), int(sample.get("bytes_out", 0))
         previous = self._last.get(pid)
         self._last[pid] = (at, bytes_in, bytes_out)
-        rate_in = rate_out = 0.0
-        if previous is not None and at > previous[0] and bytes_in >= previous[1] and bytes_out >= previous[2]:
-            seconds = at - previous[0]
-            rate_in = (bytes_in - previous[1]) * 8 / seconds / 1000
-            rate_out = (bytes_out - previous[2]) * 8 / seconds / 1000
+        if previous is None or at <= previous[0] or bytes_in < previous[1] or bytes_out < previous[2]:
+            return None
+        seconds = at - previous[0]
+        rate_in = (bytes_in - previous[1]) * 8 / seconds / 1000
+        rate_out = (bytes_out - previous[2]) * 8 / seconds / 1000
         loss_in, loss_out = float(sample.get("loss_in_pct") or 0), float(sample.get("loss_out_pct") or 0)
         jitter_in, jitter_out = float(sample.get("jitter_in_ms") or 0), float(sample.get("jitter_out_ms") or 0)
         rtt = sample.get("rtt_ms")
