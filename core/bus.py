@@ -52,23 +52,26 @@ class InProcessBus:
 
 
 class RedisBus:
-    """Redis pub/sub; topics map to channels `giaoban.<topic>`."""
+    """Redis pub/sub; topics map to channels `<channels><topic>` (`giaoban.<topic>` by default).
+    Pub/sub channels are shared by every database of a Redis server: two systems (or two test
+    runs) on one server keep apart by their channel prefix."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, channels: str = "giaoban.") -> None:
         import redis.asyncio as redis
 
         self._redis = redis.from_url(url)
+        self._channels = channels
 
     async def publish(self, topic: str, event: dict[str, Any]) -> None:
-        await self._redis.publish(f"giaoban.{topic}", json.dumps(event, default=str))
+        await self._redis.publish(f"{self._channels}{topic}", json.dumps(event, default=str))
 
     async def subscribe(self, prefix: str = "") -> AsyncIterator[tuple[str, dict[str, Any]]]:
         pubsub = self._redis.pubsub()
-        await pubsub.psubscribe(f"giaoban.{prefix}*")
+        await pubsub.psubscribe(f"{self._channels}{prefix}*")
         try:
             async for message in pubsub.listen():
                 if message["type"] == "pmessage":
-                    yield message["channel"].decode()[len("giaoban."):], json.loads(message["data"])
+                    yield message["channel"].decode()[len(self._channels):], json.loads(message["data"])
         finally:
             await pubsub.aclose()
 

@@ -5,6 +5,7 @@ reconnect, a leave, a removal and the end - and the record minutes are drafted f
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import datetime
 
 import httpx
@@ -45,11 +46,13 @@ class BusListener:
 
     def __init__(self) -> None:
         self.events: list[tuple[str, dict]] = []
-        self._listener = RedisBus(REDIS)
+        # Channels of this run alone: another test run on the same Redis has a meeting with the same id.
+        self._channels = f"giaoban-test-{uuid.uuid4().hex[:10]}."
+        self._listener = RedisBus(REDIS, self._channels)
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        set_bus(RedisBus(REDIS))  # what the web process publishes to
+        set_bus(RedisBus(REDIS, self._channels))  # what the web process publishes to
 
         async def listen() -> None:
             async for topic, event in self._listener.subscribe("conference."):

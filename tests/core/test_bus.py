@@ -41,6 +41,27 @@ async def test_redis_bus() -> None:
     assert await _roundtrip(RedisBus("redis://127.0.0.1:6379/0")) == EXPECTED
 
 
+async def test_redis_buses_with_their_own_channels_do_not_hear_each_other() -> None:
+    """Two systems (or test runs) on one Redis server: pub/sub channels ignore the database number."""
+    ours = RedisBus("redis://127.0.0.1:6379/0", f"giaoban-a-{uuid.uuid4().hex[:8]}.")
+    theirs = RedisBus("redis://127.0.0.1:6379/0", f"giaoban-b-{uuid.uuid4().hex[:8]}.")
+    heard: list[tuple[str, dict]] = []
+
+    async def consume() -> None:
+        async for topic, event in ours.subscribe("conference."):
+            heard.append((topic, event))
+            return
+
+    task = asyncio.create_task(consume())
+    await asyncio.sleep(0.3)  # let the subscription reach the broker
+    await theirs.publish("conference.speaker", {"meeting": 1, "participant": "dc-cualo"})
+    await ours.publish("conference.speaker", {"meeting": 1, "participant": "dc-vinh"})
+    await asyncio.wait_for(task, 30)
+    await ours.close()
+    await theirs.close()
+    assert heard == [("conference.speaker", {"meeting": 1, "participant": "dc-vinh"})]
+
+
 async def test_nats_bus() -> None:
     assert await _roundtrip(NatsBus("nats://127.0.0.1:4222")) == EXPECTED
 
