@@ -7,8 +7,6 @@ import inspect
 import os
 import socket
 import sys
-import time
-import urllib.request
 
 import typer
 from sqlalchemy import select
@@ -190,18 +188,6 @@ def service(area: str) -> None:
 
     wiring.connect_wall(settings)  # the ingest process publishes cameras to the media workers
     module.run(settings)
-
-
-def _wait_healthy(url: str, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return True
-        except OSError:
-            time.sleep(0.5)
-    return False
 
 
 @app.command()
