@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.conference.rtc_peer import login_token
+from tests.conference.rtc_peer import started_meeting
 from tests.conference.test_meeting_browser import logged_in, wait_rising
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
@@ -29,12 +28,7 @@ SENDING = """() => {
 
 def test_own_microphone_and_camera_off_and_on(chromium, live_server: str, media_workers: int) -> None:  # type: ignore[no-untyped-def]
     SHOTS.mkdir(parents=True, exist_ok=True)
-    headers = {"Authorization": f"Bearer {login_token(live_server, 'thuky')}"}
-    meeting = httpx.post(f"{live_server}/api/meetings", headers=headers, timeout=30, json={
-        "title": "Giao ban trực tuyến tháng 12/2026", "scheduled_at": "2026-12-07T08:00:00+07:00",
-        "chair": "chutoa", "secretary": "thuky", "invited": ["dc-vinh", "dc-cualo"]}).json()
-    mid = meeting["id"]
-    assert httpx.post(f"{live_server}/api/meetings/{mid}/start", headers=headers, timeout=30).status_code == 200
+    mid = started_meeting(live_server, ["dc-vinh", "dc-cualo"])
     host_ctx, host = logged_in(chromium, live_server, "chutoa")
     room_ctx, room = logged_in(chromium, live_server, "dc-vinh")
     try:

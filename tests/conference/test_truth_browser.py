@@ -9,10 +9,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.conference.rtc_peer import login_token
+from tests.conference.rtc_peer import started_meeting
 from tests.conference.test_meeting_browser import logged_in, wait_rising
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
@@ -47,12 +46,7 @@ def released(page) -> bool:  # type: ignore[no-untyped-def]
 
 def test_every_screen_names_the_floor_holder_and_shows_the_end(  # type: ignore[no-untyped-def]
         chromium, live_server: str, media_workers: int) -> None:
-    headers = {"Authorization": f"Bearer {login_token(live_server, 'thuky')}"}
-    meeting = httpx.post(f"{live_server}/api/meetings", headers=headers, json={
-        "title": "Giao ban trực tuyến tháng 12/2026", "scheduled_at": "2026-12-07T08:00:00+07:00",
-        "chair": "chutoa", "secretary": "thuky", "invited": ["dc-yte", "dc-vinh", "dc-cualo", "dc-thaihoa"]}).json()
-    mid = meeting["id"]
-    assert httpx.post(f"{live_server}/api/meetings/{mid}/start", headers=headers).status_code == 200
+    mid = started_meeting(live_server, ["dc-yte", "dc-vinh", "dc-cualo", "dc-thaihoa"])
     contexts = []
     try:
         pages = {}
