@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from aiortc.rtp import RtcpSenderInfo, RtcpSrPacket
 
-from .forwarder import Forwarder
+from .forwarder import KEYFRAME_RETRY, Forwarder
 from .history import PacketHistory, wrap_rtx
 from .payloads import VP8, Vp8PictureIdRewriter, vp8_descriptor
 from .rtp import ONE_BYTE_PROFILE, ExtensionIds, RtpView, build_rtp, extension_block, ntp_now
@@ -73,25 +73,65 @@ class DownTrack:
         self.remote_jitter = 0
         self.rtt: float | None = None
         self._last_sr_mid = 0
+        self._pending: _LayerUpgrade | None = None
 
     # -- binding ------------------------------------------------------------------------------
 
-    def bind(self, source: Source | None) -> bool:
-        """Receive from `source` from now on (None: send nothing); True when it changed."""
+    def bind(self, source: Source | None, fallback: Source | None = None) -> bool:
+        """Receive from `source` from now on (None: send nothing); True when it changed.
+
+        `fallback`: another layer of the same publisher that is flowing while `source` is paused
+        (nobody watched it, so its publisher stopped sending it). The DownTrack shows `fallback`
+        at once and moves to `source` at `source`'s first keyframe, so a switch to a paused
+        layer costs a keyframe of a layer already flowing, not the publisher's resume."""
+        pending = self._pending
+        if pending is not None:
+            if pending.target is source:
+                return False  # already on its way there
+            self._cancel_pending()
+        if fallback is not None and source is not None and fallback is not source:
+            if fallback is not self.source:
+                self._attach(fallback, time.monotonic())
+            self._pending = _LayerUpgrade(self, source)
+            source.add_sink(self._pending)
+            source.request_keyframe()
+            return True
         if source is self.source:
             return False
+        self._attach(source, time.monotonic())
+        return True
+
+    @property
+    def target(self) -> Source | None:
+        """The source this DownTrack shows, or will show once its pending layer's keyframe comes."""
+        return self._pending.target if self._pending is not None else self.source
+
+    def _attach(self, source: Source | None, now: float, at_keyframe: bool = False) -> None:
         if self.source is not None:
             self.source.remove_sink(self)
         self.source = source
         if source is None:
             self.forwarder.unbind()
-            return True
+            return
         source.add_sink(self)
         if self._vp8 is not None:
             self._vp8.switch()
-        if self.forwarder.bind(time.monotonic()):
+        if self.forwarder.bind(now) and not at_keyframe:
             source.request_keyframe()
-        return True
+
+    def _cancel_pending(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.target.remove_sink(pending)
+
+    def _upgrade(self, pending: _LayerUpgrade, packet: RtpView, now: float, send_time: bytes) -> None:
+        """The pending layer starts a keyframe: show it from this packet on."""
+        if pending is not self._pending:
+            return
+        self._cancel_pending()
+        self._attach(pending.target, now, at_keyframe=True)
+        # `dispatch` hands this packet to the sinks the target had before this one was added.
+        self.forward(packet, now, send_time)
 
     # -- hot path -----------------------------------------------------------------------------
 
@@ -168,9 +208,14 @@ class DownTrack:
         return build_rtp(b1 & 0x7F, b1 >> 7, seq, ts, self.params.ssrc, b"", extension_block(ext))
 
     def maintain(self, now: float) -> None:
-        """Ask again for a keyframe while the DownTrack waits for one (the first may have been lost)."""
+        """Ask again for a keyframe while the DownTrack waits for one (the first may have been lost),
+        and for the pending layer's while it shows a fallback."""
         if self.source is not None and self.forwarder.keyframe_due(now):
             self.source.request_keyframe()
+        pending = self._pending
+        if pending is not None and now - pending.asked_at >= KEYFRAME_RETRY:
+            pending.asked_at = now
+            pending.target.request_keyframe()
 
     # -- feedback from the subscriber ---------------------------------------------------------
 
@@ -214,3 +259,19 @@ class DownTrack:
         return bytes(RtcpSrPacket(ssrc=self.params.ssrc, sender_info=RtcpSenderInfo(
             ntp_timestamp=ntp, rtp_timestamp=rtp_ts, packet_count=self.packets & 0xFFFFFFFF,
             octet_count=self.bytes & 0xFFFFFFFF)))
+
+
+class _LayerUpgrade:
+    """A sink on a layer a DownTrack waits for: at the layer's first keyframe the DownTrack moves
+    there (`DownTrack.bind`'s fallback)."""
+
+    __slots__ = ("downtrack", "target", "asked_at")
+
+    def __init__(self, downtrack: DownTrack, target: Source) -> None:
+        self.downtrack = downtrack
+        self.target = target
+        self.asked_at = time.monotonic()
+
+    def forward(self, packet: RtpView, now: float, send_time: bytes) -> None:
+        if packet.keyframe:
+            self.downtrack._upgrade(self, packet, now, send_time)

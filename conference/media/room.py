@@ -157,9 +157,9 @@ class Room:
             return
         for participant in self.participants.values():
             for downtrack in (*participant.video_downtracks, *participant.audio_downtracks):
-                if downtrack.source is track:
+                if downtrack.source is track or downtrack.target is track:
                     downtrack.bind(None)
-        track.sinks.clear()
+        track.sinks = []
 
     # -- what the participants report (ParticipantListener) ------------------------------------------
 
@@ -390,11 +390,24 @@ class Room:
             screens = min(getattr(participant, "screen_slots", 0), len(downtracks))  # test peers have none
             sources = self.state.video_sources(pid, len(downtracks) - screens, self.views.get(pid))
             sources += [self.state.screen_source(pid)] * screens
+            now = time.monotonic()
             for downtrack, source in zip(downtracks, sources, strict=True):
-                downtrack.bind(self.uptracks.get(f"{source[0]}/{source[1]}") if source else None)
+                track = self.uptracks.get(f"{source[0]}/{source[1]}") if source else None
+                downtrack.bind(track, self._fallback(downtrack, track, now))
         self.select_audio()
         self._announce_wants()
         self._announce_layouts()
+        # At once, not at the next tick: a publisher resuming a layer is what a switch waits for.
+        for participant in self.participants.values():
+            self._publish_hints(participant)
+
+    def _fallback(self, downtrack: DownTrack, track: UpTrackBase | None, now: float) -> UpTrackBase | None:
+        """The publisher's low layer, to show while `track` (a paused high layer, nobody watched
+        it) resumes; None when `track` flows, is already shown, or its low layer is paused too."""
+        if track is None or track.layer != "high" or downtrack.target is track or track.flowing(now):
+            return None
+        low = self.uptracks.get(f"{track.participant_id}/low")
+        return low if low is not None and low.flowing(now) else None
 
     def select_audio(self) -> None:
         """Each participant hears the loudest voice-active others (the floor holder always
@@ -442,6 +455,8 @@ class Room:
                 feed.workers.discard(worker)
                 if not feed.workers:
                     track.remove_sink(feed)
+        for participant in self.participants.values():
+            self._publish_hints(participant)
 
     # -- requests toward publishers on other workers (Upstream), and from other workers ---------------
 

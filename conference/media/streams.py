@@ -33,6 +33,10 @@ class Source(Protocol):
     layer: str  # "audio", "high" or "low"
     codec: str
     clock_rate: int
+    last_packet_at: float  # time.monotonic() of its last packet
+
+    def flowing(self, now: float) -> bool:
+        """Whether its publisher sends it now (a paused layer sends nothing)."""
 
     def add_sink(self, sink: Sink) -> None: ...
 

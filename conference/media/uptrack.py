@@ -27,6 +27,9 @@ from .payloads import is_keyframe_start
 from .rtp import RtpView, abs_send_time_now, ntp_to_unix, seq_newer
 from .streams import Sink
 
+# A track with no packet for this long is taken as paused (video sends 15-30 frames a second).
+FLOW_TIMEOUT = 0.5
+
 
 class ReceiveStatistics:
     """RFC 3550 receiver counters for one SSRC: loss, jitter, highest sequence number."""
@@ -101,7 +104,10 @@ class UpTrackBase:
         self.layer = layer  # "audio", "high" or "low"
         self.codec = codec
         self.clock_rate = clock_rate
+        # Replaced, never changed in place: a sink may add or remove sinks while `dispatch` is
+        # handing a packet to the list it read (a DownTrack moving to a layer at its keyframe).
         self.sinks: list[Sink] = []
+        self.last_packet_at = float("-inf")  # time.monotonic() of the last packet dispatched
         self.packets = 0
         self.bytes = 0
         self.on_level: Callable[[str, int], None] | None = None
@@ -109,11 +115,15 @@ class UpTrackBase:
 
     def add_sink(self, sink: Sink) -> None:
         if sink not in self.sinks:
-            self.sinks.append(sink)
+            self.sinks = [*self.sinks, sink]
 
     def remove_sink(self, sink: Sink) -> None:
         if sink in self.sinks:
-            self.sinks.remove(sink)
+            self.sinks = [s for s in self.sinks if s is not sink]
+
+    def flowing(self, now: float) -> bool:
+        """Whether packets arrive (a paused layer sends none)."""
+        return now - self.last_packet_at < FLOW_TIMEOUT
 
     def dispatch(self, packet: RtpView) -> None:
         """Hand one packet to every sink (the relay's hot path)."""
@@ -126,9 +136,9 @@ class UpTrackBase:
         if self._video and is_keyframe_start(self.codec, payload):
             packet.keyframe = True
             self.on_keyframe()
+        now = self.last_packet_at = time.monotonic()
         sinks = self.sinks
         if sinks:
-            now = time.monotonic()
             send_time = abs_send_time_now()
             for sink in sinks:
                 sink.forward(packet, now, send_time)

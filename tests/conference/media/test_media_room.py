@@ -172,8 +172,8 @@ class Peer:
     def speak(self, level: int = 20, seq: int = 1) -> None:
         self.uptracks["audio"].receive(RtpView(111, 0, seq, seq * 960, 1000, b"opus", {1: bytes([level])}))
 
-    def send_video(self, layer: str, seq: int, keyframe: bool) -> None:
-        payload = bytes([0x90, 0x80, 0x80, seq & 0xFF, 0x00 if keyframe else 0x01]) + b"picture"
+    def send_video(self, layer: str, seq: int, keyframe: bool, body: bytes = b"picture") -> None:
+        payload = bytes([0x90, 0x80, 0x80, seq & 0xFF, 0x00 if keyframe else 0x01]) + body
         self.uptracks[layer].receive(RtpView(96, 1, seq, seq * 3000, self.uptracks[layer].ssrc, payload))
 
     def keyframe_requests(self) -> int:
@@ -300,6 +300,77 @@ async def test_a_worker_asks_the_owner_for_exactly_the_tracks_it_needs() -> None
     cluster.rooms[1].tick(time.monotonic())
     hints = [e.active for e in cluster.hosts[1].events if isinstance(e, PublishHintEvent) and e.layer == "high"]
     assert hints[-1] is False
+
+
+async def test_a_switch_to_a_paused_layer_shows_the_flowing_low_layer_until_the_high_keyframe() -> None:
+    cluster, chair, near, far = await _meeting()
+    # dc-1's low layer flows (the chair shows its tile); nobody watched its high layer, so its
+    # publisher paused it (the room hinted so) and it sends nothing.
+    for seq in range(1, 4):
+        near.send_video("low", seq, keyframe=seq == 1)
+    assert chair.showing() == [None, "dc-1/low", "dc-2/low"]
+    requests_before = near.keyframe_requests()
+
+    cluster.rooms[HOME].set_spotlight("dc-1")
+    cluster.settle()
+    # The chair's speaker slot shows dc-1 at once, from its low layer, and the publisher is told
+    # at once (not at the next tick) to resume its high layer and asked for keyframes.
+    speaker = chair.video_downtracks[0]
+    assert chair.showing()[0] == "dc-1/low" and speaker.target is near.uptracks["high"]
+    hints = [e for e in cluster.hosts[0].events if isinstance(e, PublishHintEvent) and e.participant == "dc-1"]
+    assert [(h.layer, h.active) for h in hints][-1] == ("high", True)
+    # A keyframe is asked of both layers (the low one's request waits out the limiter's gap
+    # after the tile's own request a moment ago in this test).
+    assert near.keyframe_requests() - requests_before == 1
+    assert near.uptracks["high"].keyframes.sent == 1 and near.uptracks["low"].keyframes.suppressed == 1
+    near.send_video("low", 4, keyframe=True, body=b"low4")
+    assert [parse_rtp(p).payload[5:] for p in chair.out["0"]] == [b"low4"]
+
+    # High packets before its keyframe change nothing; its keyframe moves the slot to it, with
+    # the outgoing numbering continuing.
+    near.send_video("high", 100, keyframe=False, body=b"high100")
+    near.send_video("low", 5, keyframe=False, body=b"low5")
+    assert chair.showing()[0] == "dc-1/low"
+    near.send_video("high", 101, keyframe=True, body=b"high101")
+    near.send_video("low", 6, keyframe=False, body=b"low6")
+    near.send_video("high", 102, keyframe=False, body=b"high102")
+    assert chair.showing()[0] == "dc-1/high" and speaker.target is near.uptracks["high"]
+    sent = [parse_rtp(p) for p in chair.out["0"]]
+    assert [p.payload[5:] for p in sent] == [b"low4", b"low5", b"high101", b"high102"]
+    assert [(p.sequence_number - sent[0].sequence_number) & 0xFFFF for p in sent] == [0, 1, 2, 3]
+    # Nothing waits on the high layer any more but the DownTrack itself.
+    assert near.uptracks["high"].sinks.count(speaker) == 1
+    assert all(s is speaker or not hasattr(s, "downtrack") for s in near.uptracks["high"].sinks)
+    cluster.rooms[HOME].tick(time.monotonic())  # the signaling layer hears of the layer at the next tick
+    layout = [e for e in cluster.hosts[0].events if isinstance(e, LayoutEvent) and e.participant == "chair"][-1]
+    assert (layout.slots[0].source, layout.slots[0].layer) == ("dc-1", "high")
+
+
+async def test_a_switch_waits_for_the_high_layer_when_no_layer_flows_and_a_switch_away_cancels_the_wait() -> None:
+    cluster, chair, near, far = await _meeting()
+    # Nothing flows from dc-1: the speaker slot goes straight to its high layer, as before.
+    cluster.rooms[HOME].set_spotlight("dc-1")
+    cluster.settle()
+    assert chair.showing()[0] == "dc-1/high"
+
+    # dc-2's low flows on worker 0 (the chair's tile), its high does not: the slot falls back.
+    far.send_video("low", 1, keyframe=True)
+    cluster.rooms[HOME].set_spotlight("dc-2")
+    cluster.settle()
+    speaker = chair.video_downtracks[0]
+    assert chair.showing()[0] == "dc-2/low" and speaker.target.track_id == "dc-2/high"
+    # The floor moves on before dc-2's high keyframe: the wait is cancelled, and the keyframe
+    # that comes later does not take the slot.
+    far_high = cluster.rooms[HOME].uptracks["dc-2/high"]
+    cluster.rooms[HOME].set_spotlight("dc-1")
+    cluster.settle()
+    assert chair.showing()[0] == "dc-1/high" and speaker.target is near.uptracks["high"]
+    assert all(getattr(s, "downtrack", None) is not speaker for s in far_high.sinks)
+    # dc-1 still sees dc-2 as the speaker (never itself) and still waits for that keyframe.
+    assert near.showing()[1] == "dc-2/low" and near.video_downtracks[1].target is far_high
+    far.send_video("high", 50, keyframe=True)
+    assert chair.showing()[0] == "dc-1/high"
+    assert near.showing()[1] == "dc-2/high"
 
 
 async def test_many_asks_for_a_keyframe_reach_the_publisher_as_one() -> None:
