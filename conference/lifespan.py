@@ -4,9 +4,9 @@ previous process left open (it was killed) are closed; on shutdown every meeting
 detached (its interval closed) and told to reconnect (1012).
 
 With several web processes sharing the live state (Redis) the others' participants are in the
-meetings: intervals are closed only by the sweep of seats whose process is gone (`Hub.sweep`),
-and the hub starts at once, so that this process keeps the state up even before its first socket
-(a meeting ended through the API reaches every process's sockets)."""
+meetings: intervals are closed only by the sweep of seats whose process is gone (`upkeep.py`), and
+the hub starts at once, so that this process keeps the state up even before its first socket (a
+meeting ended through the API reaches every process's sockets)."""
 
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ from core.protocols import signaling as p
 
 from .archive import live as archive_live
 from .controls import UNAVAILABLE, host_control, raise_hand, self_media, share
-from .hub import RESUME_GRACE_SECONDS, Hub, hub_for
+from .hub import Hub, hub_for
 from .journal import close_attendance, close_stale, from_epoch, open_attendance, stop_speaking
 from .live import Connection, LiveMeeting, PendingOffer, Person
 from .livestate import LiveStateUnavailable, Seat, new_token
@@ -34,6 +34,7 @@ from .media.views import AUDIO_DOWNTRACKS_PER_SUBSCRIBER
 from .models import Meeting, MeetingStatus
 from .offers import OfferProblem, add_candidates, check_offer
 from .refusals import Refusal
+from .upkeep import RESUME_GRACE_SECONDS
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -307,9 +308,8 @@ async def view(hub: Hub, live: LiveMeeting, conn: Connection, message: p.View) -
         raise Refusal("invalid_message", f"Tối đa {tiles} ô hình một trang / at most {tiles} tiles on a page in "
                                          f"this meeting, got {len(message.participants)}")
     conn.view = list(message.participants)
-    if conn.in_media and hub._router is not None:
-        with contextlib.suppress(MediaError, asyncio.TimeoutError):
-            await hub._router.set_view(live.room_id, conn.participant, conn.view)
+    if conn.in_media:
+        await hub.media_call("set_view", live.room_id, conn.participant, conn.view)
     conn.send(p.Ack(ref=message.ref, for_=message.type))
 
 

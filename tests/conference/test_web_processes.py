@@ -16,8 +16,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from conference.hub import RESUME_GRACE_SECONDS
 from conference.journal import Attendance, MeetingAction, aware
+from conference.upkeep import RESUME_GRACE_SECONDS
 from core.db import engine_for, session_factory, session_scope
 from core.settings import Settings
 from tests.conference.conftest import REDIS, redis_up

@@ -5,7 +5,7 @@ renegotiate onto the remaining node within 10 s while the meeting goes on for th
 
 The test process plays the web process (`NodeMediaClient`) and the clients (aiortc peers) from
 the root namespace; it re-offers for a participant when the signaling layer would ask it to
-(`hub.Hub` sends `renegotiate` on a `worker_lost` or a `failed` connection event)."""
+(`medialink.MediaLink` sends `renegotiate` on a `worker_lost` or a `failed` connection event)."""
 
 from __future__ import annotations
 
