@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
 import time
 from pathlib import Path
 
@@ -26,6 +27,69 @@ def media_client(spec: dict) -> MediaClient:
     from ..registry import NodeRegistry
 
     return NodeMediaClient(NodeRegistry(nodes["url"], nodes["namespace"]), nodes["secret"])
+
+
+VIDEO, AUDIO = 0, 1
+AUDIO_INTERVAL = 0.02
+MAX_CATCH_UP = 2
+
+
+class SendSchedule:
+    """When each publisher's next video frame and audio packet are due: a heap of (due time,
+    peer index, kind), so a wake-up costs what is due, not a pass over every peer.
+
+    Publisher `i` of `n` peers sends its first frame at `t0 + i / (FPS * n)` (its own phase
+    within the frame interval) and its first audio packet at `t0 + (i % 4) * 5 ms`. A publisher
+    found late sends at most MAX_CATCH_UP frames and then drops frames rather than burst; audio
+    catches up packet by packet.
+    """
+
+    def __init__(self, t0: float, publishers: list[int], n: int) -> None:
+        self._heap = [(t0 + i / (FPS * n), i, VIDEO) for i in publishers]
+        self._heap += [(t0 + (i % 4) * 0.005, i, AUDIO) for i in publishers]
+        heapq.heapify(self._heap)
+
+    def due(self, now: float) -> list[tuple[int, int, int]]:
+        """(peer index, VIDEO or AUDIO, how many to send now) for everything due by `now`."""
+        heap = self._heap
+        out = []
+        while heap and heap[0][0] <= now:
+            at, i, kind = heap[0]
+            count = 0
+            if kind == VIDEO:
+                while at <= now and count < MAX_CATCH_UP:
+                    at += 1 / FPS
+                    count += 1
+                if at <= now:
+                    at = now + 1 / FPS  # fell behind: drop frames rather than burst
+            else:
+                while at <= now:
+                    at += AUDIO_INTERVAL
+                    count += 1
+            heapq.heapreplace(heap, (at, i, kind))
+            out.append((i, kind, count))
+        return out
+
+    def next_due(self, default: float) -> float:
+        return self._heap[0][0] if self._heap else default
+
+
+class SpeakerSchedule:
+    """Who has the floor at a time: the last turn of `schedule` ((seconds after t0, participant),
+    in order) that has started."""
+
+    def __init__(self, t0: float, schedule: list[tuple[float, str]]) -> None:
+        self._t0 = t0
+        self._turns = sorted(schedule, key=lambda turn: turn[0])
+        self._next = 0
+        self._speaker: str | None = None
+
+    def at(self, now: float) -> str | None:
+        turns = self._turns
+        while self._next < len(turns) and now - self._t0 >= turns[self._next][0]:
+            self._speaker = turns[self._next][1]
+            self._next += 1
+        return self._speaker
 
 
 async def _run(spec: dict, conn) -> dict:
@@ -63,9 +127,9 @@ async def _run(spec: dict, conn) -> dict:
 
     # Each publisher sends its frames at its own phase within the 33 ms frame interval, as
     # independent cameras would; audio every 20 ms.
-    n = len(peers)
-    video_due = [t0 + i / (FPS * n) for i in range(n)]
-    audio_due = [t0 + (i % 4) * 0.005 for i in range(n)]
+    sends = SendSchedule(t0, [i for i, p in enumerate(peers) if p.layers], len(peers))
+    speakers = SpeakerSchedule(t0, schedule)
+    talking: LoadPeer | None = None
     marked = False
     cpu_start = 0.0
     end = window_end + 0.5
@@ -82,23 +146,19 @@ async def _run(spec: dict, conn) -> dict:
                 p.mark_window()
             marked = True
             cpu_start = time.process_time()
-        speaker = None
-        for start, pid in schedule:
-            if now - t0 >= start:
-                speaker = pid
-        for i, peer in enumerate(peers):
-            peer.talking = peer.participant_id == speaker
-            caught_up = 0
-            while video_due[i] <= now and caught_up < 2:
-                peer.send_video_frame(now)
-                video_due[i] += 1 / FPS
-                caught_up += 1
-            if video_due[i] <= now:
-                video_due[i] = now + 1 / FPS  # fell behind: drop frames rather than burst
-            while audio_due[i] <= now:
-                peer.send_audio_packet(now)
-                audio_due[i] += 0.02
-        wake = min(min(video_due), min(audio_due))
+        speaker = by_id.get(speakers.at(now))
+        if speaker is not talking:
+            if talking is not None:
+                talking.talking = False
+            if speaker is not None:
+                speaker.talking = True
+            talking = speaker
+        for i, kind, count in sends.due(now):
+            peer = peers[i]
+            send = peer.send_video_frame if kind == VIDEO else peer.send_audio_packet
+            for _ in range(count):
+                send(now)
+        wake = sends.next_due(end)
         await asyncio.sleep(max(0.0, wake - time.time()))
 
     client_cpu = time.process_time() - cpu_start

@@ -24,10 +24,11 @@ from aiortc.rtp import RTCP_PSFB_FIR, RTCP_PSFB_PLI, RTCP_RTPFB_NACK, RtcpPacket
 from ..fastpath import FastPath
 from ..history import PacketHistory, wrap_rtx
 from ..payloads import vp8_is_keyframe_start
-from ..rtp import ExtensionIds, abs_capture_time_now, build_rtp, ntp_to_unix, pack_extensions
+from ..rtp import ExtensionIds, abs_capture_time_now, build_rtp, extension_block, ntp_to_unix
 from .clip import FPS, Clip
-from .packetize import vp8_chunks, vp8_depayload, vp8_payload
+from .packetize import vp8_chunks, vp8_depayload, vp8_descriptors
 
+_HEADER = struct.Struct("!BBHII")
 _SEQ_TS_SSRC = struct.Struct("!HII")
 SAMPLE_FRAMES = 45
 
@@ -54,6 +55,12 @@ class OutStream:
     frames_sent: int = 0
     history: PacketHistory = field(default_factory=lambda: PacketHistory(512))
     packets: int = 0
+    mid_element: bytes = b""  # the encoded mid header extension element, the same on every packet
+
+    def __post_init__(self) -> None:
+        if self.ext.mid:
+            mid = self.mid.encode()
+            self.mid_element = bytes([(self.ext.mid << 4) | (len(mid) - 1)]) + mid
 
 
 @dataclass
@@ -99,6 +106,7 @@ class LoadPeer:
         self.nacks_received = 0
         self.capture_id = 0
         self.window_sent: dict[str, int] = {}
+        self._chunks = clip_chunks(clip)
 
     async def connect(self, negotiate: Negotiate) -> None:
         pc = self.pc
@@ -142,7 +150,7 @@ class LoadPeer:
             stream = self.out.get(layer)
             if stream is None:
                 continue
-            frames = self.clip.high if layer == "high" else self.clip.low
+            frames = self._chunks[layer]  # each clip frame cut into its packets' payloads
             if stream.paused:
                 # A paused encoder sends nothing, but its clock runs on.
                 stream.count += 1
@@ -151,26 +159,30 @@ class LoadPeer:
             if stream.restart or stream.index >= len(frames):
                 stream.index = 0
                 stream.restart = False
-            frame = frames[stream.index]
+            chunks = frames[stream.index]
             stream.index += 1
             stream.frames_sent += 1
             ts = (stream.ts_base + stream.count * (90000 // FPS)) & 0xFFFFFFFF
             stream.count += 1
             stream.picture_id = (stream.picture_id + 1) & 0x7FFF
-            chunks = vp8_chunks(frame)
-            capture = abs_capture_time_now()
-            elements = [(stream.ext.mid, stream.mid.encode())] if stream.ext.mid else []
+            elements = stream.mid_element
             if stream.ext.abs_capture_time:
-                elements.append((stream.ext.abs_capture_time, capture))
-            ext_block = pack_extensions(elements)
+                elements += bytes([(stream.ext.abs_capture_time << 4) | 7]) + abs_capture_time_now()
+            ext_block = extension_block(elements)
+            b0 = 0x90 if ext_block else 0x80
+            first, rest = vp8_descriptors(stream.picture_id)
             last = len(chunks) - 1
+            history = stream.history
+            send_rtp = self.fastpath.send_rtp
+            seq = stream.seq
             for i, chunk in enumerate(chunks):
-                packet = build_rtp(stream.payload_type, int(i == last), stream.seq, ts, stream.ssrc,
-                                   vp8_payload(chunk, i == 0, stream.picture_id), ext_block)
-                stream.history.put(stream.seq, packet)
-                stream.seq = (stream.seq + 1) & 0xFFFF
-                stream.packets += 1
-                self.fastpath.send_rtp(packet)
+                header = _HEADER.pack(b0, (i == last) << 7 | stream.payload_type, seq, ts, stream.ssrc)
+                packet = b"".join((header, ext_block, rest if i else first, chunk))
+                history.put(seq, packet)
+                seq = (seq + 1) & 0xFFFF
+                send_rtp(packet)
+            stream.seq = seq
+            stream.packets += len(chunks)
 
     def send_audio_packet(self, now: float) -> None:
         stream = self.out.get("audio")
@@ -184,10 +196,10 @@ class LoadPeer:
             level = 25 + (stream.count * 7) % 10 if stream.count % 10 else 80
         else:
             level = 100 + (stream.count * 3) % 20
-        elements = [(stream.ext.mid, stream.mid.encode())] if stream.ext.mid else []
+        elements = stream.mid_element
         if stream.ext.audio_level:
-            elements.append((stream.ext.audio_level, bytes([level])))
-        packet = build_rtp(stream.payload_type, 0, stream.seq, ts, stream.ssrc, payload, pack_extensions(elements))
+            elements += bytes([stream.ext.audio_level << 4, level])
+        packet = build_rtp(stream.payload_type, 0, stream.seq, ts, stream.ssrc, payload, extension_block(elements))
         stream.history.put(stream.seq, packet)
         stream.seq = (stream.seq + 1) & 0xFFFF
         stream.packets += 1
@@ -228,7 +240,6 @@ class LoadPeer:
         stream = self.by_ssrc.get(ssrc)
         if stream is None:
             return
-        now = time.time()
         stream.packets += 1
         if stream.base_seq is None:
             stream.base_seq = seq
@@ -240,39 +251,31 @@ class LoadPeer:
                 stream.max_ext_seq = ext + delta
         if stream.kind != "video":
             return
-        pos = 12 + 4 * (data[0] & 0x0F)
-        capture = None
-        if data[0] & 0x10:
-            words = (data[pos + 2] << 8) | data[pos + 3]
-            ext_end = pos + 4 + 4 * words
-            i = pos + 4
-            while i < ext_end:
-                b = data[i]
-                if b == 0:
-                    i += 1
-                    continue
-                ext_id, length = b >> 4, (b & 0x0F) + 1
-                if ext_id == self.capture_id and length == 8:
-                    capture = int.from_bytes(data[i + 1 : i + 9], "big")
-                i += 1 + length
-            pos = ext_end
-        payload = data[pos:]
+        b0 = data[0]
+        start = 12 + 4 * (b0 & 0x0F)
+        pos = start
+        if b0 & 0x10:
+            pos += 4 + 4 * ((data[start + 2] << 8) | data[start + 3])
         if ts != stream.frame_ts:
             # A new frame starts: it is complete only if its first packet starts the picture and
             # no sequence number is missing up to its marker bit.
             stream.frame_ts = ts
-            stream.frame_ok = bool(payload) and bool(payload[0] & 0x10)
-            stream.frame_key = vp8_is_keyframe_start(payload)
+            stream.frame_ok = len(data) > pos and bool(data[pos] & 0x10)
+            stream.frame_key = stream.frame_ok and vp8_is_keyframe_start(data[pos:])
             stream.sample_parts = []
         elif stream.last_seq is None or seq != (stream.last_seq + 1) & 0xFFFF:
             stream.frame_ok = False
         stream.last_seq = seq
         if stream.sampling or (self.sample and stream.frame_key and not stream.sample and stream.frame_ok):
             stream.sampling = True
-            stream.sample_parts.append(payload)
+            stream.sample_parts.append(data[pos:])
         if data[1] & 0x80 and stream.frame_ok:
+            # The frame is complete: its delay since the publisher sent it, from the
+            # abs-capture-time its last packet carries.
+            now = time.time()
             stream.frames += 1
             stream.frame_times.append(now)
+            capture = self._capture_time(data, start, pos) if b0 & 0x10 else None
             if capture is not None:
                 stream.latencies.append((now, now - ntp_to_unix(capture)))
             if stream.frame_key:
@@ -283,6 +286,21 @@ class LoadPeer:
                 if len(stream.sample) >= SAMPLE_FRAMES:
                     stream.sampling = False
             stream.frame_ok = False
+
+    def _capture_time(self, data: bytes, start: int, end: int) -> int | None:
+        """abs-capture-time (NTP) from the one-byte extension block at data[start:end]."""
+        capture = None
+        i = start + 4
+        while i < end:
+            b = data[i]
+            if b == 0:
+                i += 1
+                continue
+            ext_id, length = b >> 4, (b & 0x0F) + 1
+            if ext_id == self.capture_id and length == 8:
+                capture = int.from_bytes(data[i + 1 : i + 9], "big")
+            i += 1 + length
+        return capture
 
     def publish_hint(self, layer: str, active: bool) -> None:
         stream = self.out.get(layer)
@@ -304,6 +322,18 @@ class LoadPeer:
                 expected += stream.max_ext_seq - stream.window_seq
                 received += stream.packets - stream.window_packets
         return expected, received
+
+
+_CHUNKS: dict[int, tuple[Clip, dict[str, list[list[bytes]]]]] = {}
+
+
+def clip_chunks(clip: Clip) -> dict[str, list[list[bytes]]]:
+    """Each clip frame of each video layer cut into its packets' payloads, once per clip."""
+    entry = _CHUNKS.get(id(clip))
+    if entry is None or entry[0] is not clip:
+        chunks = {"high": [vp8_chunks(f) for f in clip.high], "low": [vp8_chunks(f) for f in clip.low]}
+        entry = _CHUNKS[id(clip)] = (clip, chunks)
+    return entry[1]
 
 
 def decode_samples(peers: list[LoadPeer]) -> tuple[int, int]:
