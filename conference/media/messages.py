@@ -71,6 +71,12 @@ class WorkerStats(_Message):
     mesh_dropped: int
     participants: int
     loop_lag_ms_max: float
+    # The distribution of the same lags since the last call (`looplag.LoopLag`).
+    loop_lag_ms_p50: float = 0.0
+    loop_lag_ms_p99: float = 0.0
+    # How long the loop's thread has waited for a CPU since the worker started (None: the
+    # system does not say): lag with this growing as fast is the host's load, not the worker's work.
+    loop_wait_seconds: float | None = None
     decoded_frames: int
     encoded_frames: int
     recorded_packets: int = 0  # copied to the recorder

@@ -25,6 +25,7 @@ from pydantic import BaseModel
 from . import aiortc_hooks
 from .control import ControlServer
 from .errors import MediaError, MediaErrorCode
+from .looplag import LoopLag, runqueue_wait_seconds
 from .mesh import Mesh, MeshFeed, unpack_media
 from .messages import (
     AddParticipant,
@@ -87,7 +88,7 @@ class MediaWorker:
         self._remote_tracks: dict[tuple[int, int], RemoteUpTrack] = {}  # by (owner, feed number)
         self._next_feed = 1
         self._tasks: list[asyncio.Task] = []
-        self.loop_lag_max = 0.0
+        self.loop_lag = LoopLag()
         self.recording = Recording()
 
     # -- rooms ---------------------------------------------------------------------------------
@@ -234,7 +235,7 @@ class MediaWorker:
         usage = resource.getrusage(resource.RUSAGE_SELF)
         participants = [p for room in self.rooms.values() for p in room.participants.values()]
         downtracks = [d for p in participants for d in (*p.video_downtracks, *p.audio_downtracks)]
-        lag, self.loop_lag_max = self.loop_lag_max, 0.0
+        lag_p50, lag_p99, lag_max = self.loop_lag.take()
         return WorkerStats(
             worker=self.index,
             pid=os.getpid(),
@@ -248,7 +249,10 @@ class MediaWorker:
             mesh_received=self.mesh.received,
             mesh_dropped=self.mesh.dropped,
             participants=len(participants),
-            loop_lag_ms_max=round(lag * 1000, 1),
+            loop_lag_ms_max=lag_max,
+            loop_lag_ms_p50=lag_p50,
+            loop_lag_ms_p99=lag_p99,
+            loop_wait_seconds=runqueue_wait_seconds(),  # this runs on the loop's thread
             recorded_packets=self.recording.packets,
             record_dropped=self.recording.dropped,
             recorder_cpu_seconds=recorder_cpu_seconds(self.recording),
@@ -285,7 +289,7 @@ class MediaWorker:
             await asyncio.sleep(seconds)
             # How late the loop got round to this timer: the worker was busy or, on a shared
             # machine, not scheduled. Packets wait in socket buffers for as long.
-            self.loop_lag_max = max(self.loop_lag_max, loop.time() - due)
+            self.loop_lag.add(loop.time() - due)
             try:
                 action()
             except Exception:

@@ -192,7 +192,9 @@ def _node_figures(before: list[dict], after: list[dict], duration: float, partie
                          "relay_sent_per_s": round((a["mesh_sent"] - b["mesh_sent"]) / duration, 1),
                          "relay_age_sent_ms": a.get("relay_age_sent_ms"),
                          "relay_age_received_ms": a.get("relay_age_received_ms"),
-                         "relay_received_per_s": round((a["mesh_received"] - b["mesh_received"]) / duration, 1)})
+                         "relay_received_per_s": round((a["mesh_received"] - b["mesh_received"]) / duration, 1),
+                         "loop_lag_ms_p50": a.get("loop_lag_ms_p50"), "loop_lag_ms_p99": a.get("loop_lag_ms_p99"),
+                         "loop_lag_ms_max": a["loop_lag_ms_max"], "loop_wait_pct": _wait_pct(b, a, duration)})
     sent = sum(a["mesh_sent"] - b["mesh_sent"] for a, b in zip(after, before, strict=True))
     received = sum(a["mesh_received"] - b["mesh_received"] for a, b in zip(after, before, strict=True))
     used = sum(a.get("relay_used", 0) - b.get("relay_used", 0) for a, b in zip(after, before, strict=True))
@@ -226,7 +228,15 @@ def _node_figures(before: list[dict], after: list[dict], duration: float, partie
 
 COMPARED = ("loss_pct", "latency_ms_p50", "latency_ms_p99", "speaker_switch_ms_p50", "speaker_switch_ms_p99",
             "speaker_switch_missed", "min_received_fps", "sfu_cpu_us_per_forwarded_packet", "sfu_loop_lag_ms_max",
+            "sfu_loop_lag_ms_p99",
             "sfu_decoded_frames", "sfu_encoded_frames", "publisher_keyframe_requests")
+
+
+def _wait_pct(before: dict, after: dict, duration: float) -> float | None:
+    """The share of the window (%) a worker's loop thread waited for a CPU."""
+    if after.get("loop_wait_seconds") is None or before.get("loop_wait_seconds") is None:
+        return None
+    return round(100 * (after["loop_wait_seconds"] - before["loop_wait_seconds"]) / duration, 1)
 
 
 def _compare(plain: dict, recorded: dict) -> dict:
@@ -426,6 +436,13 @@ def _summarise(districts: int, seconds: int, ready: int, before: list[dict], aft
         "sample_decode_failures": sum(r["sample_decode_failures"] for r in results),
         "publisher_keyframe_requests": sum(p["pli_received"] for p in peers),
         "sfu_loop_lag_ms_max": max(a["loop_lag_ms_max"] for a in after),
+        # The same lags' distribution (the worst worker's), and the share of the window the
+        # workers' loop threads were ready to run but waited for a CPU (the worst worker's; None
+        # where the system does not say): lag that this explains is the host's load, not the relay.
+        "sfu_loop_lag_ms_p50": max(a.get("loop_lag_ms_p50", 0.0) for a in after),
+        "sfu_loop_lag_ms_p99": max(a.get("loop_lag_ms_p99", 0.0) for a in after),
+        "sfu_loop_wait_pct": max((w for b, a in zip(before, after, strict=True)
+                                  if (w := _wait_pct(b, a, duration)) is not None), default=None),
         "mesh_packets": sum(a["mesh_sent"] - b["mesh_sent"] for a, b in zip(after, before, strict=True)),
         "mesh_dropped": sum(a["mesh_dropped"] for a in after),
         "retransmitted_packets": sum(a["retransmitted_packets"] for a in after),
@@ -440,7 +457,9 @@ def _summarise(districts: int, seconds: int, ready: int, before: list[dict], aft
             "holding the frame's last packet. Switch = relay's speaker decision to the first complete keyframe "
             "on each subscriber's speaker slot. All processes share this 2-core machine with other work; "
             "sfu_loop_lag_ms_max shows how late a worker's 100 ms timer ran (time the worker was not "
-            "scheduled or was busy); process_nice is the priority the bench's processes ran at."
+            "scheduled or was busy), sfu_loop_lag_ms_p50/p99 the distribution of those runs' lags, "
+            "sfu_loop_wait_pct the share of the window a worker's loop thread was ready but waited for a CPU "
+            "(/proc/thread-self/schedstat); process_nice is the priority the bench's processes ran at."
         ),
     }
 
