@@ -155,7 +155,6 @@ class NodeWorker(MediaWorker):
         await self.trunk.open(self.record.address, self.record.relay_port)
         await self.control.start()
         self._tasks = [asyncio.ensure_future(self._every(0.1, self._tick)),
-                       asyncio.ensure_future(self._every(1.0, self._rtcp)),
                        asyncio.ensure_future(self._every(3.0, self._stats)),
                        asyncio.ensure_future(self._every(HEARTBEAT_SECONDS, self.trunk.heartbeat)),
                        asyncio.ensure_future(self._keep_registered())]

@@ -43,6 +43,11 @@ from .speaker import FRAME_SECONDS, DominantSpeakerDetector
 from .uptrack import RemoteUpTrack, UpTrack, UpTrackBase
 from .views import AUDIO_DOWNTRACKS_PER_SUBSCRIBER, MemberInfo, RoomState, TrackInfo, assign_audio
 
+# Ticks (of 100 ms) per round of periodic RTCP: each participant gets its reports once a round,
+# on its own tick, so that a worker's participants are spread over the round (131 participants'
+# reports at once held a media node's loop for 13-33 ms each second).
+RTCP_TURNS = 10
+
 
 class RoomHost(Protocol):
     """What a room needs of the worker it lives on (`worker.MediaWorker` implements it)."""
@@ -85,6 +90,7 @@ class Room:
         self._levels_until: dict[str, float] = {}  # by remote publisher: when its last `Levels` came
         self._wanted: dict[int, set[str]] = {}  # what this worker last told each owner it wants
         self._layouts: dict[str, list[tuple]] = {}  # what each participant was last told
+        self._rtcp_turns: dict[str, int] = {}  # by participant: its tick of the RTCP round
         self._hinted: dict[str, bool] = {}  # whether each local video track was last said to be in use
         # The tiles each local host or observer shows (None: the first districts); kept here, on the
         # viewer's worker, the only one that binds its DownTracks.
@@ -109,11 +115,16 @@ class Room:
             raise MediaError(MediaErrorCode.ALREADY_CONNECTED,
                              f"participant {pid!r} is already connected to room {self.room_id!r}")
         self.participants[pid] = participant  # claimed before the await: a second offer is refused
+        taken = [0] * RTCP_TURNS
+        for turn in self._rtcp_turns.values():
+            taken[turn] += 1
+        self._rtcp_turns[pid] = taken.index(min(taken))
         try:
             answer = await participant.negotiate(offer_sdp)
         except BaseException:
             if self.participants.get(pid) is participant:
                 del self.participants[pid]
+                self._rtcp_turns.pop(pid, None)
             await participant.close()
             raise
         if self.participants.get(pid) is not participant:  # removed while negotiating
@@ -132,6 +143,7 @@ class Room:
             self._feeds.pop(track.track_id, None)
             self._hinted.pop(track.track_id, None)
         self._layouts.pop(participant_id, None)
+        self._rtcp_turns.pop(participant_id, None)
         self.views.pop(participant_id, None)
         await participant.close()
         self._to_home(Leave(room=self.room_id, codec=self.video_codec, participant=participant_id))
@@ -519,9 +531,13 @@ class Room:
                 self.host.emit(PublishHintEvent(room=self.room_id, participant=participant.participant_id,
                                                 layer=track.layer, active=in_use))
 
-    def periodic_rtcp(self) -> None:
-        for participant in self.participants.values():
-            participant.periodic_rtcp()
+    def periodic_rtcp(self, turn: int) -> None:
+        """Sender and receiver reports for the participants whose tick of the RTCP round this is
+        (`turn`, 0 to RTCP_TURNS - 1): each participant's once a round."""
+        turns = self._rtcp_turns
+        for pid, participant in self.participants.items():
+            if turns.get(pid) == turn:
+                participant.periodic_rtcp()
 
     def link_stats(self) -> list[LinkSample]:
         return [participant.link_stats() for participant in self.participants.values()]

@@ -60,13 +60,12 @@ from .participant import Participant
 from .payloads import H264, VP8
 from .placement import control_path, home_of_room
 from .recorder import Recording, recorder_cpu_seconds
-from .room import Room
+from .room import RTCP_TURNS, Room
 from .uptrack import RemoteUpTrack
 
 logger = logging.getLogger(__name__)
 
-TICK_SECONDS = 0.1
-RTCP_SECONDS = 1.0
+TICK_SECONDS = 0.1  # each tick also sends the periodic RTCP of a tenth of the participants (RTCP_TURNS)
 STATS_SECONDS = 3.0
 
 
@@ -86,6 +85,7 @@ class MediaWorker:
         self.mesh = Mesh(run_dir, index, count, self._on_mesh_media, self._on_mesh_message)
         self.control = ControlServer(control_path(run_dir, index), self)
         self._remote_tracks: dict[tuple[int, int], RemoteUpTrack] = {}  # by (owner, feed number)
+        self._rtcp_turn = 0  # the tick of the RTCP round (`Room.periodic_rtcp`)
         self._next_feed = 1
         self._tasks: list[asyncio.Task] = []
         self.loop_lag = LoopLag()
@@ -270,7 +270,6 @@ class MediaWorker:
                 self.mesh.send_control(other, Hello(worker=self.index))
         await self.control.start()
         self._tasks = [asyncio.ensure_future(self._every(TICK_SECONDS, self._tick)),
-                       asyncio.ensure_future(self._every(RTCP_SECONDS, self._rtcp)),
                        asyncio.ensure_future(self._every(STATS_SECONDS, self._stats))]
 
     async def stop(self) -> None:
@@ -297,16 +296,14 @@ class MediaWorker:
 
     def _tick(self) -> None:
         now = time.monotonic()
+        self._rtcp_turn = (self._rtcp_turn + 1) % RTCP_TURNS
         for room in list(self.rooms.values()):
             room.tick(now)
+            room.periodic_rtcp(self._rtcp_turn)
         self.recording.tick(self.rooms)
         while self.recording.stopped_rooms:
             room_id, reason = self.recording.stopped_rooms.pop(0)
             self.emit(RecordingStoppedEvent(room=room_id, worker=self.index, reason=reason))
-
-    def _rtcp(self) -> None:
-        for room in list(self.rooms.values()):
-            room.periodic_rtcp()
 
     def _stats(self) -> None:
         for room in list(self.rooms.values()):

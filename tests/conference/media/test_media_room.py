@@ -30,7 +30,7 @@ from conference.media.messages import (
     State,
     Want,
 )
-from conference.media.room import Room
+from conference.media.room import RTCP_TURNS, Room
 from conference.media.rtp import ExtensionIds, RtpView, parse_rtp
 from conference.media.speaker import DominantSpeakerDetector
 from conference.media.uptrack import RemoteUpTrack, UpTrack
@@ -509,3 +509,46 @@ async def test_a_wall_shows_the_cameras_it_asked_for_and_nothing_else() -> None:
     assert wall.showing() == ["camera-3/high", "camera-9/high", "camera-1/high"]
     wants = [m.tracks for w, m in cluster.sent(Want) if w == 1 and m.worker == 0]
     assert wants[-1] == ["camera-9/high"]
+
+
+class _Reporting(Peer):
+    """A peer that counts the rounds of periodic RTCP (SR, RR, REMB) the room sends it."""
+
+    def __init__(self, participant_id: str, role: str) -> None:
+        super().__init__(participant_id, role)
+        self.reports = 0
+
+    def periodic_rtcp(self) -> None:
+        self.reports += 1
+
+
+async def test_each_participant_gets_its_reports_once_a_round_and_the_round_is_spread() -> None:
+    """Every participant's sender and receiver reports go out once each round of RTCP_TURNS ticks
+    (a second), and a worker's participants are spread over the round's ticks, not sent all at once."""
+    cluster = Cluster()
+    room = cluster.rooms[HOME]
+    peers = [_Reporting("chair", "host")] + [_Reporting(f"dc-{i}", "district") for i in range(1, 25)]
+    for peer in peers:
+        await _join(cluster, HOME, peer, ("audio", "high"), video=2)
+
+    def one_round() -> list[int]:
+        per_tick = []
+        for turn in range(RTCP_TURNS):
+            before = sum(p.reports for p in peers)
+            room.periodic_rtcp(turn)
+            per_tick.append(sum(p.reports for p in peers) - before)
+        return per_tick
+
+    per_tick = one_round()
+    assert [p.reports for p in peers] == [1] * 25
+    assert max(per_tick) <= -(-25 // RTCP_TURNS)  # 25 participants: at most 3 on one tick
+    # One leaves and another joins: still once a round for everyone here.
+    await room.remove("dc-3")
+    late = _Reporting("dc-30", "district")
+    await _join(cluster, HOME, late, ("audio", "high"), video=2)
+    peers = [p for p in peers if p.participant_id != "dc-3"] + [late]
+    for peer in peers:
+        peer.reports = 0
+    per_tick = one_round()
+    assert [p.reports for p in peers] == [1] * 25 and max(per_tick) <= 3
+
