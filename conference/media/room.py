@@ -90,6 +90,9 @@ class Room:
         self._levels_until: dict[str, float] = {}  # by remote publisher: when its last `Levels` came
         self._wanted: dict[int, set[str]] = {}  # what this worker last told each owner it wants
         self._layouts: dict[str, list[tuple]] = {}  # what each participant was last told
+        # The voices the audio DownTracks were last chosen from (None: choose again): a tick
+        # where they are the same needs no work per participant.
+        self._voices: list[str] | None = None
         self._rtcp_turns: dict[str, int] = {}  # by participant: its tick of the RTCP round
         self._hinted: dict[str, bool] = {}  # whether each local video track was last said to be in use
         # The tiles each local host or observer shows (None: the first districts); kept here, on the
@@ -172,6 +175,7 @@ class Room:
                 if downtrack.source is track or downtrack.target is track:
                     downtrack.bind(None)
         track.sinks = []
+        self._voices = None
 
     # -- what the participants report (ParticipantListener) ------------------------------------------
 
@@ -406,7 +410,7 @@ class Room:
             for downtrack, source in zip(downtracks, sources, strict=True):
                 track = self.uptracks.get(f"{source[0]}/{source[1]}") if source else None
                 downtrack.bind(track, self._fallback(downtrack, track, now))
-        self.select_audio()
+        self.select_audio(again=True)
         self._announce_wants()
         self._announce_layouts()
         # At once, not at the next tick: a publisher resuming a layer is what a switch waits for.
@@ -421,12 +425,16 @@ class Room:
         low = self.uptracks.get(f"{track.participant_id}/low")
         return low if low is not None and low.flowing(now) else None
 
-    def select_audio(self) -> None:
+    def select_audio(self, again: bool = False) -> None:
         """Each participant hears the loudest voice-active others (the floor holder always
-        among them); a voice that stays chosen stays on its DownTrack."""
+        among them); a voice that stays chosen stays on its DownTrack. Unless `again`, nothing is
+        done when the voices are those last chosen from and no DownTrack lost its source since."""
         muted = set(self.state.muted)
         ranked = [pid for pid in self.detector.loudest(AUDIO_DOWNTRACKS_PER_SUBSCRIBER + 1)
                   if pid not in muted and f"{pid}/audio" in self.uptracks]
+        if ranked == self._voices and not again:
+            return
+        self._voices = ranked
         for pid, participant in self.participants.items():
             downtracks = participant.audio_downtracks
             if not downtracks:
@@ -499,6 +507,8 @@ class Room:
             self.decide_speaker()
         self.select_audio()
         self._announce_wants()
+        # Every tick, not only after the room binds: a DownTrack moves from a fallback layer to
+        # the one it waited for by itself, at that layer's keyframe.
         self._announce_layouts()
         for participant in self.participants.values():
             for downtrack in participant.video_downtracks:
@@ -509,6 +519,7 @@ class Room:
                 track.keyframes.poll()
 
     def _announce_layouts(self) -> None:
+        """Tell the signaling layer each participant's layout that changed since it was last told."""
         for pid, participant in self.participants.items():
             layout = [(d.params.mid, d.params.kind, d.source.participant_id if d.source else None,
                        d.source.layer if d.source else None)

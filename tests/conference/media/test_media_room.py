@@ -552,3 +552,35 @@ async def test_each_participant_gets_its_reports_once_a_round_and_the_round_is_s
     per_tick = one_round()
     assert [p.reports for p in peers] == [1] * 25 and max(per_tick) <= 3
 
+
+async def test_a_layout_is_told_when_what_a_participant_hears_changes_and_not_at_every_tick() -> None:
+    cluster, chair, near, far = await _meeting()
+
+    def chair_layouts() -> list[LayoutEvent]:
+        return [e for e in cluster.hosts[HOME].events if isinstance(e, LayoutEvent) and e.participant == "chair"]
+
+    for seq in range(1, 6):
+        near.speak(level=30, seq=seq)
+    _tick(cluster)
+    _tick(cluster)
+    assert chair.hearing() == ["dc-1", None, None]
+    told = len(chair_layouts())
+    assert [(s.kind, s.source) for s in chair_layouts()[-1].slots if s.kind == "audio"] == [
+        ("audio", "dc-1"), ("audio", None), ("audio", None)]
+    for _ in range(5):
+        _tick(cluster)
+    assert len(chair_layouts()) == told  # nothing changed: nothing said
+
+    for seq in range(6, 11):
+        far.speak(level=20, seq=seq)
+    _tick(cluster)
+    _tick(cluster)
+    assert chair.hearing() == ["dc-1", "dc-2", None]
+    assert [s.source for s in chair_layouts()[-1].slots if s.kind == "audio"] == ["dc-1", "dc-2", None]
+
+    # The voice the chair hears leaves: its DownTrack goes quiet, and the chair is told.
+    await cluster.rooms[HOME].remove("dc-1")
+    cluster.settle()
+    _tick(cluster)
+    assert "dc-1" not in chair.hearing()
+    assert "dc-1" not in [s.source for s in chair_layouts()[-1].slots]
