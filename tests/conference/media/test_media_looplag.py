@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from conference.media.looplag import LoopLag, runqueue_wait_seconds
+from conference.media.looplag import KEPT_RUNS, LoopLag, runqueue_wait_seconds
 
 
 def test_a_report_gives_the_lags_distribution_since_the_last_report() -> None:
@@ -20,6 +20,15 @@ def test_a_report_gives_the_lags_distribution_since_the_last_report() -> None:
     assert 49 <= p50 <= 51 and 98 <= p99 <= 100 and worst == 100.0
     lag.add(0.002)
     assert lag.take() == (2.0, 2.0, 2.0)  # the next report starts over
+
+
+def test_a_worker_nobody_asks_keeps_a_bounded_number_of_runs_and_the_exact_worst() -> None:
+    lag = LoopLag()
+    lag.add(0.9)
+    for _ in range(KEPT_RUNS + 10):
+        lag.add(0.001)
+    p50, p99, worst = lag.take()
+    assert (p50, p99, worst) == (1.0, 1.0, 900.0)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the kernel's per-thread scheduler statistics")
